@@ -1,0 +1,181 @@
+//! Which address a request comes from: the connection's, or, behind a trusted reverse proxy,
+//! the one the proxy reports in `X-Forwarded-For` / `X-Real-IP`.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use http::HeaderMap;
+use octotracker_core::normalize_ip;
+
+/// The address of the connection a request arrived on. The standalone server inserts it into
+/// every request's extensions; an embedding app inserts it (or an equivalent) itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemoteAddr(pub SocketAddr);
+
+/// An IP network in CIDR form (`10.0.0.0/8`, `::1/128`); a bare address is a /32 or /128.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+/// A string that is not an address or network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid network {0:?}: expected an IP address or ADDRESS/PREFIX")]
+pub struct IpNetParseError(String);
+
+impl IpNet {
+    /// Whether `ip` lies in this network (IPv4-mapped IPv6 addresses count as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, normalize_ip(ip)) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn prefix_eq(a: &[u8], b: &[u8], prefix: u8) -> bool {
+    let full = usize::from(prefix / 8);
+    let rest = prefix % 8;
+    if a[..full] != b[..full] {
+        return false;
+    }
+    rest == 0 || {
+        let mask = 0xffu8 << (8 - rest);
+        a[full] & mask == b[full] & mask
+    }
+}
+
+impl FromStr for IpNet {
+    type Err = IpNetParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || IpNetParseError(s.to_owned());
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr = normalize_ip(addr.trim().parse::<IpAddr>().map_err(|_| err())?);
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(err)?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// Why the client's address could not be determined.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientIpError {
+    /// The request carries no [`RemoteAddr`] (an embedding app did not provide one).
+    #[error("client address unknown: the server did not provide the connection's address")]
+    NoRemoteAddr,
+    /// A trusted proxy sent no usable `X-Forwarded-For` or `X-Real-IP`.
+    #[error("client address unknown: the proxy sent no valid X-Forwarded-For or X-Real-IP")]
+    NoForwardedAddr,
+}
+
+/// Determines the client's address. Headers are believed only when the connection comes from a
+/// trusted proxy: then the client is the rightmost `X-Forwarded-For` entry that is not itself a
+/// trusted proxy (entries further left can be forged by the client), else `X-Real-IP`.
+pub fn client_ip(remote: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Result<IpAddr, ClientIpError> {
+    let remote = normalize_ip(remote);
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(remote) {
+        return Ok(remote);
+    }
+    let mut hops: Vec<IpAddr> = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(text) = value.to_str() else { return Err(ClientIpError::NoForwardedAddr) };
+        for entry in text.split(',') {
+            hops.push(parse_hop(entry).ok_or(ClientIpError::NoForwardedAddr)?);
+        }
+    }
+    if let Some(&leftmost) = hops.first() {
+        return Ok(hops.iter().rev().copied().find(|ip| !is_trusted(*ip)).unwrap_or(leftmost));
+    }
+    headers
+        .get("x-real-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_hop)
+        .ok_or(ClientIpError::NoForwardedAddr)
+}
+
+/// One hop: an address, possibly with a port (`1.2.3.4:80`, `[::1]:80`).
+fn parse_hop(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
+        .ok()
+        .map(normalize_ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn networks_parse_and_match() {
+        let net: IpNet = "10.1.0.0/16".parse().unwrap();
+        assert!(net.contains("10.1.200.3".parse().unwrap()));
+        assert!(!net.contains("10.2.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.0.9".parse().unwrap()));
+        let odd: IpNet = "192.168.0.128/25".parse().unwrap();
+        assert!(odd.contains("192.168.0.200".parse().unwrap()));
+        assert!(!odd.contains("192.168.0.100".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nonsense".parse::<IpNet>().is_err());
+        assert_eq!("::1".parse::<IpNet>().unwrap().to_string(), "::1/128");
+    }
+
+    #[test]
+    fn headers_from_untrusted_connections_are_ignored() {
+        let h = headers(&[("x-forwarded-for", "1.1.1.1"), ("x-real-ip", "2.2.2.2")]);
+        let ip = client_ip("9.9.9.9".parse().unwrap(), &h, &nets(&["127.0.0.1"])).unwrap();
+        assert_eq!(ip.to_string(), "9.9.9.9");
+    }
+
+    #[test]
+    fn trusted_proxy_yields_rightmost_untrusted_hop() {
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, 1.1.1.1"), ("x-forwarded-for", "10.0.0.2")]);
+        let ip = client_ip("127.0.0.1".parse().unwrap(), &h, &nets(&["127.0.0.1", "10.0.0.0/8"])).unwrap();
+        assert_eq!(ip.to_string(), "1.1.1.1");
+    }
+
+    #[test]
+    fn trusted_proxy_falls_back_to_x_real_ip_then_fails() {
+        let trusted = nets(&["127.0.0.1"]);
+        let h = headers(&[("x-real-ip", "[2001:db8::1]:80")]);
+        assert_eq!(client_ip("127.0.0.1".parse().unwrap(), &h, &trusted).unwrap().to_string(), "2001:db8::1");
+        let none = HeaderMap::new();
+        assert_eq!(client_ip("127.0.0.1".parse().unwrap(), &none, &trusted), Err(ClientIpError::NoForwardedAddr));
+        let garbage = headers(&[("x-forwarded-for", "not-an-ip")]);
+        assert_eq!(client_ip("127.0.0.1".parse().unwrap(), &garbage, &trusted), Err(ClientIpError::NoForwardedAddr));
+    }
+}

@@ -1,0 +1,95 @@
+//! The standalone HTTP/1.1 server: accepts connections on a listener, serves each with
+//! [`TrackerService`] until shutdown, then drains.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use octotracker_core::{Frontend, FrontendError, Shutdown, Tracker};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::idle::{ActivityIo, quiet_for};
+use crate::{HttpConfig, RemoteAddr, TrackerService};
+
+/// The HTTP frontend: a bound listener and its settings. Bind first (so a bad address fails
+/// before anything starts), then hand it to [`Frontend::serve`].
+#[derive(Debug)]
+pub struct HttpFrontend {
+    listener: TcpListener,
+    config: HttpConfig,
+}
+
+impl HttpFrontend {
+    /// A frontend that will serve on `listener`.
+    pub fn new(listener: TcpListener, config: HttpConfig) -> Self {
+        HttpFrontend { listener, config }
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+#[async_trait]
+impl Frontend for HttpFrontend {
+    async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
+        let HttpFrontend { listener, config } = *self;
+        let service = TrackerService::new(tracker, config.clone());
+        let mut builder = http1::Builder::new();
+        builder.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
+        let graceful = GracefulShutdown::new();
+
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, remote)) => {
+                        let conn = serve_connection(&builder, &graceful, stream, remote, service.clone(), &config);
+                        tokio::spawn(conn);
+                    }
+                    // Out of descriptors or a connection reset before accept: keep serving.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                },
+                () = &mut shutdown => break,
+            }
+        }
+        drop(listener);
+        tokio::select! {
+            () = graceful.shutdown() => tracing::debug!("http connections drained"),
+            () = tokio::time::sleep(config.drain_timeout) => tracing::warn!("drain timeout: dropping open http connections"),
+        }
+        Ok(())
+    }
+}
+
+fn serve_connection(
+    builder: &http1::Builder,
+    graceful: &GracefulShutdown,
+    stream: TcpStream,
+    remote: std::net::SocketAddr,
+    service: TrackerService,
+    config: &HttpConfig,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let _ = stream.set_nodelay(true);
+    let (io, activity) = ActivityIo::new(stream);
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(RemoteAddr(remote));
+        let service = service.clone();
+        async move { Ok::<_, std::convert::Infallible>(service.handle(req).await) }
+    });
+    let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));
+    let idle = config.idle_timeout;
+    async move {
+        tokio::select! {
+            result = conn => if let Err(e) = result {
+                tracing::debug!(%remote, error = %e, "http connection ended with an error");
+            },
+            () = quiet_for(&activity, idle) => tracing::debug!(%remote, "idle http connection closed"),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! # octotracker-core
+//!
+//! The domain of a BitTorrent tracker, with no I/O: types, the three plug-in traits, the
+//! [`Tracker`] engine, and the HTTP wire format.
+//!
+//! ```text
+//!  frontend (HTTP, tower, UDP)          parses bytes with `http_wire` into an AnnounceRequest
+//!        │
+//!        ▼
+//!  Tracker::announce / scrape           policy: numwant default and cap, compact rules, scrape caps
+//!        │      IntervalAlgorithm::intervals(&stats, now)
+//!        ▼
+//!  TorrentManager::announce             ONE atomic step: update the peer, pick peers, return counts
+//!        │
+//!        ▼
+//!  AnnounceResponse ──► http_wire::write_announce ──► bytes
+//! ```
+//!
+//! - Types: [`InfoHash`], [`PeerId`], [`Peer`], [`Event`], [`AnnounceRequest`],
+//!   [`AnnounceResponse`], [`ScrapeRequest`], [`ScrapeResponse`], [`SwarmStats`].
+//! - Traits: [`TorrentManager`] (storage; its contract is in the [`storage`] module),
+//!   [`IntervalAlgorithm`], [`Frontend`].
+//! - Time: [`Clock`], [`SystemClock`], [`StoppedClock`] for tests.
+//! - Errors: a [`Refusal`] is told to the peer; a [`StorageError`] is logged.
+//! - With the `testing` feature, `testing` holds the conformance suite every backend runs.
+
+mod clock;
+mod config;
+mod error;
+mod event;
+mod frontend;
+mod info_hash;
+mod interval;
+mod peer;
+mod request;
+mod response;
+pub mod storage;
+mod tracker;
+
+pub mod bencode;
+pub mod http_wire;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, StoppedClock, SystemClock, UnixTime};
+pub use config::TrackerConfig;
+pub use error::{Refusal, TrackerError};
+pub use event::{Event, UnknownEvent};
+pub use frontend::{Frontend, FrontendError, Shutdown};
+pub use info_hash::{HexIdError, InfoHash, PeerId};
+pub(crate) use info_hash::hex_value;
+pub use interval::{IntervalAlgorithm, Intervals};
+pub use peer::{AddressFamily, Peer, normalize_addr, normalize_ip};
+pub use request::{AnnounceRequest, ScrapeRequest};
+pub use response::{AnnounceResponse, ScrapeResponse};
+pub use storage::{ExpiryReport, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager};
+pub use tracker::Tracker;
