@@ -1,0 +1,191 @@
+//! Command-line flags. Every configuration key has a flag and an `OCTOTRACKER_*` variable;
+//! flags win over the environment, which wins over the config file.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+
+/// octotracker: a BitTorrent tracker (HTTP, BEP 3/7/23/24/48).
+///
+/// With no command it serves. `octotracker --print-config` shows every setting.
+#[derive(Debug, Parser)]
+#[command(name = "octotracker", version, about)]
+pub struct Cli {
+    /// A subcommand; none means `serve`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Settings of the server.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Send one announce to any HTTP tracker and print the reply as JSON.
+    Announce(AnnounceArgs),
+    /// Scrape info hashes at any HTTP tracker and print the reply as JSON.
+    Scrape(ScrapeArgs),
+}
+
+/// `octotracker announce`
+#[derive(Debug, Args)]
+pub struct AnnounceArgs {
+    /// The announce URL, e.g. http://127.0.0.1:6969/announce.
+    pub url: String,
+    /// The info hash, 40 hex characters.
+    #[arg(long)]
+    pub info_hash: String,
+    /// The peer id: 40 hex characters or 20 plain characters (default: random, -OT0001- prefix).
+    #[arg(long)]
+    pub peer_id: Option<String>,
+    /// The port this peer listens on.
+    #[arg(long, default_value_t = 6881)]
+    pub port: u16,
+    /// Bytes left to download; 0 announces a seeder.
+    #[arg(long, default_value_t = 1)]
+    pub left: u64,
+    /// Bytes uploaded.
+    #[arg(long, default_value_t = 0)]
+    pub uploaded: u64,
+    /// Bytes downloaded.
+    #[arg(long, default_value_t = 0)]
+    pub downloaded: u64,
+    /// started, stopped, completed, paused or none.
+    #[arg(long, default_value = "none")]
+    pub event: String,
+    /// Peers wanted (the tracker's default when absent).
+    #[arg(long)]
+    pub numwant: Option<u32>,
+    /// Ask for the non-compact peer list (compact=0).
+    #[arg(long)]
+    pub no_compact: bool,
+    /// Seconds to wait for the reply.
+    #[arg(long, default_value_t = 15)]
+    pub timeout: u64,
+}
+
+/// `octotracker scrape`
+#[derive(Debug, Args)]
+pub struct ScrapeArgs {
+    /// The scrape URL, or an announce URL to derive it from (…/announce → …/scrape).
+    pub url: String,
+    /// Info hashes, 40 hex characters each.
+    #[arg(required = true)]
+    pub info_hashes: Vec<String>,
+    /// Seconds to wait for the reply.
+    #[arg(long, default_value_t = 15)]
+    pub timeout: u64,
+}
+
+/// Flags of the server; each overrides the config file key named in its help.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Read settings from this TOML file.
+    #[arg(long, env = "OCTOTRACKER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print the full default configuration, commented, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+
+    /// HTTP listen address, repeatable ([http] listen).
+    #[arg(long = "http", env = "OCTOTRACKER_HTTP", value_delimiter = ',')]
+    pub http: Vec<String>,
+    /// Trusted reverse proxy (address or CIDR), repeatable ([http] trusted_proxies).
+    #[arg(long = "trusted-proxy", env = "OCTOTRACKER_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+    /// [http] header_read_timeout, seconds.
+    #[arg(long, env = "OCTOTRACKER_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Option<u64>,
+    /// [http] idle_timeout, seconds.
+    #[arg(long, env = "OCTOTRACKER_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
+    /// [http] drain_timeout, seconds.
+    #[arg(long, env = "OCTOTRACKER_DRAIN_TIMEOUT")]
+    pub drain_timeout: Option<u64>,
+
+    /// [tracker] numwant_default.
+    #[arg(long, env = "OCTOTRACKER_NUMWANT_DEFAULT")]
+    pub numwant_default: Option<u32>,
+    /// [tracker] numwant_max.
+    #[arg(long, env = "OCTOTRACKER_NUMWANT_MAX")]
+    pub numwant_max: Option<u32>,
+    /// [tracker] allow_non_compact (true/false).
+    #[arg(long, env = "OCTOTRACKER_ALLOW_NON_COMPACT")]
+    pub allow_non_compact: Option<bool>,
+    /// [tracker] allow_scrape (true/false).
+    #[arg(long, env = "OCTOTRACKER_ALLOW_SCRAPE")]
+    pub allow_scrape: Option<bool>,
+    /// [tracker] scrape_max_hashes.
+    #[arg(long, env = "OCTOTRACKER_SCRAPE_MAX_HASHES")]
+    pub scrape_max_hashes: Option<usize>,
+    /// [tracker] allow_full_scrape (true/false).
+    #[arg(long, env = "OCTOTRACKER_ALLOW_FULL_SCRAPE")]
+    pub allow_full_scrape: Option<bool>,
+    /// [tracker] full_scrape_max.
+    #[arg(long, env = "OCTOTRACKER_FULL_SCRAPE_MAX")]
+    pub full_scrape_max: Option<usize>,
+    /// [tracker] tracker_id.
+    #[arg(long, env = "OCTOTRACKER_TRACKER_ID")]
+    pub tracker_id: Option<String>,
+    /// [tracker] accept_ip_param (true/false).
+    #[arg(long, env = "OCTOTRACKER_ACCEPT_IP_PARAM")]
+    pub accept_ip_param: Option<bool>,
+    /// [tracker] send_external_ip (true/false).
+    #[arg(long, env = "OCTOTRACKER_SEND_EXTERNAL_IP")]
+    pub send_external_ip: Option<bool>,
+
+    /// [interval] interval, seconds.
+    #[arg(long, env = "OCTOTRACKER_INTERVAL")]
+    pub interval: Option<u32>,
+    /// [interval] min_interval, seconds.
+    #[arg(long, env = "OCTOTRACKER_MIN_INTERVAL")]
+    pub min_interval: Option<u32>,
+    /// [interval] peer_timeout, seconds.
+    #[arg(long, env = "OCTOTRACKER_PEER_TIMEOUT")]
+    pub peer_timeout: Option<u64>,
+
+    /// [storage] backend: memory.
+    #[arg(long, env = "OCTOTRACKER_BACKEND")]
+    pub backend: Option<String>,
+    /// [storage] expiry_interval, seconds.
+    #[arg(long, env = "OCTOTRACKER_EXPIRY_INTERVAL")]
+    pub expiry_interval: Option<u64>,
+    /// [storage] memory_shards (0: automatic).
+    #[arg(long, env = "OCTOTRACKER_MEMORY_SHARDS")]
+    pub memory_shards: Option<usize>,
+
+    /// [log] level, a tracing filter such as "info" or "octotracker_http=debug".
+    #[arg(long = "log", env = "OCTOTRACKER_LOG")]
+    pub log: Option<String>,
+}
+
+macro_rules! apply {
+    ($src:expr => $dst:expr; $($field:ident),* $(,)?) => {
+        $( if let Some(v) = $src.$field.clone() { $dst.$field = v; } )*
+    };
+}
+
+impl ServeArgs {
+    /// Lays the flags and environment over a configuration read from the file (or defaults).
+    pub fn apply(&self, config: &mut Config) {
+        if !self.http.is_empty() {
+            config.http.listen = self.http.clone();
+        }
+        if !self.trusted_proxies.is_empty() {
+            config.http.trusted_proxies = self.trusted_proxies.clone();
+        }
+        apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout);
+        apply!(self => config.tracker; numwant_default, numwant_max, allow_non_compact, allow_scrape,
+            scrape_max_hashes, allow_full_scrape, full_scrape_max, tracker_id, accept_ip_param, send_external_ip);
+        apply!(self => config.interval; interval, min_interval, peer_timeout);
+        apply!(self => config.storage; backend, expiry_interval, memory_shards);
+        if let Some(level) = &self.log {
+            config.log.level = level.clone();
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The configuration tree: defaults, the TOML file, and the commented default file that
+//! `--print-config` prints.
+
+use serde::{Deserialize, Serialize};
+
+/// The commented default configuration (`octotracker --print-config`).
+pub const TEMPLATE: &str = include_str!("config_template.toml");
+
+/// Everything the binary can be told. Every section has defaults; unknown keys are errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The HTTP frontend.
+    pub http: HttpSection,
+    /// Tracker policy.
+    pub tracker: TrackerSection,
+    /// Announce intervals and peer timeout.
+    pub interval: IntervalSection,
+    /// The storage backend.
+    pub storage: StorageSection,
+    /// Logging.
+    pub log: LogSection,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpSection {
+    /// Listen addresses; empty means 0.0.0.0:6969.
+    pub listen: Vec<String>,
+    /// Trusted reverse proxies (addresses or CIDR).
+    pub trusted_proxies: Vec<String>,
+    /// Seconds.
+    pub header_read_timeout: u64,
+    /// Seconds.
+    pub idle_timeout: u64,
+    /// Seconds.
+    pub drain_timeout: u64,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            listen: Vec::new(),
+            trusted_proxies: Vec::new(),
+            header_read_timeout: 10,
+            idle_timeout: 60,
+            drain_timeout: 10,
+        }
+    }
+}
+
+/// `[tracker]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrackerSection {
+    /// See the template.
+    pub numwant_default: u32,
+    /// See the template.
+    pub numwant_max: u32,
+    /// See the template.
+    pub allow_non_compact: bool,
+    /// See the template.
+    pub allow_scrape: bool,
+    /// See the template.
+    pub scrape_max_hashes: usize,
+    /// See the template.
+    pub allow_full_scrape: bool,
+    /// See the template.
+    pub full_scrape_max: usize,
+    /// See the template.
+    pub tracker_id: String,
+    /// See the template.
+    pub accept_ip_param: bool,
+    /// See the template.
+    pub send_external_ip: bool,
+}
+
+impl Default for TrackerSection {
+    fn default() -> Self {
+        let core = octotracker_core::TrackerConfig::default();
+        TrackerSection {
+            numwant_default: core.numwant_default,
+            numwant_max: core.numwant_max,
+            allow_non_compact: core.allow_non_compact,
+            allow_scrape: core.allow_scrape,
+            scrape_max_hashes: core.scrape_max_hashes,
+            allow_full_scrape: core.allow_full_scrape,
+            full_scrape_max: core.full_scrape_max,
+            tracker_id: String::new(),
+            accept_ip_param: core.accept_ip_param,
+            send_external_ip: core.send_external_ip,
+        }
+    }
+}
+
+/// `[interval]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IntervalSection {
+    /// Seconds.
+    pub interval: u32,
+    /// Seconds.
+    pub min_interval: u32,
+    /// Seconds.
+    pub peer_timeout: u64,
+}
+
+impl Default for IntervalSection {
+    fn default() -> Self {
+        use octotracker_interval::Static;
+        IntervalSection {
+            interval: Static::DEFAULT_INTERVAL,
+            min_interval: Static::DEFAULT_MIN_INTERVAL,
+            peer_timeout: Static::DEFAULT_PEER_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+/// `[storage]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    /// `memory`.
+    pub backend: String,
+    /// Seconds between expiry sweeps.
+    pub expiry_interval: u64,
+    /// Memory backend shards; 0 = automatic.
+    pub memory_shards: usize,
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection { backend: "memory".into(), expiry_interval: 60, memory_shards: 0 }
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogSection {
+    /// A tracing filter directive.
+    pub level: String,
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection { level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration; the error names the offending key and line.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_template_is_exactly_the_defaults() {
+        assert_eq!(Config::from_toml(TEMPLATE).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn defaults_round_trip_through_toml() {
+        let text = toml::to_string(&Config::default()).unwrap();
+        assert_eq!(Config::from_toml(&text).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = Config::from_toml("[tracker]\nnumwant_maximum = 3\n").unwrap_err();
+        assert!(err.contains("numwant_maximum"), "{err}");
+        let err = Config::from_toml("[trackers]\n").unwrap_err();
+        assert!(err.contains("trackers"), "{err}");
+    }
+
+    #[test]
+    fn sections_may_be_partial() {
+        let c = Config::from_toml("[tracker]\nnumwant_max = 80\n").unwrap();
+        assert_eq!(c.tracker.numwant_max, 80);
+        assert_eq!(c.tracker.numwant_default, 50);
+        assert_eq!(c.interval, IntervalSection::default());
+    }
+}

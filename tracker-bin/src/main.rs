@@ -1,0 +1,94 @@
+//! # octotracker
+//!
+//! The binary: `octotracker` serves (HTTP on 0.0.0.0:6969, memory backend, unless told
+//! otherwise); `octotracker announce` / `octotracker scrape` talk to any HTTP tracker.
+//! This is the only place that reads files, flags and the environment.
+
+mod cli;
+mod client_commands;
+mod config;
+mod listen;
+mod serve;
+mod settings;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, ServeArgs};
+use crate::config::Config;
+use crate::settings::Settings;
+
+/// How the binary ends when it does not succeed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The operator's input is wrong (flags, config, addresses): exit code 2.
+    Usage(String),
+    /// Something failed at run time (a backend unreachable, a transport error): exit code 1.
+    Runtime(String),
+    /// The outcome was already printed (a tracker's failure reply): exit code 1.
+    Reported,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Announce(args)) => runtime().and_then(|rt| rt.block_on(client_commands::announce(args))),
+        Some(Command::Scrape(args)) => runtime().and_then(|rt| rt.block_on(client_commands::scrape(args))),
+        Some(Command::Serve) | None => run_server(&cli.serve),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("octotracker: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(msg)) => {
+            eprintln!("octotracker: {msg}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Reported) => ExitCode::from(1),
+    }
+}
+
+fn run_server(args: &ServeArgs) -> Result<(), Failure> {
+    if args.print_config {
+        print!("{}", config::TEMPLATE);
+        return Ok(());
+    }
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Usage(format!("cannot read config {}: {e}", path.display())))?;
+            Config::from_toml(&text).map_err(|e| Failure::Usage(format!("invalid config {}: {e}", path.display())))?
+        }
+        None => Config::default(),
+    };
+    args.apply(&mut config);
+    let settings = Settings::from_config(&config).map_err(Failure::Usage)?;
+    init_logging(&config.log.level)?;
+    runtime()?.block_on(serve::serve(settings))
+}
+
+fn init_logging(level: &str) -> Result<(), Failure> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(env) if !env.is_empty() => EnvFilter::try_new(env),
+        _ => EnvFilter::try_new(level),
+    }
+    .map_err(|e| Failure::Usage(format!("invalid log filter: {e}")))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(format!("cannot start the async runtime: {e}")))
+}

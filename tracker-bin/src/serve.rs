@@ -1,0 +1,121 @@
+//! `octotracker serve`: wire the backend, the engine and the listeners, run until SIGINT or
+//! SIGTERM, then drain.
+
+use std::sync::Arc;
+
+use octotracker_core::{Frontend, IntervalAlgorithm, Shutdown, SystemClock, TorrentManager, Tracker};
+use octotracker_http::HttpFrontend;
+use tokio::sync::watch;
+
+use crate::Failure;
+use crate::listen::bind_tcp;
+use crate::settings::{Backend, Settings};
+
+/// Serves until a shutdown signal. Everything that can fail because of the operator's input
+/// fails before the first listener accepts.
+pub async fn serve(settings: Settings) -> Result<(), Failure> {
+    // Watch the signals before the first "listening on" line: a supervisor (or a test) may send
+    // SIGTERM as soon as it reads that line, and an unwatched SIGTERM kills the process at once.
+    let mut signals = Signals::watch()?;
+    let mut frontends = Vec::new();
+    for addr in &settings.listen {
+        let std_listener =
+            bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+        frontends.push(HttpFrontend::new(listener, settings.http.clone()));
+    }
+
+    let storage = open_backend(&settings.backend)?;
+    let intervals: Arc<dyn IntervalAlgorithm> = Arc::new(settings.intervals);
+    let tracker = Arc::new(Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock)));
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for frontend in frontends {
+        let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("listening on http://{addr}");
+        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
+    }
+    tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
+
+    signals.recv().await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(true);
+    let mut failed = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failed = Some(e.to_string()),
+            Err(e) => failed = Some(e.to_string()),
+        }
+    }
+    match failed {
+        Some(e) => Err(Failure::Runtime(format!("a listener failed: {e}"))),
+        None => {
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+fn open_backend(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure> {
+    match backend {
+        Backend::Memory { shards } => {
+            let mut config = octotracker_memory::MemoryConfig::default();
+            if *shards > 0 {
+                config.shards = *shards;
+            }
+            Ok(Arc::new(octotracker_memory::MemoryTorrentManager::new(config)))
+        }
+    }
+}
+
+/// A [`Shutdown`] future that resolves when the watch flips to `true` (or its sender is gone).
+fn stopped(mut rx: watch::Receiver<bool>) -> Shutdown {
+    Box::pin(async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    })
+}
+
+async fn expire_periodically(
+    tracker: Arc<Tracker>,
+    every: std::time::Duration,
+    mut shutdown: Shutdown,
+) -> Result<(), octotracker_core::FrontendError> {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match tracker.expire().await {
+                Ok(report) => tracing::debug!(peers = report.peers_removed, swarms = report.swarms_removed, "expired"),
+                Err(e) => tracing::warn!(error = %e, "expiry failed"),
+            },
+            () = &mut shutdown => return Ok(()),
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, watched from the moment this is created.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn watch() -> Result<Self, Failure> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let watch = |kind, name| signal(kind).map_err(|e| Failure::Runtime(format!("cannot watch {name}: {e}")));
+        Ok(Signals { int: watch(SignalKind::interrupt(), "SIGINT")?, term: watch(SignalKind::terminate(), "SIGTERM")? })
+    }
+
+    /// Resolves at the first SIGINT or SIGTERM.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}

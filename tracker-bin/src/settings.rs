@@ -1,0 +1,139 @@
+//! Turning a [`Config`] into the typed settings of each component, with every check an operator
+//! needs to hear about before anything starts.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use octotracker_core::TrackerConfig;
+use octotracker_http::{HttpConfig, IpNet};
+use octotracker_interval::Static;
+
+use crate::config::Config;
+
+/// Everything the server needs, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: Vec<SocketAddr>,
+    pub http: HttpConfig,
+    pub tracker: TrackerConfig,
+    pub intervals: Static,
+    pub backend: Backend,
+    pub expiry_interval: Duration,
+}
+
+/// The storage backend chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// In-process memory with this many shards (0: automatic).
+    Memory { shards: usize },
+}
+
+/// The default listen address when none is configured.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:6969";
+
+impl Settings {
+    /// Validates `config`; the error is a message for the operator.
+    pub fn from_config(config: &Config) -> Result<Settings, String> {
+        let listen = if config.http.listen.is_empty() {
+            vec![DEFAULT_LISTEN.to_owned()]
+        } else {
+            config.http.listen.clone()
+        };
+        let listen = listen
+            .iter()
+            .map(|a| {
+                a.trim().parse::<SocketAddr>().map_err(|_| {
+                    format!("invalid listen address {a:?}: expected IP:PORT, e.g. 0.0.0.0:6969 or [::]:6969")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let trusted_proxies = config
+            .http
+            .trusted_proxies
+            .iter()
+            .map(|p| p.parse::<IpNet>().map_err(|e| format!("invalid trusted proxy: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let secs = |name: &str, v: u64| {
+            if v == 0 { Err(format!("{name} must be at least 1 second")) } else { Ok(Duration::from_secs(v)) }
+        };
+        let http = HttpConfig {
+            trusted_proxies,
+            header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
+            idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
+            drain_timeout: Duration::from_secs(config.http.drain_timeout),
+        };
+
+        let t = &config.tracker;
+        if t.numwant_default > t.numwant_max {
+            return Err(format!(
+                "numwant_default ({}) must not exceed numwant_max ({})",
+                t.numwant_default, t.numwant_max
+            ));
+        }
+        if t.scrape_max_hashes == 0 {
+            return Err("scrape_max_hashes must be at least 1".into());
+        }
+        let tracker = TrackerConfig {
+            numwant_default: t.numwant_default,
+            numwant_max: t.numwant_max,
+            allow_non_compact: t.allow_non_compact,
+            allow_scrape: t.allow_scrape,
+            scrape_max_hashes: t.scrape_max_hashes,
+            allow_full_scrape: t.allow_full_scrape,
+            full_scrape_max: t.full_scrape_max,
+            tracker_id: (!t.tracker_id.is_empty()).then(|| Arc::from(t.tracker_id.as_str())),
+            accept_ip_param: t.accept_ip_param,
+            send_external_ip: t.send_external_ip,
+        };
+
+        let i = &config.interval;
+        let intervals = Static::new(i.interval, i.min_interval, Duration::from_secs(i.peer_timeout))
+            .map_err(|e| format!("invalid [interval]: {e}"))?;
+
+        let backend = match config.storage.backend.trim() {
+            "memory" => Backend::Memory { shards: config.storage.memory_shards },
+            other => return Err(format!("unknown backend {other:?}: expected \"memory\"")),
+        };
+        Ok(Settings {
+            listen,
+            http,
+            tracker,
+            intervals,
+            backend,
+            expiry_interval: secs("expiry_interval", config.storage.expiry_interval)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_6969_with_monotorrent_intervals() {
+        let s = Settings::from_config(&Config::default()).unwrap();
+        assert_eq!(s.listen, vec!["0.0.0.0:6969".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(s.intervals, Static::default());
+        assert_eq!(s.backend, Backend::Memory { shards: 0 });
+    }
+
+    #[test]
+    fn operator_mistakes_are_named() {
+        let mut c = Config::default();
+        c.http.listen = vec!["localhost".into()];
+        assert!(Settings::from_config(&c).unwrap_err().contains("\"localhost\""));
+        let mut c = Config::default();
+        c.http.trusted_proxies = vec!["10.0.0.0/99".into()];
+        assert!(Settings::from_config(&c).unwrap_err().contains("10.0.0.0/99"));
+        let mut c = Config::default();
+        c.interval.peer_timeout = 100;
+        assert!(Settings::from_config(&c).unwrap_err().contains("peer timeout"));
+        let mut c = Config::default();
+        c.storage.backend = "cassandra".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("cassandra"));
+        let mut c = Config::default();
+        c.tracker.numwant_default = 500;
+        assert!(Settings::from_config(&c).unwrap_err().contains("numwant_default"));
+    }
+}
