@@ -19,8 +19,7 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     let mut signals = Signals::watch()?;
     let mut frontends = Vec::new();
     for addr in &settings.listen {
-        let std_listener =
-            bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
+        let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on {addr}: {e}")))?;
         let listener = tokio::net::TcpListener::from_std(std_listener)
             .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
         frontends.push(HttpFrontend::new(listener, settings.http.clone()));
@@ -107,8 +106,11 @@ struct Signals {
 impl Signals {
     fn watch() -> Result<Self, Failure> {
         use tokio::signal::unix::{SignalKind, signal};
-        let watch = |kind, name| signal(kind).map_err(|e| Failure::Runtime(format!("cannot watch {name}: {e}")));
-        Ok(Signals { int: watch(SignalKind::interrupt(), "SIGINT")?, term: watch(SignalKind::terminate(), "SIGTERM")? })
+        let watch_one = |kind, name| signal(kind).map_err(|e| Failure::Runtime(format!("cannot watch {name}: {e}")));
+        Ok(Signals {
+            int: watch_one(SignalKind::interrupt(), "SIGINT")?,
+            term: watch_one(SignalKind::terminate(), "SIGTERM")?,
+        })
     }
 
     /// Resolves at the first SIGINT or SIGTERM.

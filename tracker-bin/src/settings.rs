@@ -65,17 +65,12 @@ impl Settings {
         };
 
         let t = &config.tracker;
-        if t.numwant_default > t.numwant_max {
-            return Err(format!(
-                "numwant_default ({}) must not exceed numwant_max ({})",
-                t.numwant_default, t.numwant_max
-            ));
-        }
         if t.scrape_max_hashes == 0 {
             return Err("scrape_max_hashes must be at least 1".into());
         }
         let tracker = TrackerConfig {
-            numwant_default: t.numwant_default,
+            // A cap below the default lowers the default with it.
+            numwant_default: t.numwant_default.min(t.numwant_max),
             numwant_max: t.numwant_max,
             allow_non_compact: t.allow_non_compact,
             allow_scrape: t.allow_scrape,
@@ -119,6 +114,14 @@ mod tests {
     }
 
     #[test]
+    fn a_numwant_cap_below_the_default_lowers_the_default() {
+        let mut c = Config::default();
+        c.tracker.numwant_max = 10;
+        let s = Settings::from_config(&c).unwrap();
+        assert_eq!((s.tracker.numwant_default, s.tracker.numwant_max), (10, 10));
+    }
+
+    #[test]
     fn operator_mistakes_are_named() {
         let mut c = Config::default();
         c.http.listen = vec!["localhost".into()];
@@ -132,8 +135,5 @@ mod tests {
         let mut c = Config::default();
         c.storage.backend = "cassandra".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("cassandra"));
-        let mut c = Config::default();
-        c.tracker.numwant_default = 500;
-        assert!(Settings::from_config(&c).unwrap_err().contains("numwant_default"));
     }
 }
