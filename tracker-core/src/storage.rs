@@ -27,11 +27,16 @@
 //! An unknown swarm is created by the first announce that stores a peer; a `Stopped` announce to
 //! an unknown swarm stores nothing and returns zeros.
 //!
-//! [`TorrentManager::scrape`] returns the stats of each requested hash, in order, zeros for
-//! unknown hashes. [`TorrentManager::expire`] removes every peer last seen before `cutoff` and
-//! every swarm left without peers (its `downloaded` count goes with it). Backends may also drop
-//! expired peers lazily during an announce; they may not return a peer last seen before the
-//! newest `cutoff` they were given, once `expire` has returned.
+//! [`TorrentManager::scrape`] returns the stats of each requested hash, in order (a hash asked
+//! twice is answered twice), zeros for unknown hashes. [`TorrentManager::expire`] removes every
+//! peer last seen strictly before `cutoff` (a peer last seen at `cutoff` stays) and every swarm
+//! left without peers (its `downloaded` count goes with it). Backends may also drop expired
+//! peers lazily during an announce; they may not return a peer last seen before the newest
+//! `cutoff` they were given, once `expire` has returned.
+//!
+//! A swarm whose last peer stopped holds no peers: [`TorrentManager::scrape_all`] omits it. A
+//! backend may drop it at once or keep it (and its `downloaded` count) until the next `expire`,
+//! which then removes it and counts it in [`ExpiryReport::swarms_removed`].
 //!
 //! The conformance suite (feature `testing`, module `testing`) checks every rule above.
 

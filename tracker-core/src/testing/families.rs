@@ -1,0 +1,57 @@
+//! IPv4 and IPv6 peers are kept apart: a peer is only handed peers of its own address family
+//! (IPv4 in `peers`, IPv6 in `peers6`, BEP 7), while the counts cover both (contract rules 3, 4).
+
+use std::collections::HashSet;
+
+use super::peers::{AnnounceExt, T0};
+use super::peers::{addrs, announce, announce_all, expire, info_hash, leecher, scrape_one, seeder, stats, v4, v6};
+use crate::TorrentManager;
+
+/// An IPv4 announcer never gets IPv6 peers, and an IPv6 announcer never gets IPv4 peers.
+pub async fn each_family_is_given_only_peers_of_its_own_family(store: &dyn TorrentManager) {
+    let h = info_hash(1);
+    let fours: HashSet<_> = (1..=5).map(v4).collect();
+    let sixes: HashSet<_> = (1..=5).map(v6).collect();
+    announce_all(store, fours.iter().map(|&a| leecher(h, a))).await;
+    announce_all(store, sixes.iter().map(|&a| leecher(h, a))).await;
+
+    let reply = announce(store, leecher(h, v4(100)), 50).await;
+    assert_eq!(addrs(&reply), fours, "an IPv4 leecher gets exactly the IPv4 peers");
+    let reply = announce(store, leecher(h, v6(100)), 50).await;
+    assert_eq!(addrs(&reply), sixes, "an IPv6 leecher gets exactly the IPv6 peers");
+    let reply = announce(store, seeder(h, v6(200)), 50).await;
+    assert_eq!(addrs(&reply), sixes.iter().copied().chain([v6(100)]).collect(), "an IPv6 seeder gets IPv6 leechers");
+}
+
+/// A swarm with peers of only the other family gives no peers, but counts them.
+pub async fn a_family_alone_in_a_swarm_gets_no_peers_but_all_counts(store: &dyn TorrentManager) {
+    let h = info_hash(1);
+    announce_all(store, [seeder(h, v4(1)), leecher(h, v4(2))]).await;
+    let reply = announce(store, leecher(h, v6(1)), 50).await;
+    assert!(reply.peers.is_empty(), "an IPv6 peer got IPv4 peers: {:?}", reply.peers);
+    assert_eq!(reply.stats, stats(1, 2, 0), "the counts include both families");
+
+    let other = info_hash(2);
+    announce_all(store, [seeder(other, v6(1)), leecher(other, v6(2))]).await;
+    let reply = announce(store, leecher(other, v4(1)), 50).await;
+    assert!(reply.peers.is_empty(), "an IPv4 peer got IPv6 peers: {:?}", reply.peers);
+    assert_eq!(reply.stats, stats(1, 2, 0), "the counts include both families");
+}
+
+/// Seeders, leechers, downloads, stops and expiry work the same for IPv6 peers, and the counts
+/// add both families up.
+pub async fn ipv6_peers_are_counted_stopped_and_expired_like_ipv4_ones(store: &dyn TorrentManager) {
+    let h = info_hash(1);
+    announce_all(store, [leecher(h, v6(1)), leecher(h, v6(2)), seeder(h, v6(3)), leecher(h, v4(1))]).await;
+    assert_eq!(scrape_one(store, h).await, stats(1, 3, 0));
+    let reply = announce(store, leecher(h, v6(1)).completed().seeding(), 0).await;
+    assert_eq!(reply.stats, stats(2, 2, 1), "an IPv6 leecher's completed counts a download");
+    let reply = announce(store, seeder(h, v6(3)).stopped(), 0).await;
+    assert_eq!(reply.stats, stats(1, 2, 1), "an IPv6 seeder's stop removes it");
+
+    let later = T0.plus(std::time::Duration::from_secs(600));
+    announce(store, leecher(h, v6(2)).at(later), 0).await;
+    let report = expire(store, later).await;
+    assert_eq!(report.peers_removed, 2, "the stale IPv6 seeder and IPv4 leecher expire");
+    assert_eq!(scrape_one(store, h).await, stats(0, 1, 1), "the refreshed IPv6 leecher stays");
+}
