@@ -61,10 +61,7 @@ impl Static {
 impl Default for Static {
     fn default() -> Self {
         Static {
-            intervals: Intervals {
-                interval: Self::DEFAULT_INTERVAL,
-                min_interval: Self::DEFAULT_MIN_INTERVAL,
-            },
+            intervals: Intervals { interval: Self::DEFAULT_INTERVAL, min_interval: Self::DEFAULT_MIN_INTERVAL },
             peer_timeout: Self::DEFAULT_PEER_TIMEOUT,
         }
     }
@@ -95,14 +92,8 @@ mod tests {
     #[test]
     fn rejects_inconsistent_values() {
         assert_eq!(Static::new(0, 0, Duration::from_secs(10)), Err(StaticError::ZeroInterval));
-        assert!(matches!(
-            Static::new(60, 120, Duration::from_secs(600)),
-            Err(StaticError::MinAboveInterval { .. })
-        ));
-        assert!(matches!(
-            Static::new(600, 60, Duration::from_secs(600)),
-            Err(StaticError::TimeoutTooShort { .. })
-        ));
+        assert!(matches!(Static::new(60, 120, Duration::from_secs(600)), Err(StaticError::MinAboveInterval { .. })));
+        assert!(matches!(Static::new(600, 60, Duration::from_secs(600)), Err(StaticError::TimeoutTooShort { .. })));
         assert!(Static::new(600, 60, Duration::from_secs(601)).is_ok());
     }
 }

@@ -18,8 +18,13 @@ pub async fn announce(args: AnnounceArgs) -> Result<(), Failure> {
         Some(text) => parse_peer_id(text)?,
         None => random_peer_id(),
     };
-    let event = Event::from_query_value(if args.event == "none" { b"" } else { args.event.as_bytes() })
-        .map_err(|_| Failure::Usage(format!("invalid --event {:?}: expected started, stopped, completed, paused or none", args.event)))?;
+    let event =
+        Event::from_query_value(if args.event == "none" { b"" } else { args.event.as_bytes() }).map_err(|_| {
+            Failure::Usage(format!(
+                "invalid --event {:?}: expected started, stopped, completed, paused or none",
+                args.event
+            ))
+        })?;
     let mut req = AnnounceRequest::new(info_hash, peer_id, args.port);
     req.left = args.left;
     req.uploaded = args.uploaded;
@@ -39,8 +44,12 @@ pub async fn scrape(args: ScrapeArgs) -> Result<(), Failure> {
         .iter()
         .map(|h| h.parse::<InfoHash>().map_err(|e| Failure::Usage(format!("invalid info hash {h:?}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let url = scrape_url(&args.url)
-        .ok_or_else(|| Failure::Usage(format!("cannot derive a scrape url from {:?}: its path must end in announce or scrape", args.url)))?;
+    let url = scrape_url(&args.url).ok_or_else(|| {
+        Failure::Usage(format!(
+            "cannot derive a scrape url from {:?}: its path must end in announce or scrape",
+            args.url
+        ))
+    })?;
     let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(args.timeout));
     let reply = client.scrape(&url, &hashes).await.map_err(|e| Failure::Runtime(e.to_string()))?;
     print_reply(reply, scrape_json)

@@ -35,11 +35,8 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:6969";
 impl Settings {
     /// Validates `config`; the error is a message for the operator.
     pub fn from_config(config: &Config) -> Result<Settings, String> {
-        let listen = if config.http.listen.is_empty() {
-            vec![DEFAULT_LISTEN.to_owned()]
-        } else {
-            config.http.listen.clone()
-        };
+        let listen =
+            if config.http.listen.is_empty() { vec![DEFAULT_LISTEN.to_owned()] } else { config.http.listen.clone() };
         let listen = listen
             .iter()
             .map(|a| {

@@ -31,12 +31,8 @@ const PAYLOAD_LEN: usize = 5 * 1024 * 1024 + 12_345;
 const PAYLOAD_NAME: &str = "payload.bin";
 /// Debian's interpreter, the one python3-libtorrent is installed for.
 const PYTHON: &str = "/usr/bin/python3";
-const LIBTORRENT_PEER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/support/libtorrent_peer.py"
-);
-const INSTALL_HINT: &str =
-    "run scripts/test.sh, which installs the Debian packages aria2 and python3-libtorrent";
+const LIBTORRENT_PEER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/libtorrent_peer.py");
+const INSTALL_HINT: &str = "run scripts/test.sh, which installs the Debian packages aria2 and python3-libtorrent";
 
 #[test]
 fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
@@ -57,11 +53,7 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
 
     let download_dir = dir.subdir("download");
     let status = run_aria2_leecher(&torrent, &download_dir, &dir, deadline);
-    assert!(
-        status.success(),
-        "aria2c failed with {status}\n{}",
-        dir.logs()
-    );
+    assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
 
     let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
         .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
@@ -74,34 +66,18 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
     );
 
     let exit = tracker.terminate(deadline);
-    assert!(
-        exit.success(),
-        "octotracker exited with {exit} on SIGTERM\n{}",
-        dir.logs()
-    );
+    assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
 }
 
 // ---------------------------------------------------------------- clients
 
 /// Fails (never skips) when a real client is missing.
 fn require_real_clients() {
-    let libtorrent = Command::new(PYTHON)
-        .args(["-c", "import libtorrent"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    assert!(
-        libtorrent.is_ok_and(|s| s.success()),
-        "python3-libtorrent is not installed for {PYTHON}: {INSTALL_HINT}"
-    );
-    let aria2 = Command::new("aria2c")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status();
-    assert!(
-        aria2.is_ok_and(|s| s.success()),
-        "aria2c is not installed: {INSTALL_HINT}"
-    );
+    let libtorrent =
+        Command::new(PYTHON).args(["-c", "import libtorrent"]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    assert!(libtorrent.is_ok_and(|s| s.success()), "python3-libtorrent is not installed for {PYTHON}: {INSTALL_HINT}");
+    let aria2 = Command::new("aria2c").arg("--version").stdout(Stdio::null()).status();
+    assert!(aria2.is_ok_and(|s| s.success()), "aria2c is not installed: {INSTALL_HINT}");
 }
 
 fn make_torrent(payload: &Path, announce_url: &str, torrent: &Path, dir: &TempDir) {
@@ -124,12 +100,7 @@ fn make_torrent(payload: &Path, announce_url: &str, torrent: &Path, dir: &TempDi
 
 /// Starts the seeder and waits until it is seeding and has announced to the
 /// tracker, so the leecher's first announce already gets it as a peer.
-fn start_libtorrent_seeder(
-    torrent: &Path,
-    seed_dir: &Path,
-    dir: &TempDir,
-    deadline: Instant,
-) -> ChildGuard {
+fn start_libtorrent_seeder(torrent: &Path, seed_dir: &Path, dir: &TempDir, deadline: Instant) -> ChildGuard {
     let mut child = Command::new(PYTHON)
         .arg(LIBTORRENT_PEER)
         .arg("seed")
@@ -144,26 +115,14 @@ fn start_libtorrent_seeder(
         .expect("spawn the libtorrent seeder");
     let lines = lines_of(child.stdout.take().expect("seeder stdout"), None);
     let seeder = ChildGuard::new("libtorrent seeder", child);
-    wait_for_line(&lines, deadline, |line| {
-        (line.trim() == "ready").then_some(())
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "the libtorrent seeder never reported it was seeding and announced\n{}",
-            dir.logs()
-        )
-    });
+    wait_for_line(&lines, deadline, |line| (line.trim() == "ready").then_some(()))
+        .unwrap_or_else(|| panic!("the libtorrent seeder never reported it was seeding and announced\n{}", dir.logs()));
     seeder
 }
 
 /// Runs aria2c until it has downloaded the torrent (it exits by itself after
 /// `--seed-time=0`) and returns its exit status.
-fn run_aria2_leecher(
-    torrent: &Path,
-    download_dir: &Path,
-    dir: &TempDir,
-    deadline: Instant,
-) -> ExitStatus {
+fn run_aria2_leecher(torrent: &Path, download_dir: &Path, dir: &TempDir, deadline: Instant) -> ExitStatus {
     let child = Command::new("aria2c")
         .arg("--no-conf")
         .arg(format!("--dir={}", download_dir.display()))
@@ -175,15 +134,8 @@ fn run_aria2_leecher(
         .arg("--seed-time=0")
         // Die with this test process even if it is killed outright.
         .arg(format!("--stop-with-process={}", std::process::id()))
-        .args([
-            "--file-allocation=none",
-            "--summary-interval=0",
-            "--enable-color=false",
-        ])
-        .arg(format!(
-            "--log={}",
-            dir.path().join("aria2c-debug.log").display()
-        ))
+        .args(["--file-allocation=none", "--summary-interval=0", "--enable-color=false"])
+        .arg(format!("--log={}", dir.path().join("aria2c-debug.log").display()))
         .arg("--log-level=info")
         .arg(torrent)
         .stdin(Stdio::null())
@@ -192,12 +144,9 @@ fn run_aria2_leecher(
         .spawn()
         .expect("spawn aria2c");
     let mut leecher = ChildGuard::new("aria2c leecher", child);
-    leecher.wait_until(deadline).unwrap_or_else(|| {
-        panic!(
-            "aria2c did not finish the download within {DEADLINE:?}\n{}",
-            dir.logs()
-        )
-    })
+    leecher
+        .wait_until(deadline)
+        .unwrap_or_else(|| panic!("aria2c did not finish the download within {DEADLINE:?}\n{}", dir.logs()))
 }
 
 // ---------------------------------------------------------------- tracker
@@ -218,10 +167,7 @@ fn start_tracker(dir: &TempDir, deadline: Instant) -> (ChildGuard, SocketAddr) {
     let tracker = ChildGuard::new("octotracker", child);
     let startup_deadline = deadline.min(Instant::now() + TRACKER_STARTUP);
     let addr = wait_for_line(&lines, startup_deadline, listening_address).unwrap_or_else(|| {
-        panic!(
-            "octotracker did not report `listening on http://...` within {TRACKER_STARTUP:?}\n{}",
-            dir.logs()
-        )
+        panic!("octotracker did not report `listening on http://...` within {TRACKER_STARTUP:?}\n{}", dir.logs())
     });
     (tracker, addr)
 }
@@ -229,9 +175,7 @@ fn start_tracker(dir: &TempDir, deadline: Instant) -> (ChildGuard, SocketAddr) {
 /// Parses the address out of a log line containing `listening on http://ADDR`.
 fn listening_address(line: &str) -> Option<SocketAddr> {
     let rest = &line[line.find("listening on http://")? + "listening on http://".len()..];
-    let end = rest
-        .find(|c: char| c.is_whitespace() || c == '/')
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| c.is_whitespace() || c == '/').unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
 
@@ -248,11 +192,7 @@ struct ChildGuard {
 impl ChildGuard {
     fn new(name: &'static str, mut child: Child) -> Self {
         let stdin = child.stdin.take();
-        Self {
-            name,
-            child,
-            _stdin: stdin,
-        }
+        Self { name, child, _stdin: stdin }
     }
 
     /// Polls for the child's exit until `deadline`; `None` if it still runs.
@@ -269,17 +209,11 @@ impl ChildGuard {
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
     fn terminate(&mut self, deadline: Instant) -> ExitStatus {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|s| s.success());
+        let sent =
+            Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().is_ok_and(|s| s.success());
         assert!(sent, "could not send SIGTERM to {}", self.name);
-        self.wait_until(deadline).unwrap_or_else(|| {
-            panic!(
-                "{} did not exit after SIGTERM within {DEADLINE:?}",
-                self.name
-            )
-        })
+        self.wait_until(deadline)
+            .unwrap_or_else(|| panic!("{} did not exit after SIGTERM within {DEADLINE:?}", self.name))
     }
 }
 
@@ -333,9 +267,7 @@ fn free_port() -> u16 {
 
 /// Incompressible test data (xorshift64*, seeded from the clock).
 fn random_bytes(len: usize) -> Vec<u8> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let mut state = ((nanos as u64) ^ u64::from(std::process::id())) | 1;
     let mut bytes = Vec::with_capacity(len + 8);
     while bytes.len() < len {
@@ -355,11 +287,8 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn create() -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "octotracker-real-clients-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let name =
+            format!("octotracker-real-clients-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         let path = std::env::temp_dir().join(name);
         let _ = fs::remove_dir_all(&path); // left over by a killed run with a recycled pid
         fs::create_dir(&path).expect("create the test's temp dir");
@@ -392,14 +321,8 @@ impl TempDir {
         for path in paths {
             let text = fs::read_to_string(&path).unwrap_or_default();
             let start = text.len().saturating_sub(TAIL);
-            let start = (start..text.len())
-                .find(|&i| text.is_char_boundary(i))
-                .unwrap_or(text.len());
-            out.push_str(&format!(
-                "----- {} (last {TAIL} bytes)\n{}\n",
-                path.display(),
-                &text[start..]
-            ));
+            let start = (start..text.len()).find(|&i| text.is_char_boundary(i)).unwrap_or(text.len());
+            out.push_str(&format!("----- {} (last {TAIL} bytes)\n{}\n", path.display(), &text[start..]));
         }
         out
     }

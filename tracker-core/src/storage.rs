@@ -135,5 +135,4 @@ pub trait TorrentManager: Send + Sync + 'static {
 
     /// Removes peers last seen before `cutoff`, and swarms left without peers.
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError>;
-
 }

@@ -5,9 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::{
-    AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, IntervalAlgorithm,
-    PeerAnnounce, Refusal, ScrapeRequest, ScrapeResponse, TorrentManager, TrackerConfig, TrackerError,
-    normalize_ip,
+    AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, IntervalAlgorithm, PeerAnnounce,
+    Refusal, ScrapeRequest, ScrapeResponse, TorrentManager, TrackerConfig, TrackerError, normalize_ip,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -58,11 +57,7 @@ impl Tracker {
 
     /// Answers an announce from a client seen at `client_ip` (the connection's address, or the
     /// one a trusted proxy vouched for).
-    pub async fn announce(
-        &self,
-        req: &AnnounceRequest,
-        client_ip: IpAddr,
-    ) -> Result<AnnounceResponse, TrackerError> {
+    pub async fn announce(&self, req: &AnnounceRequest, client_ip: IpAddr) -> Result<AnnounceResponse, TrackerError> {
         if !req.compact && !self.config.allow_non_compact {
             return Err(Refusal::NonCompactDisabled.into());
         }

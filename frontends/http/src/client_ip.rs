@@ -29,12 +29,8 @@ impl IpNet {
     /// Whether `ip` lies in this network (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, normalize_ip(ip)) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_eq(&net.octets(), &ip.octets(), self.prefix)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
+            (IpAddr::V6(net), IpAddr::V6(ip)) => prefix_eq(&net.octets(), &ip.octets(), self.prefix),
             _ => false,
         }
     }
@@ -107,21 +103,13 @@ pub fn client_ip(remote: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Resu
     if let Some(&leftmost) = hops.first() {
         return Ok(hops.iter().rev().copied().find(|ip| !is_trusted(*ip)).unwrap_or(leftmost));
     }
-    headers
-        .get("x-real-ip")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_hop)
-        .ok_or(ClientIpError::NoForwardedAddr)
+    headers.get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(parse_hop).ok_or(ClientIpError::NoForwardedAddr)
 }
 
 /// One hop: an address, possibly with a port (`1.2.3.4:80`, `[::1]:80`).
 fn parse_hop(entry: &str) -> Option<IpAddr> {
     let entry = entry.trim();
-    entry
-        .parse::<IpAddr>()
-        .or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip()))
-        .ok()
-        .map(normalize_ip)
+    entry.parse::<IpAddr>().or_else(|_| entry.parse::<SocketAddr>().map(|s| s.ip())).ok().map(normalize_ip)
 }
 
 #[cfg(test)]

@@ -34,10 +34,9 @@ impl fmt::Debug for Value<'_> {
             Value::Int(i) => write!(f, "{i}"),
             Value::Bytes(b) => write!(f, "b\"{}\"", b.escape_ascii()),
             Value::List(l) => f.debug_list().entries(l).finish(),
-            Value::Dict(d) => f
-                .debug_map()
-                .entries(d.iter().map(|e| (e.key.escape_ascii().to_string(), &e.value)))
-                .finish(),
+            Value::Dict(d) => {
+                f.debug_map().entries(d.iter().map(|e| (e.key.escape_ascii().to_string(), &e.value))).finish()
+            }
         }
     }
 }
@@ -240,8 +239,19 @@ mod tests {
     #[test]
     fn rejects_malformed_input() {
         for bad in [
-            &b""[..], b"i", b"ie", b"i03e", b"i-0e", b"i-e", b"5:abc", b"l", b"di1ei2ee", b"x",
-            b"1:ab", b"99999999999999999999:", b"i99999999999999999999e",
+            &b""[..],
+            b"i",
+            b"ie",
+            b"i03e",
+            b"i-0e",
+            b"i-e",
+            b"5:abc",
+            b"l",
+            b"di1ei2ee",
+            b"x",
+            b"1:ab",
+            b"99999999999999999999:",
+            b"i99999999999999999999e",
         ] {
             assert!(decode(bad).is_err(), "accepted {:?}", bad.escape_ascii().to_string());
         }

@@ -115,10 +115,30 @@ mod tests {
 
     #[test]
     fn integers_cover_zero_negative_and_extremes() {
-        assert_eq!(encoded(|e| { e.int(0); }), b"i0e");
-        assert_eq!(encoded(|e| { e.int(-42); }), b"i-42e");
-        assert_eq!(encoded(|e| { e.int(i64::MIN); }), b"i-9223372036854775808e");
-        assert_eq!(encoded(|e| { e.uint(u64::MAX); }), b"i18446744073709551615e");
+        assert_eq!(
+            encoded(|e| {
+                e.int(0);
+            }),
+            b"i0e"
+        );
+        assert_eq!(
+            encoded(|e| {
+                e.int(-42);
+            }),
+            b"i-42e"
+        );
+        assert_eq!(
+            encoded(|e| {
+                e.int(i64::MIN);
+            }),
+            b"i-9223372036854775808e"
+        );
+        assert_eq!(
+            encoded(|e| {
+                e.uint(u64::MAX);
+            }),
+            b"i18446744073709551615e"
+        );
     }
 
     #[test]

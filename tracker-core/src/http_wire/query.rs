@@ -100,11 +100,9 @@ pub fn parse_scrape(query: &[u8], max_hashes: usize) -> Result<ScrapeRequest, Re
 /// The `name=value` pairs of a query string; empty pieces are skipped, a piece without `=` has
 /// an empty value.
 fn pairs(query: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
-    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| {
-        match piece.iter().position(|&b| b == b'=') {
-            Some(i) => (&piece[..i], &piece[i + 1..]),
-            None => (piece, &b""[..]),
-        }
+    query.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|piece| match piece.iter().position(|&b| b == b'=') {
+        Some(i) => (&piece[..i], &piece[i + 1..]),
+        None => (piece, &b""[..]),
     })
 }
 
@@ -162,9 +160,7 @@ fn decode_numwant(value: &[u8]) -> Result<u32, Refusal> {
             None => Err(Refusal::NotANumber("numwant")),
         },
         // Anything above u32::MAX is clamped by the engine's cap anyway.
-        _ => parse_decimal(text)
-            .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
-            .ok_or(Refusal::NotANumber("numwant")),
+        _ => parse_decimal(text).map(|n| u32::try_from(n).unwrap_or(u32::MAX)).ok_or(Refusal::NotANumber("numwant")),
     }
 }
 

@@ -5,7 +5,7 @@
 /// running on a fresh store made by `factory`, a closure returning a future of a
 /// [`TorrentManager`](crate::TorrentManager).
 ///
-/// ```ignore
+/// ```text
 /// octotracker_core::conformance_tests!(|| async { MemoryTorrentManager::new(Default::default()) });
 /// ```
 ///

@@ -12,7 +12,7 @@
 //! octotracker-core = { workspace = true, features = ["testing"] }
 //! ```
 //!
-//! ```ignore
+//! ```text
 //! // backends/memory/tests/conformance.rs
 //! use octotracker_memory::MemoryTorrentManager;
 //!
@@ -28,7 +28,7 @@
 //! backend would create a schema of its own, inside the future the factory returns (add `move`
 //! when it captures anything):
 //!
-//! ```ignore
+//! ```text
 //! octotracker_core::conformance_tests!(|| async move {
 //!     let prefix = format!("conformance-{}", fastrand::u64(..));
 //!     RedisTorrentManager::connect(redis_url(), &prefix).await.expect("redis is running")
