@@ -4,6 +4,7 @@
 //! otherwise); `octotracker announce` / `octotracker scrape` talk to any HTTP tracker.
 //! This is the only place that reads files, flags and the environment.
 
+mod backend;
 mod cli;
 mod client_commands;
 mod config;

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use octotracker_core::{Frontend, IntervalAlgorithm, Shutdown, SystemClock, TorrentManager, Tracker};
+use octotracker_core::{Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
 use octotracker_http::HttpFrontend;
 use tokio::sync::watch;
 
 use crate::Failure;
 use crate::listen::bind_tcp;
-use crate::settings::{Backend, Settings};
+use crate::settings::Settings;
 
 /// Serves until a shutdown signal. Everything that can fail because of the operator's input
 /// fails before the first listener accepts.
@@ -25,7 +25,7 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         frontends.push(HttpFrontend::new(listener, settings.http.clone()));
     }
 
-    let storage = open_backend(&settings.backend)?;
+    let storage = crate::backend::open(&settings.backend).await?;
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::new(settings.intervals);
     let tracker = Arc::new(Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock)));
 
@@ -55,18 +55,6 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         None => {
             tracing::info!("stopped");
             Ok(())
-        }
-    }
-}
-
-fn open_backend(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure> {
-    match backend {
-        Backend::Memory { shards } => {
-            let mut config = octotracker_memory::MemoryConfig::default();
-            if *shards > 0 {
-                config.shards = *shards;
-            }
-            Ok(Arc::new(octotracker_memory::MemoryTorrentManager::new(config)))
         }
     }
 }
