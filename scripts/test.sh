@@ -298,5 +298,5 @@ log "OCTOTRACKER_TEST_POSTGRES_URL=$OCTOTRACKER_TEST_POSTGRES_URL"
 log "OCTOTRACKER_TEST_REDIS_URL=$OCTOTRACKER_TEST_REDIS_URL"
 log "OCTOTRACKER_TEST_REDIS_CLUSTER_URLS=$OCTOTRACKER_TEST_REDIS_CLUSTER_URLS"
 
-cargo test --workspace --all-targets --locked
-cargo test --workspace --doc --locked
+cargo test --workspace --all-targets --all-features --locked
+cargo test --workspace --doc --all-features --locked

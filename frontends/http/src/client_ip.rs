@@ -76,7 +76,8 @@ impl fmt::Display for IpNet {
 /// Why the client's address could not be determined.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientIpError {
-    /// The request carries no [`RemoteAddr`] (an embedding app did not provide one).
+    /// The request carries no [`RemoteAddr`] (nor, with the `axum` feature, axum's
+    /// `ConnectInfo<SocketAddr>`): the embedding app did not provide the address.
     #[error("client address unknown: the server did not provide the connection's address")]
     NoRemoteAddr,
     /// A trusted proxy sent no usable `X-Forwarded-For` or `X-Real-IP`.

@@ -16,6 +16,24 @@ pub struct HttpConfig {
     pub idle_timeout: Duration,
     /// On shutdown, how long requests in flight may take before connections are dropped.
     pub drain_timeout: Duration,
+    /// The path announces are answered at, as the service sees it: `/announce` by default. Behind
+    /// a router that strips a prefix (axum's `nest_service("/tracker", …)`) keep the default;
+    /// for [`TrackerLayer`](crate::TrackerLayer), which sees whole paths, give the full path
+    /// (`/tracker/announce`).
+    pub announce_path: String,
+    /// The path scrapes are answered at: `/scrape` by default (see `announce_path`).
+    pub scrape_path: String,
+}
+
+impl HttpConfig {
+    /// The same settings with the tracker at `{prefix}/announce` and `{prefix}/scrape`
+    /// (`prefix` without a trailing slash, e.g. `/tracker`).
+    pub fn with_prefix(mut self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        self.announce_path = format!("{prefix}/announce");
+        self.scrape_path = format!("{prefix}/scrape");
+        self
+    }
 }
 
 impl Default for HttpConfig {
@@ -25,6 +43,8 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(10),
+            announce_path: "/announce".to_owned(),
+            scrape_path: "/scrape".to_owned(),
         }
     }
 }

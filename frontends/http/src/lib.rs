@@ -1,24 +1,39 @@
 //! # octotracker-http
 //!
-//! The HTTP tracker protocol over hyper 1.x.
+//! The HTTP tracker protocol over hyper 1.x, as a tower `Service` that runs standalone or
+//! inside another web application (see [`embedding`]).
 //!
-//! - [`TrackerService`]: `GET /announce` and `GET /scrape` as a tower `Service` over `http`
-//!   requests (any body type), answering with bencode. Every other path is 404.
+//! - [`TrackerService`]: `GET /announce` and `GET /scrape` (paths configurable) as a tower
+//!   `Service` over `http` requests (any body type), answering with bencode. Every other path
+//!   is 404. Mount it in axum with `Router::nest_service`.
+//! - [`TrackerLayer`]: a tower `Layer` that puts the tracker in front of an application's own
+//!   service: the tracker's paths are answered by the tracker, everything else passes through.
 //! - [`HttpFrontend`]: the standalone server ([`Frontend`](octotracker_core::Frontend)): HTTP/1.1
-//!   with keep-alive, header-read and idle timeouts, graceful drain on shutdown.
-//! - [`client_ip`]: the client's address, from the connection or from a trusted reverse proxy's
+//!   with keep-alive, header-read and idle timeouts, graceful drain on shutdown, built on
+//!   [`TrackerService`].
+//! - [`client_ip`]: the client's address, from the connection ([`RemoteAddr`], or axum's
+//!   `ConnectInfo<SocketAddr>` with the `axum` feature) or from a trusted reverse proxy's
 //!   `X-Forwarded-For` / `X-Real-IP`.
 //!
 //! Parsing and encoding come from `octotracker_core::http_wire`, and every rule from the
 //! [`Tracker`](octotracker_core::Tracker) engine: this crate only moves bytes.
+//!
+//! ## Features
+//! - `axum` (off by default): [`TrackerService`] also reads the client address from axum's
+//!   `ConnectInfo<SocketAddr>` (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
 
 mod client_ip;
 mod config;
 mod idle;
+mod layer;
 mod server;
 mod service;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip};
 pub use config::HttpConfig;
+pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
+
+#[doc = include_str!("../../../docs/embedding.md")]
+pub mod embedding {}

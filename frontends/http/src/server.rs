@@ -79,8 +79,8 @@ fn serve_connection(
     let (io, activity) = ActivityIo::new(stream);
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(RemoteAddr(remote));
-        let service = service.clone();
-        async move { Ok::<_, std::convert::Infallible>(service.handle(req).await) }
+        let response = service.handle_parts(req.into_parts().0);
+        async move { Ok::<_, std::convert::Infallible>(response.await) }
     });
     let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));
     let idle = config.idle_timeout;

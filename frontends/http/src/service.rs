@@ -1,8 +1,10 @@
 //! [`TrackerService`]: the tracker as a tower `Service` over `http` requests. The standalone
-//! server runs it; embedding apps can too.
+//! server runs it; embedding apps mount it (or wrap their own service in
+//! [`TrackerLayer`](crate::TrackerLayer)).
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,8 +17,40 @@ use octotracker_core::{Tracker, TrackerError};
 
 use crate::{HttpConfig, RemoteAddr, client_ip};
 
-/// The tracker's HTTP endpoints: `GET /announce` and `GET /scrape`; anything else is 404.
+/// The tracker's HTTP endpoints: `GET` (or `HEAD`) on [`HttpConfig::announce_path`] and
+/// [`HttpConfig::scrape_path`] (`/announce` and `/scrape` by default); any other path is 404.
 /// Every tracker-level error is a `200 OK` with a bencoded `failure reason`.
+///
+/// A `tower::Service` for requests with any body type (the body is never read), cheap to clone
+/// (one `Arc`), with `Send + 'static` futures and `Infallible` errors: it mounts as it is in
+/// axum (`Router::nest_service`), in a hyper accept loop (`TowerToHyperService`), or behind
+/// tower-http layers.
+///
+/// The client's address comes from the request's extensions: [`RemoteAddr`], which the
+/// standalone server inserts, or (with the `axum` feature) axum's `ConnectInfo<SocketAddr>`.
+/// Either is then subject to [`HttpConfig::trusted_proxies`]. An announce without either gets
+/// the failure reason of [`ClientIpError::NoRemoteAddr`](crate::ClientIpError::NoRemoteAddr).
+///
+/// ```
+/// use std::sync::Arc;
+/// use http::Request;
+/// use octotracker_core::{SystemClock, Tracker, TrackerConfig};
+/// use octotracker_http::{HttpConfig, RemoteAddr, TrackerService};
+/// use tower::ServiceExt;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let storage = Arc::new(octotracker_memory::MemoryTorrentManager::new(Default::default()));
+/// let intervals = Arc::new(octotracker_interval::Static::default());
+/// let tracker = Arc::new(Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock)));
+/// let service = TrackerService::new(tracker, HttpConfig::default());
+///
+/// let mut request = Request::get("/scrape").body(()).unwrap();
+/// request.extensions_mut().insert(RemoteAddr("127.0.0.1:6881".parse().unwrap()));
+/// let response = service.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct TrackerService {
     inner: Arc<Inner>,
@@ -28,7 +62,7 @@ struct Inner {
     config: HttpConfig,
 }
 
-/// The future of [`TrackerService::call`].
+/// The future of [`TrackerService::call`](tower::Service::call).
 pub type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
 
 impl TrackerService {
@@ -37,14 +71,45 @@ impl TrackerService {
         TrackerService { inner: Arc::new(Inner { tracker, config }) }
     }
 
-    /// Answers one request.
+    /// The settings this service answers with.
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
+    }
+
+    /// Whether `path` is one of the tracker's (the announce or the scrape path).
+    pub fn serves(&self, path: &str) -> bool {
+        self.endpoint(path).is_some()
+    }
+
+    fn endpoint(&self, path: &str) -> Option<Endpoint> {
+        let config = &self.inner.config;
+        if path == config.announce_path {
+            Some(Endpoint::Announce)
+        } else if path == config.scrape_path {
+            Some(Endpoint::Scrape)
+        } else {
+            None
+        }
+    }
+
+    /// Answers one request. The body is never read: announce and scrape are GET requests.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>> {
-        // The body is never read: announce and scrape are GET requests.
-        let (req, _) = req.into_parts();
-        let endpoint = match req.uri.path() {
-            "/announce" => Endpoint::Announce,
-            "/scrape" => Endpoint::Scrape,
-            _ => return plain(StatusCode::NOT_FOUND, "not found"),
+        self.handle_parts(req.into_parts().0).await
+    }
+
+    /// Answers one request given its head (`Request::into_parts().0`). The future borrows
+    /// nothing: it is `Send + 'static` whatever the body type was.
+    pub fn handle_parts(
+        &self,
+        parts: http::request::Parts,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
+        let this = self.clone();
+        async move { this.respond(parts).await }
+    }
+
+    async fn respond(&self, req: http::request::Parts) -> Response<Full<Bytes>> {
+        let Some(endpoint) = self.endpoint(req.uri.path()) else {
+            return plain(StatusCode::NOT_FOUND, "not found");
         };
         if req.method != Method::GET && req.method != Method::HEAD {
             let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
@@ -68,8 +133,8 @@ impl TrackerService {
 
     async fn announce(&self, req: &http::request::Parts, query: &[u8], body: &mut Vec<u8>) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(TrackerError::from)?;
-        let remote = req.extensions.get::<RemoteAddr>().ok_or(crate::ClientIpError::NoRemoteAddr)?;
-        let ip = client_ip(remote.0.ip(), &req.headers, &self.inner.config.trusted_proxies)?;
+        let remote = remote_addr(&req.extensions).ok_or(crate::ClientIpError::NoRemoteAddr)?;
+        let ip = client_ip(remote.ip(), &req.headers, &self.inner.config.trusted_proxies)?;
         let response = self.inner.tracker.announce(&announce, ip).await?;
         write_announce(body, &response);
         Ok(())
@@ -82,6 +147,18 @@ impl TrackerService {
         write_scrape(body, &response);
         Ok(())
     }
+}
+
+/// The connection's address: our [`RemoteAddr`], else axum's `ConnectInfo<SocketAddr>`.
+fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+    if let Some(RemoteAddr(addr)) = extensions.get::<RemoteAddr>() {
+        return Some(*addr);
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        return Some(*addr);
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +206,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     resp
 }
 
-impl<B: Send + 'static> tower::Service<Request<B>> for TrackerService {
+impl<B> tower::Service<Request<B>> for TrackerService {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
     type Future = ResponseFuture;
@@ -139,7 +216,7 @@ impl<B: Send + 'static> tower::Service<Request<B>> for TrackerService {
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.handle(req).await) })
+        let response = self.handle_parts(req.into_parts().0);
+        Box::pin(async move { Ok(response.await) })
     }
 }

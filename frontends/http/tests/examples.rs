@@ -1,0 +1,193 @@
+//! The embedding examples as real processes: each is started on `127.0.0.1:0`, its address read
+//! from its `listening on http://ADDR` line, and driven with our own client through the paths an
+//! embedding app serves the tracker at (`/tracker/announce`, `/tracker/scrape`).
+//!
+//! The examples are built by `cargo test` before the tests run (`axum_embed` needs the `axum`
+//! feature, as this test does); they are found next to this test's binary, in
+//! `target/<profile>/examples/`. (`cargo test --test examples` alone does not rebuild them: run
+//! the package's whole test suite, or `cargo build --examples --all-features` first.) Every wait is bounded by [`DEADLINE`]; children are killed
+//! when dropped.
+
+#[allow(dead_code)]
+mod support;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use octotracker_client::{ClientError, HttpTrackerClient, Reply, parse_announce_reply};
+use octotracker_core::{AnnounceRequest, Event};
+use support::{DEADLINE, addrs, hash, leecher, seeder, v4};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running example; dropping it kills the process.
+struct Example {
+    child: Child,
+    addr: SocketAddr,
+    client: HttpTrackerClient,
+}
+
+impl Example {
+    /// Starts the compiled example `name` on `127.0.0.1:0` and waits (bounded) for its
+    /// `listening on http://ADDR` line.
+    async fn start(name: &str) -> Example {
+        let path = example_binary(name);
+        let mut child = Command::new(&path)
+            .arg("127.0.0.1:0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut line = String::new();
+        let read = tokio::time::timeout(DEADLINE, BufReader::new(stdout).read_line(&mut line)).await;
+        read.unwrap_or_else(|_| panic!("{name} printed nothing within {DEADLINE:?}")).expect("stdout read");
+        let addr = line
+            .trim_end()
+            .strip_prefix("listening on http://")
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("{name} printed {line:?}, not `listening on http://ADDR`"));
+        Example { child, addr, client: HttpTrackerClient::new().with_timeout(DEADLINE) }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn announce(&self, req: &AnnounceRequest) -> octotracker_client::AnnounceReply {
+        match self.client.announce(&self.url("/tracker/announce"), req).await.expect("announce answered") {
+            Reply::Ok(reply) => reply,
+            Reply::Failure { reason, .. } => panic!("announce refused: {reason}"),
+        }
+    }
+
+    /// `GET path?query`: the body of a 200, or the client's error.
+    async fn get(&self, path: &str, query: &str) -> Result<Vec<u8>, ClientError> {
+        self.client.get(&self.url(path), query).await.map(|body| body.to_vec())
+    }
+
+    /// The failure reason of an announce with this query.
+    async fn announce_failure(&self, query: &str) -> String {
+        let body = self.get("/tracker/announce", query).await.expect("a 200 reply");
+        match parse_announce_reply(&body).expect("a bencoded reply") {
+            Reply::Failure { reason, .. } => reason,
+            Reply::Ok(reply) => panic!("announce with {query:?} accepted: {reply:?}"),
+        }
+    }
+
+    /// Sends SIGINT (what ctrl-c sends) and waits (bounded) for a clean exit.
+    async fn interrupt(mut self) {
+        let pid = self.child.id().expect("the example is running").to_string();
+        let status = std::process::Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+        assert!(status.success(), "kill -INT {pid} failed");
+        let exit = tokio::time::timeout(DEADLINE, self.child.wait()).await;
+        let exit = exit.unwrap_or_else(|_| panic!("still running {DEADLINE:?} after ctrl-c")).expect("wait");
+        assert!(exit.success(), "exit status after ctrl-c: {exit}");
+    }
+}
+
+/// `target/<profile>/examples/<name>`: this test runs as `target/<profile>/deps/examples-<hash>`.
+fn example_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
+    let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "example {name} is not built at {}: run `cargo test -p octotracker-http --all-features` \
+         (which builds the examples before the tests)",
+        path.display()
+    );
+    path
+}
+
+/// The same specification for every example.
+macro_rules! an_embedding_example {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            async fn start() -> Example {
+                Example::start(stringify!($name)).await
+            }
+
+            #[tokio::test]
+            async fn announces_and_scrapes_through_the_nested_paths() {
+                let app = start().await;
+                let reply = app.announce(&seeder(hash(1), 7001)).await;
+                assert_eq!((reply.complete, reply.incomplete), (Some(1), Some(0)));
+                assert_eq!(reply.external_ip, Some(v4(0).ip()));
+                let scrape = app.client.scrape(&app.url("/tracker/scrape"), &[hash(1), hash(2)]).await;
+                let Reply::Ok(scrape) = scrape.expect("scrape answered") else { panic!("scrape refused") };
+                assert_eq!(scrape.get(&hash(1)).map(|f| (f.complete, f.incomplete)), Some((1, 0)));
+                assert_eq!(scrape.get(&hash(2)).map(|f| (f.complete, f.incomplete)), Some((0, 0)));
+            }
+
+            /// The peers' addresses came through the connection (ConnectInfo or RemoteAddr).
+            #[tokio::test]
+            async fn lets_two_peers_see_each_other() {
+                let app = start().await;
+                let first = app.announce(&leecher(hash(1), 7001)).await;
+                assert!(first.peers.is_empty());
+                let second = app.announce(&leecher(hash(1), 7002)).await;
+                assert_eq!(addrs(&second.peers), [v4(7001)]);
+                let again = app.announce(&leecher(hash(1), 7001)).await;
+                assert_eq!(addrs(&again.peers), [v4(7002)]);
+                let stopped = app.announce(&AnnounceRequest { event: Event::Stopped, ..leecher(hash(1), 7002) }).await;
+                assert_eq!(stopped.incomplete, Some(1));
+            }
+
+            #[tokio::test]
+            async fn still_answers_the_apps_own_routes() {
+                let app = start().await;
+                assert_eq!(app.get("/hello", "").await.expect("hello answered"), b"hello from the app\n");
+            }
+
+            #[tokio::test]
+            async fn answers_404_to_unknown_paths() {
+                let app = start().await;
+                for path in ["/tracker/x", "/tracker/announce/x", "/tracker", "/announce", "/scrape", "/nowhere"] {
+                    match app.get(path, "").await {
+                        Err(ClientError::Status { status: 404, .. }) => {}
+                        other => panic!("{path}: expected 404, got {other:?}"),
+                    }
+                }
+            }
+
+            #[tokio::test]
+            async fn gives_failure_reasons_to_bad_requests() {
+                let app = start().await;
+                // (query, failure reason)
+                let table = [
+                    ("", "missing info_hash"),
+                    ("port=6881", "missing info_hash"),
+                    (
+                        "info_hash=short&peer_id=-OT0001-000000000001&port=1&left=0",
+                        "invalid info_hash: expected 20 bytes, got 5",
+                    ),
+                ];
+                for (query, reason) in table {
+                    assert_eq!(app.announce_failure(query).await, reason, "{query:?}");
+                }
+                let body = app.get("/tracker/scrape", "").await.expect("a 200 reply");
+                let reason = match octotracker_client::parse_scrape_reply(&body).expect("bencode") {
+                    Reply::Failure { reason, .. } => reason,
+                    Reply::Ok(reply) => panic!("full scrape answered: {reply:?}"),
+                };
+                assert_eq!(reason, "missing info_hash: full scrape is disabled on this tracker");
+            }
+
+            #[tokio::test]
+            async fn stops_cleanly_on_ctrl_c_with_idle_keep_alive_connections() {
+                let app = start().await;
+                app.announce(&leecher(hash(1), 7001)).await;
+                app.interrupt().await;
+            }
+        }
+    };
+}
+
+an_embedding_example!(axum_embed);
+an_embedding_example!(hyper_embed);
