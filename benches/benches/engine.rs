@@ -6,8 +6,15 @@
 //!   are picked in a scattered order so a large swarm does not stay in the CPU caches by luck.
 //!   If an announce costs O(numwant), not O(swarm), the three figures are about the same (issue
 //!   3's target: 10 and 100,000 within 20%).
-//! - `engine/reannounce_want50_encode/N`: the same plus encoding the compact bencoded reply into a
-//!   reused buffer: what a frontend does per announce, minus HTTP.
+//! - `engine/reannounce_want50_100k_resident/N`: 100,000 peers in the store whatever N is
+//!   (100,000 / N swarms of N peers), a random peer of a random swarm announcing: the same memory
+//!   footprint for every N, so the figures compare the work per announce, not how much of the
+//!   store fits in the CPU caches. (A swarm of 10 hands out 9 peers, the others 50.)
+//! - `engine/reannounce_want9_100k_resident/{10,100000}`: the same stores, every announce asking
+//!   for 9 peers (all a swarm of 10 can give): the same footprint and the same reply, so what is
+//!   left between the two is the swarm's size alone.
+//! - `engine/reannounce_want50_encode/N`: the first case plus encoding the compact bencoded reply
+//!   into a reused buffer: what a frontend does per announce, minus HTTP.
 //!
 //! `cargo bench -p octotracker-benches --bench engine -- --warm-up-time 1 --measurement-time 3`
 
@@ -18,7 +25,8 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use octotracker_core::http_wire::write_announce;
 use octotracker_core::{AnnounceRequest, InfoHash, PeerId, SystemClock, Tracker, TrackerConfig};
 use octotracker_interval::Static;
@@ -68,16 +76,26 @@ fn announcer(swarm: InfoHash, k: u64) -> Announcer {
     Announcer { req, ip }
 }
 
-/// An engine over a fresh memory store holding one swarm of `size` peers, and those peers.
-fn engine_with_swarm(size: u64) -> (Tracker, Vec<Announcer>) {
+/// Swarm `s`'s info hash: 20 random-looking bytes.
+fn swarm_hash(s: u64) -> InfoHash {
+    let mut bytes = [0u8; 20];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&mix(s.wrapping_mul(3).wrapping_add(i as u64) ^ 0x5eed).to_le_bytes()[..chunk.len()]);
+    }
+    InfoHash(bytes)
+}
+
+/// An engine over a fresh memory store holding `swarms` swarms of `size` peers each (each peer
+/// announced `started`), and those peers, swarm after swarm.
+fn engine_with_swarms(swarms: u64, size: u64) -> (Tracker, Vec<Announcer>) {
     let tracker = Tracker::new(
         TrackerConfig::default(),
         Arc::new(MemoryTorrentManager::new(Default::default())),
         Arc::new(Static::default()),
         Arc::new(SystemClock),
     );
-    let swarm = InfoHash(*b"\x8f\x12\x00\xa7%&=+ \xff\x10\x01benchme!");
-    let peers: Vec<_> = (0..size).map(|k| announcer(swarm, k)).collect();
+    let peers: Vec<_> =
+        (0..swarms).flat_map(|s| (0..size).map(move |k| announcer(swarm_hash(s), s * size + k))).collect();
     for p in &peers {
         let mut first = p.req.clone();
         first.event = octotracker_core::Event::Started;
@@ -99,26 +117,52 @@ fn scattered_stride(len: usize) -> usize {
     (1..).map(|s: usize| 7_919 * s).find(|s| gcd(*s, len) == 1).unwrap_or(1)
 }
 
+/// Benchmarks re-announcing `peers` through `tracker` in a scattered order.
+fn bench_reannounce(group: &mut BenchmarkGroup<'_, WallTime>, size: u64, tracker: &Tracker, peers: &[Announcer]) {
+    let stride = scattered_stride(peers.len());
+    let mut i = 0;
+    group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+        b.iter(|| {
+            i = (i + stride) % peers.len();
+            let p = &peers[i];
+            black_box(block_on(tracker.announce(black_box(&p.req), p.ip)).expect("announce"))
+        })
+    });
+}
+
 fn reannounce(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine/reannounce_want50");
     group.throughput(Throughput::Elements(1));
-    let mut out = Vec::with_capacity(4096);
     let mut group_encode = Vec::new();
     for size in SIZES {
-        let (tracker, peers) = engine_with_swarm(size);
-        let stride = scattered_stride(peers.len());
-        let mut i = 0;
-        group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
-            b.iter(|| {
-                i = (i + stride) % peers.len();
-                let p = &peers[i];
-                black_box(block_on(tracker.announce(black_box(&p.req), p.ip)).expect("announce"))
-            })
-        });
+        let (tracker, peers) = engine_with_swarms(1, size);
+        bench_reannounce(&mut group, size, &tracker, &peers);
         group_encode.push((size, tracker, peers));
     }
     group.finish();
 
+    let mut group = c.benchmark_group("engine/reannounce_want50_100k_resident");
+    group.throughput(Throughput::Elements(1));
+    let mut resident = Vec::new();
+    for size in SIZES {
+        let (tracker, peers) = engine_with_swarms(100_000 / size, size);
+        bench_reannounce(&mut group, size, &tracker, &peers);
+        resident.push((size, tracker, peers));
+    }
+    group.finish();
+
+    // The same stores, every announce asking for 9 peers: what a swarm of 10 can give. With the
+    // same footprint and the same reply, what is left between 10 and 100,000 is the swarm's size.
+    let mut group = c.benchmark_group("engine/reannounce_want9_100k_resident");
+    group.throughput(Throughput::Elements(1));
+    for (size, tracker, peers) in resident.iter_mut().filter(|(size, ..)| *size != 1_000) {
+        peers.iter_mut().for_each(|p| p.req.numwant = Some(9));
+        bench_reannounce(&mut group, *size, tracker, peers);
+    }
+    group.finish();
+    drop(resident);
+
+    let mut out = Vec::with_capacity(4096);
     let mut group = c.benchmark_group("engine/reannounce_want50_encode");
     group.throughput(Throughput::Elements(1));
     for (size, tracker, peers) in &group_encode {

@@ -116,7 +116,8 @@ fn parsing(c: &mut Criterion) {
 fn encoding(c: &mut Criterion) {
     let mut group = c.benchmark_group("wire/write_announce");
     group.throughput(Throughput::Elements(1));
-    for (name, peer_count, compact) in [("compact_0", 0, true), ("compact_50", 50, true), ("non_compact_50", 50, false)] {
+    for (name, peer_count, compact) in [("compact_0", 0, true), ("compact_50", 50, true), ("non_compact_50", 50, false)]
+    {
         let response = announce_response(peer_count, compact);
         let mut out = Vec::with_capacity(4096);
         group.bench_function(name, |b| {

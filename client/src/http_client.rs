@@ -87,7 +87,11 @@ impl HttpTrackerClient {
     }
 
     /// Sends an announce to `announce_url` (which may carry a query of its own, such as a key).
-    pub async fn announce(&self, announce_url: &str, req: &AnnounceRequest) -> Result<Reply<AnnounceReply>, ClientError> {
+    pub async fn announce(
+        &self,
+        announce_url: &str,
+        req: &AnnounceRequest,
+    ) -> Result<Reply<AnnounceReply>, ClientError> {
         let mut query = QueryEncoder::new();
         query.announce(req);
         let body = self.get(announce_url, query.as_str()).await?;

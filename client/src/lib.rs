@@ -7,17 +7,22 @@
 //! - [`parse_announce_reply`], [`parse_scrape_reply`]: every field of a bencoded reply, or the
 //!   tracker's `failure reason`.
 //! - [`scrape_url`]: the BEP 48 scrape URL of an announce URL.
+//! - [`load`]: the swarm simulator and load generator behind `octotracker load` — a Zipf-popular
+//!   population of torrents and peers with announce lifecycles, closed-loop (maximum throughput)
+//!   and open-loop (fixed rate, no coordinated omission) drivers over hyper's low-level HTTP/1.1
+//!   connections, and a report of requests/s, errors by kind, latency percentiles and the
+//!   generator's own CPU time.
 //!
 //! Query strings are written by the same `octotracker_core::http_wire` module the server parses
 //! them with.
 
 mod http_client;
+pub mod load;
 mod reply;
 
 pub use http_client::{ClientError, HttpTrackerClient};
 pub use reply::{
-    AnnounceReply, Reply, ReplyError, ReplyPeer, ScrapeFile, ScrapeReply, parse_announce_reply,
-    parse_scrape_reply,
+    AnnounceReply, Reply, ReplyError, ReplyPeer, ScrapeFile, ScrapeReply, parse_announce_reply, parse_scrape_reply,
 };
 
 /// The scrape URL of an announce URL (BEP 48 convention: the last path segment `announce…`

@@ -214,7 +214,8 @@ pub fn parse_scrape_reply(body: &[u8]) -> Result<Reply<ScrapeReply>, ReplyError>
     for entry in files {
         let hash = <[u8; 20]>::try_from(entry.key).map_err(|_| shape("files key is not 20 bytes"))?;
         let int = |k: &str| entry.value.get(k).and_then(Value::as_int).unwrap_or(0);
-        let file = ScrapeFile { complete: int("complete"), incomplete: int("incomplete"), downloaded: int("downloaded") };
+        let file =
+            ScrapeFile { complete: int("complete"), incomplete: int("incomplete"), downloaded: int("downloaded") };
         reply.files.push((InfoHash(hash), file));
     }
     Ok(Reply::Ok(reply))

@@ -18,5 +18,25 @@ pub async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure>
             }
             Ok(Arc::new(octotracker_memory::MemoryTorrentManager::new(config)))
         }
+        Backend::Postgres { url, pool_size, statement_timeout } => {
+            let mut config = octotracker_postgres::PostgresConfig::new(url.clone());
+            config.pool_size = *pool_size;
+            config.statement_timeout = *statement_timeout;
+            let store = octotracker_postgres::PostgresTorrentManager::connect(&config)
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
+            Ok(Arc::new(store))
+        }
+        Backend::Redis { target, prefix, peer_timeout } => {
+            let config = octotracker_redis::RedisConfig {
+                prefix: prefix.clone(),
+                peer_timeout: *peer_timeout,
+                ..octotracker_redis::RedisConfig::default()
+            };
+            let store = octotracker_redis::RedisTorrentManager::connect(target, config)
+                .await
+                .map_err(|e| Failure::Runtime(format!("cannot use redis backend {target}: {e}")))?;
+            Ok(Arc::new(store))
+        }
     }
 }

@@ -30,6 +30,8 @@ pub enum Command {
     Announce(AnnounceArgs),
     /// Scrape info hashes at any HTTP tracker and print the reply as JSON.
     Scrape(ScrapeArgs),
+    /// Drive an HTTP tracker with a simulated swarm and report req/s, errors, latency, CPU.
+    Load(crate::load_command::LoadArgs),
 }
 
 /// `octotracker announce`
@@ -149,7 +151,8 @@ pub struct ServeArgs {
     #[arg(long, env = "OCTOTRACKER_PEER_TIMEOUT")]
     pub peer_timeout: Option<u64>,
 
-    /// [storage] backend: memory.
+    /// [storage] backend: memory, postgres://USER@HOST:PORT/DB, redis://HOST:PORT/DB or
+    /// redis-cluster://HOST:PORT,HOST:PORT,….
     #[arg(long, env = "OCTOTRACKER_BACKEND")]
     pub backend: Option<String>,
     /// [storage] expiry_interval, seconds.
@@ -158,6 +161,15 @@ pub struct ServeArgs {
     /// [storage] memory_shards (0: automatic).
     #[arg(long, env = "OCTOTRACKER_MEMORY_SHARDS")]
     pub memory_shards: Option<usize>,
+    /// [storage] postgres_pool_size: connections to PostgreSQL.
+    #[arg(long, env = "OCTOTRACKER_POSTGRES_POOL_SIZE")]
+    pub postgres_pool_size: Option<u32>,
+    /// [storage] postgres_statement_timeout, milliseconds (0: none).
+    #[arg(long, env = "OCTOTRACKER_POSTGRES_STATEMENT_TIMEOUT")]
+    pub postgres_statement_timeout: Option<u64>,
+    /// [storage] redis_prefix: prefix of every Redis key.
+    #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX")]
+    pub redis_prefix: Option<String>,
 
     /// [log] level, a tracing filter such as "info" or "octotracker_http=debug".
     #[arg(long = "log", env = "OCTOTRACKER_LOG")]
@@ -184,6 +196,8 @@ impl ServeArgs {
             scrape_max_hashes, allow_full_scrape, full_scrape_max, tracker_id, accept_ip_param, send_external_ip);
         apply!(self => config.interval; interval, min_interval, peer_timeout);
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
+        apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
+        apply!(self => config.storage; redis_prefix);
         if let Some(level) = &self.log {
             config.log.level = level.clone();
         }

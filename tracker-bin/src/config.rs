@@ -121,17 +121,30 @@ impl Default for IntervalSection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageSection {
-    /// `memory`.
+    /// `memory`, a `postgres://` URL, `redis://HOST:PORT/DB` or `redis-cluster://HOST:PORT,…`.
     pub backend: String,
     /// Seconds between expiry sweeps.
     pub expiry_interval: u64,
     /// Memory backend shards; 0 = automatic.
     pub memory_shards: usize,
+    /// PostgreSQL backend: connections in the pool.
+    pub postgres_pool_size: u32,
+    /// PostgreSQL backend: statement timeout in milliseconds (0: none).
+    pub postgres_statement_timeout: u64,
+    /// Redis backend: prefix of every key, so several deployments can share one Redis.
+    pub redis_prefix: String,
 }
 
 impl Default for StorageSection {
     fn default() -> Self {
-        StorageSection { backend: "memory".into(), expiry_interval: 60, memory_shards: 0 }
+        StorageSection {
+            backend: "memory".into(),
+            expiry_interval: 60,
+            memory_shards: 0,
+            postgres_pool_size: 16,
+            postgres_statement_timeout: 5000,
+            redis_prefix: "octotracker".into(),
+        }
     }
 }
 

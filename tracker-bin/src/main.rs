@@ -1,7 +1,8 @@
 //! # octotracker
 //!
 //! The binary: `octotracker` serves (HTTP on 0.0.0.0:6969, memory backend, unless told
-//! otherwise); `octotracker announce` / `octotracker scrape` talk to any HTTP tracker.
+//! otherwise); `octotracker announce` / `octotracker scrape` talk to any HTTP tracker;
+//! `octotracker load` drives one with a simulated swarm.
 //! This is the only place that reads files, flags and the environment.
 
 mod backend;
@@ -9,6 +10,7 @@ mod cli;
 mod client_commands;
 mod config;
 mod listen;
+mod load_command;
 mod serve;
 mod settings;
 
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Announce(args)) => runtime().and_then(|rt| rt.block_on(client_commands::announce(args))),
         Some(Command::Scrape(args)) => runtime().and_then(|rt| rt.block_on(client_commands::scrape(args))),
+        Some(Command::Load(args)) => load_command::run(args),
         Some(Command::Serve) | None => run_server(&cli.serve),
     };
     match result {

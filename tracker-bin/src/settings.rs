@@ -27,6 +27,10 @@ pub struct Settings {
 pub enum Backend {
     /// In-process memory with this many shards (0: automatic).
     Memory { shards: usize },
+    /// PostgreSQL at `url`, with a pool of `pool_size` connections.
+    Postgres { url: String, pool_size: u32, statement_timeout: Duration },
+    /// Redis or Redis Cluster, keys under `prefix`, peers expiring after `peer_timeout`.
+    Redis { target: octotracker_redis::RedisTarget, prefix: String, peer_timeout: Duration },
 }
 
 /// The default listen address when none is configured.
@@ -59,6 +63,7 @@ impl Settings {
             header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
             drain_timeout: Duration::from_secs(config.http.drain_timeout),
+            ..HttpConfig::default()
         };
 
         let t = &config.tracker;
@@ -85,7 +90,32 @@ impl Settings {
 
         let backend = match config.storage.backend.trim() {
             "memory" => Backend::Memory { shards: config.storage.memory_shards },
-            other => return Err(format!("unknown backend {other:?}: expected \"memory\"")),
+            url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                if config.storage.postgres_pool_size == 0 {
+                    return Err("postgres_pool_size must be at least 1".into());
+                }
+                Backend::Postgres {
+                    url: url.to_owned(),
+                    pool_size: config.storage.postgres_pool_size,
+                    statement_timeout: Duration::from_millis(config.storage.postgres_statement_timeout),
+                }
+            }
+            url if url.starts_with("redis") => {
+                let target = octotracker_redis::RedisTarget::parse(url).ok_or_else(|| {
+                    format!(
+                        "invalid redis backend {url:?}: expected redis://HOST:PORT/DB or redis-cluster://HOST:PORT,…"
+                    )
+                })?;
+                let prefix = config.storage.redis_prefix.trim().to_owned();
+                octotracker_redis::RedisConfig::check_prefix(&prefix)?;
+                Backend::Redis { target, prefix, peer_timeout: Duration::from_secs(i.peer_timeout) }
+            }
+            other => {
+                return Err(format!(
+                    "unknown backend {other:?}: expected \"memory\", a postgres:// URL, redis://HOST:PORT/DB or \
+                     redis-cluster://HOST:PORT,…"
+                ));
+            }
         };
         Ok(Settings {
             listen,
@@ -119,6 +149,37 @@ mod tests {
     }
 
     #[test]
+    fn a_postgres_url_chooses_postgres_with_its_pool_settings() {
+        let mut c = Config::default();
+        c.storage.backend = "postgres://octo@127.0.0.1:5432/octo".into();
+        c.storage.postgres_pool_size = 4;
+        c.storage.postgres_statement_timeout = 250;
+        let s = Settings::from_config(&c).unwrap();
+        let url = "postgres://octo@127.0.0.1:5432/octo".to_owned();
+        assert_eq!(s.backend, Backend::Postgres { url, pool_size: 4, statement_timeout: Duration::from_millis(250) });
+    }
+
+    #[test]
+    fn redis_urls_choose_redis_or_redis_cluster_with_the_prefix() {
+        use octotracker_redis::RedisTarget;
+        let mut c = Config::default();
+        c.storage.backend = "redis://127.0.0.1:6379/2".into();
+        c.storage.redis_prefix = "tracker-a".into();
+        let s = Settings::from_config(&c).unwrap();
+        let target = RedisTarget::Standalone("redis://127.0.0.1:6379/2".into());
+        let peer_timeout = Duration::from_secs(c.interval.peer_timeout);
+        assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout });
+        c.storage.backend = "redis-cluster://10.0.0.1:7000,10.0.0.2:7000".into();
+        let s = Settings::from_config(&c).unwrap();
+        let nodes = vec!["redis://10.0.0.1:7000".to_owned(), "redis://10.0.0.2:7000".to_owned()];
+        assert!(matches!(s.backend, Backend::Redis { target: RedisTarget::Cluster(n), .. } if n == nodes));
+        c.storage.redis_prefix = "a{b}".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
+        c.storage.backend = "redis-cluster://".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("redis-cluster://"));
+    }
+
+    #[test]
     fn operator_mistakes_are_named() {
         let mut c = Config::default();
         c.http.listen = vec!["localhost".into()];
@@ -132,5 +193,9 @@ mod tests {
         let mut c = Config::default();
         c.storage.backend = "cassandra".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("cassandra"));
+        let mut c = Config::default();
+        c.storage.backend = "postgres://u@h/db".into();
+        c.storage.postgres_pool_size = 0;
+        assert!(Settings::from_config(&c).unwrap_err().contains("postgres_pool_size"));
     }
 }

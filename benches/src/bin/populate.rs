@@ -48,7 +48,15 @@ fn usage() -> ! {
 }
 
 fn parse_args() -> Options {
-    let mut o = Options { target: None, torrents: 100_000, peers_per_torrent: 10, connections: 64, seed: 1, list: false, close: false };
+    let mut o = Options {
+        target: None,
+        torrents: 100_000,
+        peers_per_torrent: 10,
+        connections: 64,
+        seed: 1,
+        list: false,
+        close: false,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = |name: &str| -> u64 {
@@ -102,7 +110,7 @@ fn mix(n: u64) -> u64 {
 /// Swarm `t`'s info hash under `seed`: 20 random-looking bytes.
 fn info_hash(seed: u64, t: u64) -> [u8; 20] {
     let mut out = [0u8; 20];
-    let base = mix(seed ^ 0x6f70_756c_6174_65).wrapping_add(t.wrapping_mul(3));
+    let base = mix(seed ^ 0x006f_7075_6c61_7465).wrapping_add(t.wrapping_mul(3));
     for (i, chunk) in out.chunks_mut(8).enumerate() {
         chunk.copy_from_slice(&mix(base.wrapping_add(i as u64)).to_le_bytes()[..chunk.len()]);
     }
@@ -170,10 +178,8 @@ async fn read_reply(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Resul
     };
     let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
     let http10 = head.starts_with("http/1.0");
-    let length = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
+    let length =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok());
     let close = head.lines().any(|l| l.starts_with("connection:") && l.contains("close"));
     match length {
         Some(len) => {
@@ -308,9 +314,8 @@ fn main() {
     let totals = Arc::new(Totals::default());
     let start = Instant::now();
     runtime.block_on(async {
-        let tasks: Vec<_> = (0..o.connections)
-            .map(|_| tokio::spawn(worker(o.clone(), next.clone(), totals.clone())))
-            .collect();
+        let tasks: Vec<_> =
+            (0..o.connections).map(|_| tokio::spawn(worker(o.clone(), next.clone(), totals.clone()))).collect();
         for task in tasks {
             task.await.expect("a worker");
         }

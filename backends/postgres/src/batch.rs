@@ -1,0 +1,153 @@
+//! Grouping concurrent announces: each announce goes to a *lane* chosen by its info hash; a lane
+//! sends what has queued up (at most [`MAX_BATCH`]) as one `octotracker_announce_batch` call, one
+//! round trip and one transaction, and hands each caller its own reply.
+//!
+//! A swarm always maps to the same lane and a lane has one call in flight, so two batches of one
+//! process never touch the same swarm and cannot wait on each other. Batches of two processes
+//! can (a `completed` locks the swarm row while later peer rows are still to be locked): such a
+//! rare deadlock is detected by PostgreSQL, which rolls one batch back; it is retried.
+
+use std::net::IpAddr;
+
+use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply};
+use sqlx::postgres::PgPool;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::storage_error;
+use crate::manager::{AnnounceRow, reply_from_row, unix};
+
+/// Announces one call carries at most.
+pub(crate) const MAX_BATCH: usize = 64;
+
+/// Announces a lane may queue before callers wait.
+const QUEUE: usize = 1024;
+
+/// Times a batch rolled back by a deadlock or serialization failure is tried again.
+const RETRIES: usize = 3;
+
+/// One queued announce and where its reply goes.
+pub(crate) struct Job {
+    pub(crate) announce: PeerAnnounce,
+    pub(crate) want: usize,
+    pub(crate) reply: oneshot::Sender<Result<SwarmReply, StorageError>>,
+}
+
+/// The lanes' queues. Dropping it ends the lanes once they have answered what was queued.
+#[derive(Debug)]
+pub(crate) struct Lanes {
+    senders: Vec<mpsc::Sender<Job>>,
+}
+
+impl Lanes {
+    /// Starts `count` lanes on `pool` (on the current tokio runtime).
+    pub(crate) fn start(pool: &PgPool, count: usize) -> Lanes {
+        let senders = (0..count.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                tokio::spawn(run_lane(pool.clone(), rx));
+                tx
+            })
+            .collect();
+        Lanes { senders }
+    }
+
+    /// Queues `job` on its swarm's lane.
+    pub(crate) async fn submit(&self, job: Job) -> Result<(), StorageError> {
+        let h = &job.announce.info_hash.0;
+        let lane = u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize % self.senders.len();
+        self.senders[lane].send(job).await.map_err(|_| StorageError::Internal("announce lane stopped".into()))
+    }
+}
+
+async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let mut result = run_batch(&pool, &jobs).await;
+        for _ in 0..RETRIES {
+            match &result {
+                Err(StorageError::Unavailable(e)) if e.contains("deadlock") || e.contains("serializ") => {
+                    tracing::debug!(error = %e, announces = jobs.len(), "announce batch rolled back; retrying");
+                    result = run_batch(&pool, &jobs).await;
+                }
+                _ => break,
+            }
+        }
+        match result {
+            Ok(replies) => {
+                for (job, reply) in jobs.drain(..).zip(replies) {
+                    let _ = job.reply.send(reply);
+                }
+            }
+            Err(e) => {
+                // While the database is away, fail what queued behind this call too, rather
+                // than making each batch wait its own acquire timeout.
+                if matches!(e, StorageError::Unavailable(_)) {
+                    while let Ok(job) = rx.try_recv() {
+                        jobs.push(job);
+                    }
+                }
+                for job in jobs.drain(..) {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// One row of `octotracker_announce_batch`: the reply to the announce at position `ord` (from 1).
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    ord: i32,
+    peer_ips: Vec<IpAddr>,
+    peer_ports: Vec<i32>,
+    peer_ids: Vec<Vec<u8>>,
+    complete: i64,
+    incomplete: i64,
+    downloaded: i64,
+}
+
+/// One call for `jobs`: the reply of each, in order.
+async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply, StorageError>>, StorageError> {
+    let n = jobs.len();
+    let (mut hashes, mut ips, mut ports, mut ids) = (Vec::with_capacity(n), Vec::with_capacity(n), vec![], vec![]);
+    let (mut seeders, mut stopped, mut completed, mut nows, mut wants) = (vec![], vec![], vec![], vec![], vec![]);
+    for job in jobs {
+        let a = &job.announce;
+        hashes.push(&a.info_hash.0[..]);
+        ips.push(a.addr.ip());
+        ports.push(i32::from(a.addr.port()));
+        ids.push(&a.peer_id.0[..]);
+        seeders.push(a.seeder);
+        stopped.push(a.event == Event::Stopped);
+        completed.push(a.event == Event::Completed);
+        nows.push(unix(a.now));
+        wants.push(i32::try_from(job.want).unwrap_or(i32::MAX));
+    }
+    let rows: Vec<BatchRow> = sqlx::query_as(
+        "SELECT ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded \
+         FROM octotracker_announce_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(hashes)
+    .bind(ips)
+    .bind(ports)
+    .bind(ids)
+    .bind(seeders)
+    .bind(stopped)
+    .bind(completed)
+    .bind(nows)
+    .bind(wants)
+    .fetch_all(pool)
+    .await
+    .map_err(storage_error)?;
+    let mut replies: Vec<Option<Result<SwarmReply, StorageError>>> = (0..n).map(|_| None).collect();
+    for BatchRow { ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded } in rows {
+        let slot = usize::try_from(ord).ok().and_then(|o| o.checked_sub(1)).and_then(|o| replies.get_mut(o));
+        let slot = slot.ok_or_else(|| StorageError::Internal(format!("batch reply for position {ord} of {n}")))?;
+        let row: AnnounceRow = (peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded);
+        *slot = Some(reply_from_row(row));
+    }
+    Ok(replies
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(StorageError::Internal("an announce of a batch got no reply".into()))))
+        .collect())
+}

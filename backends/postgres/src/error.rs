@@ -1,0 +1,101 @@
+//! Errors: what goes wrong opening the store ([`PostgresError`]) and how a failed query becomes a
+//! [`StorageError`].
+
+use octotracker_core::StorageError;
+
+/// Why [`PostgresTorrentManager::connect`](crate::PostgresTorrentManager::connect) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    /// The URL cannot be parsed, or the configuration is invalid.
+    #[error("invalid postgres url {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL, its password removed.
+        url: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The server could not be reached, or refused the connection (credentials, database).
+    #[error("cannot connect to postgres at {url}: {reason}")]
+    Connect {
+        /// The URL, its password removed.
+        url: String,
+        /// What the driver or the server said.
+        reason: String,
+    },
+    /// The schema could not be created or migrated.
+    #[error("cannot prepare the schema in postgres at {url}: {reason}")]
+    Migrate {
+        /// The URL, its password removed.
+        url: String,
+        /// What the driver or the server said.
+        reason: String,
+    },
+}
+
+/// SQLSTATE classes and codes that mean "the server cannot serve now; retry later".
+const UNAVAILABLE_STATES: &[&str] = &[
+    "57P01", // admin_shutdown
+    "57P02", // crash_shutdown
+    "57P03", // cannot_connect_now (starting up, shutting down, recovering)
+    "57014", // query_canceled (statement_timeout)
+    "53300", // too_many_connections
+    "55P03", // lock_not_available
+    "40001", // serialization_failure
+    "40P01", // deadlock_detected
+];
+
+/// Maps a driver error to the contract's error: connection trouble, pool exhaustion and an
+/// overloaded or restarting server are [`StorageError::Unavailable`], the rest `Internal`.
+pub(crate) fn storage_error(e: sqlx::Error) -> StorageError {
+    let unavailable = match &e {
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+        sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|c| c.starts_with("08") || UNAVAILABLE_STATES.contains(&c.as_ref()))
+        }
+        _ => false,
+    };
+    if unavailable { StorageError::Unavailable(e.to_string()) } else { StorageError::Internal(e.to_string()) }
+}
+
+/// A driver error for an operator: the server's own message and SQLSTATE for database errors,
+/// the I/O error (such as "connection refused") otherwise.
+pub(crate) fn describe(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => match db.code() {
+            Some(code) => format!("{} (SQLSTATE {code})", db.message()),
+            None => db.message().to_owned(),
+        },
+        sqlx::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `url` without its password, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+    let Some((user_info, host)) = authority.rsplit_once('@') else { return url.to_owned() };
+    let user = user_info.split_once(':').map_or(user_info, |(u, _)| u);
+    let slash = if rest.contains('/') { "/" } else { "" };
+    let password = if user_info.contains(':') { ":***" } else { "" };
+    format!("{scheme}://{user}{password}@{host}{slash}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://h"), "postgres://h");
+    }
+
+    #[test]
+    fn a_pool_timeout_is_unavailable_and_a_decode_error_internal() {
+        assert!(matches!(storage_error(sqlx::Error::PoolTimedOut), StorageError::Unavailable(_)));
+        assert!(matches!(storage_error(sqlx::Error::RowNotFound), StorageError::Internal(_)));
+    }
+}

@@ -1,0 +1,156 @@
+//! [`PostgresTorrentManager`]: the [`TorrentManager`] contract as SQL.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use octotracker_core::{
+    ExpiryReport, InfoHash, Peer, PeerAnnounce, PeerId, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+};
+use sqlx::postgres::PgPool;
+use tokio::sync::oneshot;
+
+use crate::batch::{Job, Lanes};
+use crate::config::PostgresConfig;
+use crate::connect::open_pool;
+use crate::error::{PostgresError, storage_error};
+
+/// Rows one expiry statement deletes at most: short statements, short locks.
+const EXPIRY_BATCH: i64 = 10_000;
+
+/// Swarms stored in PostgreSQL. Cheap to clone (the pool and the announce lanes are shared).
+#[derive(Debug, Clone)]
+pub struct PostgresTorrentManager {
+    pool: PgPool,
+    lanes: Arc<Lanes>,
+}
+
+/// What `octotracker_announce` returns for one announce.
+pub(crate) type AnnounceRow = (Vec<IpAddr>, Vec<i32>, Vec<Vec<u8>>, i64, i64, i64);
+
+impl PostgresTorrentManager {
+    /// Connects, creates the schema if `config.schema` names one, and applies the migrations.
+    ///
+    /// # Errors
+    ///
+    /// A malformed URL, an unreachable server, refused credentials or a failed migration.
+    pub async fn connect(config: &PostgresConfig) -> Result<PostgresTorrentManager, PostgresError> {
+        let pool = open_pool(config).await?;
+        let lanes = Arc::new(Lanes::start(&pool, config.pool_size as usize));
+        Ok(PostgresTorrentManager { pool, lanes })
+    }
+
+    /// The connection pool, for an embedder's own queries (download counts, reports).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmStats {
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    SwarmStats { complete: count(complete), incomplete: count(incomplete), downloaded: downloaded.max(0) as u64 }
+}
+
+pub(crate) fn unix(t: UnixTime) -> i64 {
+    i64::try_from(t.0).unwrap_or(i64::MAX)
+}
+
+fn peer(ip: IpAddr, port: i32, id: &[u8]) -> Result<Peer, StorageError> {
+    let port = u16::try_from(port).map_err(|_| StorageError::Internal(format!("stored port {port} out of range")))?;
+    let id = <[u8; 20]>::try_from(id)
+        .map_err(|_| StorageError::Internal(format!("stored peer id of {} bytes", id.len())))?;
+    Ok(Peer { addr: SocketAddr::new(ip, port), id: PeerId(id) })
+}
+
+/// The reply to one announce from its row.
+pub(crate) fn reply_from_row(row: AnnounceRow) -> Result<SwarmReply, StorageError> {
+    let (ips, ports, ids, complete, incomplete, downloaded) = row;
+    let peers = ips
+        .into_iter()
+        .zip(ports)
+        .zip(ids)
+        .map(|((ip, port), id)| peer(ip, port, &id))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SwarmReply { peers, stats: stats(complete, incomplete, downloaded) })
+}
+
+#[async_trait]
+impl TorrentManager for PostgresTorrentManager {
+    async fn announce(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
+        let (reply, receive) = oneshot::channel();
+        self.lanes.submit(Job { announce: *a, want, reply }).await?;
+        receive.await.map_err(|_| StorageError::Internal("announce lane dropped the reply".into()))?
+    }
+
+    async fn scrape(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<&[u8]> = hashes.iter().map(|h| &h.0[..]).collect();
+        let rows: Vec<(i64, i64, i64)> =
+            sqlx::query_as("SELECT complete, incomplete, downloaded FROM octotracker_scrape($1)")
+                .bind(keys)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(storage_error)?;
+        Ok(rows.into_iter().map(|(c, i, d)| stats(c, i, d)).collect())
+    }
+
+    async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
+        let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+            "SELECT c.info_hash, c.complete, c.incomplete, coalesce(t.downloaded, 0) \
+             FROM (SELECT p.info_hash, count(*) FILTER (WHERE p.seeder) AS complete, \
+                          count(*) FILTER (WHERE NOT p.seeder) AS incomplete \
+                   FROM peers p GROUP BY p.info_hash LIMIT $1) c \
+             LEFT JOIN torrents t ON t.info_hash = c.info_hash",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        rows.into_iter()
+            .map(|(hash, c, i, d)| {
+                let hash = <[u8; 20]>::try_from(hash.as_slice())
+                    .map_err(|_| StorageError::Internal(format!("stored info hash of {} bytes", hash.len())))?;
+                Ok((InfoHash(hash), stats(c, i, d)))
+            })
+            .collect()
+    }
+
+    async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
+        let mut report = ExpiryReport::default();
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM peers WHERE ctid = ANY(ARRAY(\
+                     SELECT ctid FROM peers WHERE last_seen < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))",
+            )
+            .bind(unix(cutoff))
+            .bind(EXPIRY_BATCH)
+            .execute(&self.pool)
+            .await
+            .map_err(storage_error)?
+            .rows_affected();
+            report.peers_removed += done;
+            if done < EXPIRY_BATCH as u64 {
+                break;
+            }
+        }
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM torrents WHERE info_hash = ANY(ARRAY(\
+                     SELECT t.info_hash FROM torrents t \
+                     WHERE NOT EXISTS (SELECT 1 FROM peers p WHERE p.info_hash = t.info_hash) LIMIT $1))",
+            )
+            .bind(EXPIRY_BATCH)
+            .execute(&self.pool)
+            .await
+            .map_err(storage_error)?
+            .rows_affected();
+            report.swarms_removed += done;
+            if done < EXPIRY_BATCH as u64 {
+                break;
+            }
+        }
+        Ok(report)
+    }
+}

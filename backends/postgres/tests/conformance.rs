@@ -1,0 +1,111 @@
+//! The core's conformance suite on a real PostgreSQL: every test in a fresh schema of its own.
+//!
+//! Needs `OCTOTRACKER_TEST_POSTGRES_URL` (run `scripts/test.sh`, which provides a server).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use octotracker_postgres::{PostgresConfig, PostgresTorrentManager};
+use sqlx::Connection;
+
+/// Prefix of the schemas these tests create; a schema name ends with its creation time.
+const PREFIX: &str = "octotracker_conformance_";
+
+/// Schemas older than this are left-overs of earlier runs and are dropped.
+const STALE_SECS: u64 = 600;
+
+fn postgres_url() -> String {
+    std::env::var("OCTOTRACKER_TEST_POSTGRES_URL")
+        .expect("OCTOTRACKER_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts PostgreSQL and sets it")
+}
+
+/// Drops the schemas of earlier runs (a test cannot drop its own: the store outlives it).
+async fn drop_stale_schemas(url: &str, now: u64) {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to OCTOTRACKER_TEST_POSTGRES_URL");
+    let names: Vec<(String,)> = sqlx::query_as("SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, $1)")
+        .bind(PREFIX)
+        .fetch_all(&mut conn)
+        .await
+        .expect("list schemas");
+    for (name,) in names {
+        let created = name[PREFIX.len()..].split('_').next().and_then(|t| t.parse::<u64>().ok());
+        if created.is_some_and(|t| t + STALE_SECS < now) {
+            let drop = format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE");
+            // Another test binary may be dropping it too: ignore failures.
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(drop)).execute(&mut conn).await;
+        }
+    }
+}
+
+/// A config for a fresh schema of its own.
+async fn fresh_config() -> PostgresConfig {
+    let url = postgres_url();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs();
+    drop_stale_schemas(&url, now).await;
+    let mut config = PostgresConfig::new(url);
+    config.pool_size = 8;
+    config.schema = Some(format!("{PREFIX}{now}_{:016x}", fastrand::u64(..)));
+    config
+}
+
+async fn fresh_store() -> PostgresTorrentManager {
+    PostgresTorrentManager::connect(&fresh_config().await).await.expect("postgres is running (scripts/test.sh)")
+}
+
+octotracker_core::conformance_tests!(|| fresh_store());
+
+/// The concurrency checks again with every call sent to one of two stores (two pools, two sets
+/// of announce lanes) on one schema, at random, as two tracker processes would: concurrent
+/// announces of one peer then meet in PostgreSQL, not in one lane.
+mod two_stores_on_one_schema {
+    use async_trait::async_trait;
+    use octotracker_core::{
+        ExpiryReport, InfoHash, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    };
+
+    use super::{PostgresTorrentManager, fresh_config};
+
+    struct EitherStore([PostgresTorrentManager; 2]);
+
+    impl EitherStore {
+        fn pick(&self) -> &PostgresTorrentManager {
+            &self.0[fastrand::usize(..2)]
+        }
+    }
+
+    #[async_trait]
+    impl TorrentManager for EitherStore {
+        async fn announce(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
+            self.pick().announce(a, want).await
+        }
+        async fn scrape(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+            self.pick().scrape(hashes).await
+        }
+        async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
+            self.pick().expire(cutoff).await
+        }
+    }
+
+    async fn either_store() -> EitherStore {
+        let config = fresh_config().await;
+        let first = PostgresTorrentManager::connect(&config).await.expect("postgres is running");
+        let second = PostgresTorrentManager::connect(&config).await.expect("postgres is running");
+        EitherStore([first, second])
+    }
+
+    macro_rules! concurrency_checks {
+        ($($check:ident),*) => {$(
+            #[test]
+            fn $check() {
+                octotracker_core::testing::run(either_store(), |store| async move {
+                    octotracker_core::testing::concurrency::$check(store).await
+                });
+            }
+        )*};
+    }
+
+    concurrency_checks!(
+        concurrent_announces_are_all_counted,
+        concurrent_completed_are_each_counted_once,
+        concurrent_stops_leave_exact_counts
+    );
+}

@@ -1,0 +1,164 @@
+//! # octotracker-redis
+//!
+//! The Redis [`TorrentManager`]: swarms live in Redis (one server, or a Redis Cluster), so any
+//! number of stateless octotracker processes behind a load balancer share them.
+//!
+//! ```no_run
+//! use octotracker_core::{Event, InfoHash, PeerAnnounce, PeerId, TorrentManager, UnixTime};
+//! use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), octotracker_core::StorageError> {
+//! let target = RedisTarget::parse("redis://127.0.0.1:6379/0").expect("a redis URL");
+//! let config = RedisConfig { prefix: "tracker-a".into(), ..RedisConfig::default() };
+//! let store = RedisTorrentManager::connect(&target, config).await?;
+//!
+//! let announce = PeerAnnounce {
+//!     info_hash: InfoHash([0xab; 20]),
+//!     addr: "192.0.2.1:6881".parse().unwrap(),
+//!     peer_id: PeerId(*b"-XX0001-000000000001"),
+//!     event: Event::Started,
+//!     seeder: true,
+//!     now: UnixTime(1_700_000_000),
+//! };
+//! let reply = store.announce(&announce, 50).await?;
+//! assert_eq!(reply.stats.complete, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## How it works
+//!
+//! ```text
+//!  RedisTorrentManager ── Conn: ConnectionManager (one server) | ClusterConnection (cluster)
+//!   │   multiplexed: concurrent announces share one socket per node, written together
+//!   ├─ announce ──► EVALSHA lua/announce.lua   one round trip, atomic (see below)
+//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET per hash: one round trip (per node on a cluster)
+//!   └─ expire / scrape_all ──► SCAN each node for `<prefix>:{*}:i`, then EVALSHA lua/prune.lua per swarm
+//! ```
+//!
+//! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
+//! slot (layout in the `keys` module, and in `docs/clustering.md`). The announce script, all in
+//! one atomic step:
+//!
+//! 1. at most once a minute per swarm: drops its peers last seen more than the peer timeout
+//!    before the announce (a bounded batch; [`TorrentManager::expire`] removes the rest) and
+//!    sets every key's TTL to the peer timeout plus that minute, so nothing outlives the swarm's
+//!    silence;
+//! 2. removes the announcer (`stopped`) or moves it into the seeder or leecher set of its address
+//!    family with its last-seen time as score; `completed` from a stored leecher raises the
+//!    download count;
+//! 3. reads the counts as `ZCARD`s, so they are derived from the stored peers and cannot drift,
+//!    whatever the number of tracker processes; a swarm left empty is deleted;
+//! 4. picks up to `want` others as a window of ranks from a random start (never the announcer;
+//!    leechers only for a seeder, both in proportion for a leecher) and returns them as one
+//!    binary blob of compact addresses and peer ids (a set member is both).
+//!
+//! ## Failures
+//!
+//! Connections reconnect by themselves. Every operation is bounded by
+//! [`RedisConfig::response_timeout`]; while Redis is down, or a cluster slot has no master,
+//! operations fail quickly with [`StorageError::Unavailable`] (peers read "storage unavailable,
+//! retry later") and succeed again once Redis is back, without a restart. Script or protocol
+//! surprises are [`StorageError::Internal`].
+//!
+//! The backend passes the core's conformance suite on a server and on a 3-master cluster
+//! (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`, run by `scripts/test.sh`).
+
+mod announce;
+mod config;
+mod conn;
+mod error;
+mod keys;
+mod scan;
+mod scrape;
+
+use std::fmt;
+use std::future::Future;
+
+use async_trait::async_trait;
+use octotracker_core::{
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+};
+use redis::{RedisResult, Script};
+
+pub use config::{RedisConfig, RedisTarget};
+use conn::Conn;
+use error::{storage_error, timed_out};
+
+/// The scripts, compiled once (their SHA1 computed once; Redis caches them by it).
+struct Scripts {
+    announce: Script,
+    prune: Script,
+}
+
+/// A [`TorrentManager`] on Redis or Redis Cluster. Cheap to share: wrap it in an `Arc`.
+pub struct RedisTorrentManager {
+    conn: Conn,
+    config: RedisConfig,
+    scripts: Scripts,
+}
+
+impl fmt::Debug for RedisTorrentManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisTorrentManager").field("conn", &self.conn).field("config", &self.config).finish()
+    }
+}
+
+impl RedisTorrentManager {
+    /// Connects to `target` and checks that it answers.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Unavailable`] when Redis cannot be reached within the configured timeouts;
+    /// [`StorageError::Internal`] for an invalid URL or key prefix.
+    pub async fn connect(target: &RedisTarget, config: RedisConfig) -> Result<Self, StorageError> {
+        keys::check_prefix(&config.prefix).map_err(StorageError::Internal)?;
+        let bound = config.connect_timeout * 3 + config.response_timeout;
+        let conn = match tokio::time::timeout(bound, Conn::open(target, &config)).await {
+            Ok(conn) => conn.map_err(storage_error)?,
+            Err(_) => return Err(timed_out("connecting")),
+        };
+        let scripts = Scripts {
+            announce: Script::new(include_str!("lua/announce.lua")),
+            prune: Script::new(include_str!("lua/prune.lua")),
+        };
+        let store = RedisTorrentManager { conn, config, scripts };
+        let mut conn = store.conn.clone();
+        store.bounded("PING", redis::cmd("PING").query_async::<String>(&mut conn)).await?;
+        Ok(store)
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &RedisConfig {
+        &self.config
+    }
+
+    /// Awaits `op` for at most the response timeout (plus a reconnect attempt), mapping errors.
+    async fn bounded<T>(&self, what: &str, op: impl Future<Output = RedisResult<T>>) -> Result<T, StorageError> {
+        let bound = self.config.response_timeout + self.config.connect_timeout;
+        match tokio::time::timeout(bound, op).await {
+            Ok(result) => result.map_err(storage_error),
+            Err(_) => Err(timed_out(what)),
+        }
+    }
+}
+
+#[async_trait]
+impl TorrentManager for RedisTorrentManager {
+    async fn announce(&self, announce: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
+        self.announce_once(announce, want).await
+    }
+
+    async fn scrape(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        self.scrape_many(hashes).await
+    }
+
+    async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
+        self.scrape_everything(limit).await
+    }
+
+    async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
+        self.expire_all(cutoff).await
+    }
+}

@@ -1,0 +1,72 @@
+//! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
+//! the peer sets plus the download field, fetched in pipelines.
+//!
+//! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
+//! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
+//! at once: the cluster connection writes the ones bound for one node together on that node's
+//! multiplexed connection, so a scrape costs about one round trip per node.
+
+use futures_util::future::try_join_all;
+use octotracker_core::{InfoHash, StorageError, SwarmStats};
+use redis::Value;
+
+use crate::RedisTorrentManager;
+use crate::error::bad_reply;
+use crate::keys::SwarmKeys;
+
+/// Commands per hash: four `ZCARD`s and one `HGET`.
+const PER_HASH: usize = 5;
+
+impl RedisTorrentManager {
+    pub(crate) async fn scrape_many(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        if self.conn.is_cluster() {
+            let each = hashes.iter().map(|h| self.scrape_pipeline(std::slice::from_ref(h)));
+            Ok(try_join_all(each).await?.into_iter().flatten().collect())
+        } else {
+            self.scrape_pipeline(hashes).await
+        }
+    }
+
+    /// One pipeline for `hashes` (all in one slot on a cluster).
+    async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        let mut pipe = redis::pipe();
+        for hash in hashes {
+            let [s4, l4, s6, l6, ids] = &SwarmKeys::new(&self.config.prefix, hash, false).0;
+            for set in [s4, s6, l4, l6] {
+                pipe.cmd("ZCARD").arg(set);
+            }
+            pipe.cmd("HGET").arg(ids).arg("dl");
+        }
+        let mut conn = self.conn.clone();
+        let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
+        if values.len() != hashes.len() * PER_HASH {
+            return Err(bad_reply("a scrape"));
+        }
+        values
+            .chunks_exact(PER_HASH)
+            .map(|v| {
+                let n = |i: usize| number(&v[i]).ok_or_else(|| bad_reply("a scrape"));
+                let seeders = n(0)? + n(1)?;
+                let leechers = n(2)? + n(3)?;
+                if seeders + leechers == 0 {
+                    return Ok(SwarmStats::default());
+                }
+                let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
+                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded: n(4)? })
+            })
+            .collect()
+    }
+}
+
+/// An integer reply, a number as a bulk string, or nil (zero).
+fn number(v: &Value) -> Option<u64> {
+    match v {
+        Value::Int(i) => u64::try_from(*i).ok(),
+        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+        Value::Nil => Some(0),
+        _ => None,
+    }
+}

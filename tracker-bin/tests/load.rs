@@ -1,0 +1,239 @@
+//! `octotracker load`, black box: the real binary serving on `127.0.0.1:0`, driven by its own
+//! load generator closed-loop and open-loop; the `--json` report is checked, and a non-loopback
+//! target must be refused. Everything talks to 127.0.0.1 only; every wait is bounded and the
+//! server is killed when the test ends.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
+
+/// The longest any process may take to start, run (2 s loads) and stop.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings.
+fn octotracker() -> Command {
+    let mut cmd = Command::new(BIN);
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("OCTOTRACKER_") || key == "RUST_LOG" {
+            cmd.env_remove(key.as_ref());
+        }
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// A server on 127.0.0.1:0; killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts `octotracker --http 127.0.0.1:0` and waits (bounded) for its `listening on` line.
+    fn start() -> Server {
+        let child =
+            octotracker().args(["--http", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        // The guard first: a panic below still kills and reaps the server.
+        let mut server = Server { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
+        let (tx, rx) = mpsc::channel();
+        let stderr = server.child.stderr.take().unwrap();
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + DEADLINE;
+        let mut log = Vec::new();
+        loop {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|e| panic!("no `listening on` line ({e:?}): {log:#?}"));
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
+                // Keep draining stderr so the server never blocks on a full pipe.
+                thread::spawn(move || while rx.recv().is_ok() {});
+                return server;
+            }
+            log.push(line);
+        }
+    }
+
+    fn announce_url(&self) -> String {
+        format!("http://{}/announce", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A finished run of the binary.
+#[derive(Debug)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `octotracker ARGS…` to its end (bounded), collecting its output.
+fn run(args: &[&str]) -> Outcome {
+    let mut child = octotracker().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("octotracker {args:?} did not exit within {DEADLINE:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    Outcome { code: status.code(), stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
+}
+
+/// Runs a load that must succeed and returns its JSON report.
+fn load_json(args: &[&str]) -> Value {
+    let outcome = run(args);
+    assert_eq!(outcome.code, Some(0), "{outcome:#?}");
+    serde_json::from_str(&outcome.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {outcome:#?}"))
+}
+
+/// The checks every report must pass: requests, no errors, ordered percentiles, CPU measured.
+fn assert_clean_report(report: &Value) {
+    let num = |path: &[&str]| {
+        let v = path.iter().fold(report, |v, k| &v[k]);
+        v.as_f64().unwrap_or_else(|| panic!("{path:?} is not a number in {report:#}"))
+    };
+    assert!(num(&["requests"]) > 0.0, "{report:#}");
+    assert!(num(&["requests_per_second"]) > 0.0, "{report:#}");
+    assert_eq!(num(&["errors", "total"]), 0.0, "{report:#}");
+    for kind in ["connect", "timeout", "http_status", "failure_reason", "malformed_reply", "backlog", "io"] {
+        assert_eq!(num(&["errors", kind]), 0.0, "{kind}: {report:#}");
+    }
+    let p: Vec<f64> = ["p50", "p90", "p99", "p999"].iter().map(|q| num(&["latency_ms", q])).collect();
+    assert!(p[0] > 0.0 && p.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order: {p:?}");
+    assert!(num(&["generator_cpu_seconds"]) > 0.0, "{report:#}");
+    assert_eq!(num(&["announces"]) + num(&["scrapes"]), num(&["requests"]), "{report:#}");
+}
+
+#[test]
+fn closed_loop_keep_alive_load_reports_clean_json() {
+    let server = Server::start();
+    let url = server.announce_url();
+    let report = load_json(&[
+        "load",
+        &url,
+        "--torrents",
+        "50",
+        "--peers",
+        "400",
+        "--connections",
+        "4",
+        "--duration",
+        "2",
+        "--json",
+        "--scrape-ratio",
+        "0.2",
+        "--scrape-hashes",
+        "3",
+        "--session-announces",
+        "2",
+    ]);
+    assert_clean_report(&report);
+    assert_eq!(report["mode"], "closed-loop");
+    assert_eq!(report["connections"], 4);
+    assert_eq!(report["connections_opened"], 4, "keep-alive: one connection per worker: {report:#}");
+    assert!(report["scrapes"].as_u64().unwrap() > 0);
+    let events = &report["events"];
+    for event in ["started", "regular", "completed", "stopped"] {
+        assert!(events[event].as_u64().unwrap() > 0, "no {event} announce: {report:#}");
+    }
+}
+
+#[test]
+fn closed_loop_with_a_connection_per_request_opens_one_per_request() {
+    let server = Server::start();
+    let url = server.announce_url();
+    let report = load_json(&[
+        "load",
+        &url,
+        "--peers",
+        "100",
+        "--connections",
+        "2",
+        "--duration",
+        "2",
+        "--json",
+        "--quiet",
+        "--new-connection-per-request",
+        "--max-requests",
+        "300",
+    ]);
+    assert_clean_report(&report);
+    assert_eq!(report["requests"], 300, "--max-requests bounds the run: {report:#}");
+    assert_eq!(report["connections_opened"], report["requests"], "{report:#}");
+}
+
+#[test]
+fn open_loop_load_holds_the_rate_without_errors() {
+    let server = Server::start();
+    let url = server.announce_url();
+    let report = load_json(&["load", &url, "--rate", "200", "--connections", "4", "--duration", "2", "--json"]);
+    assert_clean_report(&report);
+    assert_eq!(report["mode"], "open-loop");
+    assert_eq!(report["rate"], 200.0);
+    // 200 req/s for 2 s: 400 intended sends (timer slack may shave one or two).
+    let requests = report["requests"].as_u64().unwrap();
+    assert!((390..=400).contains(&requests), "{requests} requests: {report:#}");
+}
+
+#[test]
+fn non_loopback_targets_are_refused_with_exit_2() {
+    for url in ["http://192.0.2.1:6969/announce", "http://[2001:db8::1]:6969/announce"] {
+        let outcome = run(&["load", url, "--duration", "1", "--json"]);
+        assert_eq!(outcome.code, Some(2), "{outcome:#?}");
+        assert!(outcome.stderr.contains("--allow-remote"), "{outcome:#?}");
+        assert!(outcome.stdout.is_empty(), "{outcome:#?}");
+    }
+    let udp = run(&["load", "udp://127.0.0.1:6969/announce"]);
+    assert_eq!(udp.code, Some(2), "{udp:#?}");
+    assert!(udp.stderr.contains("udp://"), "{udp:#?}");
+}
+
+#[test]
+fn list_info_hashes_prints_the_population_deterministically() {
+    let a = run(&["load", "--list-info-hashes", "--torrents", "25", "--seed", "9"]);
+    let b = run(&["load", "--list-info-hashes", "--torrents", "25", "--seed", "9"]);
+    let c = run(&["load", "--list-info-hashes", "--torrents", "25", "--seed", "10"]);
+    assert_eq!(a.code, Some(0), "{a:#?}");
+    let lines: Vec<&str> = a.stdout.lines().collect();
+    assert_eq!(lines.len(), 25);
+    assert!(lines.iter().all(|l| l.len() == 40 && l.bytes().all(|c| c.is_ascii_hexdigit())), "{lines:?}");
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(a.stdout, c.stdout);
+}
