@@ -171,7 +171,7 @@ fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
 }
 
 fn compact_peers(b: &[u8], size: usize) -> Result<Vec<ReplyPeer>, ReplyError> {
-    if b.len() % size != 0 {
+    if !b.len().is_multiple_of(size) {
         return Err(shape(format!("compact peer list of {} bytes is not a multiple of {size}", b.len())));
     }
     Ok(b.chunks_exact(size)

@@ -103,7 +103,7 @@ fn the_index_appears_above_the_threshold_and_goes_below_the_lower_one() {
     let mut n = 0u16;
     while list.len() >= INDEX_UNTIL {
         assert!(list.is_indexed(), "the index stays down to {INDEX_UNTIL} entries");
-        let k = if n % 2 == 0 { list.entries()[0].key() } else { list.entries()[list.len() - 1].key() };
+        let k = if n.is_multiple_of(2) { list.entries()[0].key() } else { list.entries()[list.len() - 1].key() };
         list.remove(k);
         model.remove(&k);
         check(&list, &model);

@@ -32,7 +32,7 @@ fn announce(swarm: u32, peer: u32, event: Event) -> PeerAnnounce {
         addr: SocketAddr::V4(SocketAddrV4::new(ip, 6881)),
         peer_id: PeerId([b'p'; 20]),
         event,
-        seeder: peer % 4 == 0 || event == Event::Completed,
+        seeder: peer.is_multiple_of(4) || event == Event::Completed,
         now: UnixTime(now),
     }
 }

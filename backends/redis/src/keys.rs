@@ -74,7 +74,7 @@ pub(crate) fn compact(addr: &SocketAddr) -> Vec<u8> {
 pub(crate) fn parse_peers(blob: &[u8], v6: bool) -> Option<Vec<Peer>> {
     let ip_len = if v6 { 16 } else { 4 };
     let record = ip_len + 2 + 20;
-    if blob.len() % record != 0 {
+    if !blob.len().is_multiple_of(record) {
         return None;
     }
     let peers = blob

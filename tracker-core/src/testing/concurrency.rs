@@ -23,7 +23,7 @@ fn swarm_of(t: u32) -> InfoHash {
 /// Peer `k` of task `t`: a seeder when `k % 3 == 0`.
 fn peer_of(t: u32, k: u32) -> PeerAnnounce {
     let addr = v4(t * PEERS_PER_TASK + k);
-    if k % 3 == 0 { seeder(swarm_of(t), addr) } else { leecher(swarm_of(t), addr) }
+    if k.is_multiple_of(3) { seeder(swarm_of(t), addr) } else { leecher(swarm_of(t), addr) }
 }
 
 /// Runs `work(t)` for each task `t` in `0..TASKS` at once, and waits for all of them; a panic
