@@ -8,7 +8,7 @@
 #      OCTOTRACKER_TEST_POSTGRES_URL       an existing server on :5432, else a throwaway cluster
 #      OCTOTRACKER_TEST_REDIS_URL          an existing server on :6379, else a throwaway server
 #      OCTOTRACKER_TEST_REDIS_CLUSTER_URLS always a throwaway 3-master Redis Cluster
-# 3. Runs `cargo test` on every target, then the doc tests, and exits with
+# 3. Builds the examples, runs `cargo test` on every target, then the doc tests, and exits with
 #    cargo's status. Whatever happens, everything this script started is
 #    stopped (by pid) and its temporary directories are removed on exit.
 set -euo pipefail
@@ -298,5 +298,8 @@ log "OCTOTRACKER_TEST_POSTGRES_URL=$OCTOTRACKER_TEST_POSTGRES_URL"
 log "OCTOTRACKER_TEST_REDIS_URL=$OCTOTRACKER_TEST_REDIS_URL"
 log "OCTOTRACKER_TEST_REDIS_CLUSTER_URLS=$OCTOTRACKER_TEST_REDIS_CLUSTER_URLS"
 
+# The example servers run as real programs in frontends/http/tests/examples.rs: build them first
+# (`cargo test` alone compiles examples only as test harnesses).
+cargo build --workspace --examples --all-features --locked
 cargo test --workspace --all-targets --all-features --locked
 cargo test --workspace --doc --all-features --locked

@@ -89,15 +89,17 @@ impl Example {
     }
 }
 
-/// `target/<profile>/examples/<name>`: this test runs as `target/<profile>/deps/examples-<hash>`.
+/// `target/<profile>/examples/<name>`, which `cargo build --examples` leaves (`cargo test` builds
+/// examples only as test harnesses named `<name>-<hash>`). This test runs as
+/// `target/<profile>/deps/examples-<hash>`.
 fn example_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
     let path = profile_dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.is_file(),
-        "example {name} is not built at {}: run `cargo test -p octotracker-http --all-features` \
-         (which builds the examples before the tests)",
+        "example {name} is not built at {}: run scripts/test.sh, or `cargo build -p octotracker-http --examples` \
+         before the tests (`cargo test --all-targets` compiles examples only as test harnesses)",
         path.display()
     );
     path
