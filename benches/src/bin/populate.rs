@@ -272,14 +272,15 @@ async fn worker(o: Arc<Options>, next: Arc<AtomicU64>, totals: Arc<Totals>) {
                     conn = None;
                 }
                 if find(&reply.body, b"failure reason").is_some() {
-                    totals.error(String::from_utf8_lossy(&reply.body).into_owned());
+                    let (k, t) = (i / o.torrents, i % o.torrents);
+                    totals.error(format!("torrent {t}, round {k}: {}", String::from_utf8_lossy(&reply.body)));
                 } else if i / o.torrents == o.peers_per_torrent - 1 {
                     let peers = bencoded_int(&reply.body, b"8:complete").unwrap_or(0)
                         + bencoded_int(&reply.body, b"10:incomplete").unwrap_or(0);
                     totals.last_round_peers.fetch_add(peers, Ordering::Relaxed);
                 }
             }
-            Err(e) => totals.error(e),
+            Err(e) => totals.error(format!("torrent {}, round {}: {e}", i % o.torrents, i / o.torrents)),
         }
     }
 }
