@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
+mod common;
+
+use common::octotracker;
 
 /// The longest any process may take to start, answer or stop.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -22,19 +24,6 @@ const PROMPTLY: Duration = Duration::from_secs(5);
 
 const HASH_A: &str = "abababababababababababababababababababab";
 const HASH_B: &str = "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
-
-/// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings.
-fn octotracker() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OCTOTRACKER_") || key == "RUST_LOG" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
 
 /// Sends the lines a pipe yields to a channel, until the pipe closes.
 fn forward_lines(pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {

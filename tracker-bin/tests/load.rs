@@ -5,30 +5,19 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
+mod common;
+
+use common::octotracker;
 
 /// The longest any process may take to start, run (2 s loads) and stop.
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings.
-fn octotracker() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OCTOTRACKER_") || key == "RUST_LOG" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
 
 /// A server on 127.0.0.1:0; killed when dropped.
 struct Server {

@@ -4,6 +4,7 @@
 //!
 //! Needs `OCTOTRACKER_TEST_POSTGRES_URL` (run `scripts/test.sh`, which provides a server).
 
+mod common;
 mod postgres_support;
 
 use octotracker_core::Event;

@@ -6,6 +6,7 @@
 //! Runs a PostgreSQL cluster of its own (it has to stop it): needs PostgreSQL's binaries, which
 //! `scripts/test.sh` installs.
 
+mod common;
 mod postgres_support;
 
 use std::sync::Arc;

@@ -17,6 +17,7 @@ use octotracker_core::InfoHash;
 use octotracker_redis::RedisTarget;
 use redis_support::{Tracker, cluster_backend, octotracker, prefix, purge, request, runtime, scrape, standalone_url};
 
+mod common;
 mod redis_support;
 
 /// Two trackers on `backend`: a peer announced to one is handed out by the other, both scrape

@@ -13,6 +13,7 @@ use octotracker_client::{HttpTrackerClient, Reply};
 use octotracker_core::InfoHash;
 use redis_support::{Tracker, prefix, request, runtime};
 
+mod common;
 mod redis_support;
 
 /// A redis-server child process, killed when dropped.

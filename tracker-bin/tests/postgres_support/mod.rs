@@ -17,8 +17,6 @@ use octotracker_client::{AnnounceReply, HttpTrackerClient, ScrapeFile};
 use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 use sqlx::Connection;
 
-const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
-
 /// The longest a process may take to start or stop.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -73,18 +71,7 @@ impl Drop for FreshDatabase {
     }
 }
 
-/// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings.
-pub fn octotracker() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OCTOTRACKER_") || key == "RUST_LOG" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
+pub use crate::common::octotracker;
 
 /// A running `octotracker` serving on one loopback port; killed when dropped.
 pub struct Server {

@@ -5,15 +5,13 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use octotracker_client::{HttpTrackerClient, Reply};
 use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
 
 /// The longest a process may take to start or exit.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -33,18 +31,7 @@ pub fn cluster_backend() -> String {
     format!("redis-cluster://{}", nodes.join(","))
 }
 
-/// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings.
-pub fn octotracker() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("OCTOTRACKER_") || key == "RUST_LOG" {
-            cmd.env_remove(key.as_ref());
-        }
-    }
-    cmd.stdin(Stdio::null());
-    cmd
-}
+pub use crate::common::octotracker;
 
 /// A running `octotracker`; killed when dropped.
 pub struct Tracker {
