@@ -54,5 +54,5 @@ pub use interval::{IntervalAlgorithm, Intervals};
 pub use peer::{AddressFamily, Peer, normalize_addr, normalize_ip};
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
-pub use storage::{ExpiryReport, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager};
+pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
 pub use tracker::Tracker;

@@ -100,6 +100,24 @@ pub struct ExpiryReport {
     pub swarms_removed: u64,
 }
 
+/// Totals over every swarm a store holds, for gauges and summaries (`/stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreTotals {
+    /// Swarms with at least one peer.
+    pub torrents: u64,
+    /// Seeders over all swarms.
+    pub seeders: u64,
+    /// Leechers over all swarms.
+    pub leechers: u64,
+}
+
+impl StoreTotals {
+    /// Seeders plus leechers.
+    pub fn peers(&self) -> u64 {
+        self.seeders + self.leechers
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
@@ -131,6 +149,14 @@ pub trait TorrentManager: Send + Sync + 'static {
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let _ = limit;
         Err(StorageError::Unsupported("full scrape"))
+    }
+
+    /// How many swarms, seeders and leechers the store holds now. Called on a timer (every few
+    /// seconds) for gauges, never on the announce path, so it may walk the whole store; it must
+    /// not hold a lock that announces wait on for long. Backends that cannot count return
+    /// [`StorageError::Unsupported`].
+    async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        Err(StorageError::Unsupported("totals"))
     }
 
     /// Removes peers last seen before `cutoff`, and swarms left without peers.
