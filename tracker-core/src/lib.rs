@@ -20,6 +20,7 @@
 //!   [`AnnounceResponse`], [`ScrapeRequest`], [`ScrapeResponse`], [`SwarmStats`].
 //! - Traits: [`TorrentManager`] (storage; its contract is in the [`storage`] module),
 //!   [`IntervalAlgorithm`], [`Frontend`].
+//! - Metrics hooks: [`Observer`], attached with [`Tracker::with_observer`].
 //! - Time: [`Clock`], [`SystemClock`], [`StoppedClock`] for tests.
 //! - Errors: a [`Refusal`] is told to the peer; a [`StorageError`] is logged.
 //! - With the `testing` feature, `testing` holds the conformance suite every backend runs.
@@ -31,6 +32,7 @@ mod event;
 mod frontend;
 mod info_hash;
 mod interval;
+mod observe;
 mod peer;
 mod request;
 mod response;
@@ -51,6 +53,7 @@ pub use frontend::{Frontend, FrontendError, Shutdown};
 pub(crate) use info_hash::hex_value;
 pub use info_hash::{HexIdError, InfoHash, PeerId};
 pub use interval::{IntervalAlgorithm, Intervals};
+pub use observe::{Observer, Outcome, RequestKind, StorageOp, failure_label, storage_error_label};
 pub use peer::{AddressFamily, Peer, normalize_addr, normalize_ip};
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};

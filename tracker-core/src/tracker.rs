@@ -3,10 +3,12 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::{
-    AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, IntervalAlgorithm, PeerAnnounce,
-    Refusal, ScrapeRequest, ScrapeResponse, TorrentManager, TrackerConfig, TrackerError, normalize_ip,
+    AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, IntervalAlgorithm, Observer, Outcome,
+    PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse, StorageError, StorageOp, StoreTotals,
+    TorrentManager, TrackerConfig, TrackerError, UnixTime, failure_label, normalize_ip,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -26,6 +28,7 @@ pub struct Tracker {
     storage: Arc<dyn TorrentManager>,
     intervals: Arc<dyn IntervalAlgorithm>,
     clock: Arc<dyn Clock>,
+    observer: Option<Arc<dyn Observer>>,
 }
 
 impl fmt::Debug for Tracker {
@@ -42,7 +45,37 @@ impl Tracker {
         intervals: Arc<dyn IntervalAlgorithm>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Tracker { config, storage, intervals, clock }
+        Tracker { config, storage, intervals, clock, observer: None }
+    }
+
+    /// Reports every request, failure and storage call to `observer` (metrics). Without one
+    /// the engine measures nothing.
+    pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The attached observer, for frontends to report request latency and requests that
+    /// failed before reaching the engine.
+    pub fn observer(&self) -> Option<&dyn Observer> {
+        self.observer.as_deref()
+    }
+
+    /// The engine's clock reading.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// Reports a request a frontend refused before it reached the engine (it did not parse,
+    /// or the client's address is unknown); `reason` is a fixed label.
+    pub fn record_rejected(&self, kind: RequestKind, reason: &'static str) {
+        if let Some(obs) = &self.observer {
+            match kind {
+                RequestKind::Announce => obs.announce(None, Outcome::Refused, self.clock.now()),
+                RequestKind::Scrape => obs.scrape(0, Outcome::Refused),
+            }
+            obs.failure(reason);
+        }
     }
 
     /// The policy in force.
@@ -58,6 +91,25 @@ impl Tracker {
     /// Answers an announce from a client seen at `client_ip` (the connection's address, or the
     /// one a trusted proxy vouched for).
     pub async fn announce(&self, req: &AnnounceRequest, client_ip: IpAddr) -> Result<AnnounceResponse, TrackerError> {
+        let now = self.clock.now();
+        let Some(obs) = self.observer.as_deref() else {
+            return self.announce_at(req, client_ip, now, None).await;
+        };
+        let result = self.announce_at(req, client_ip, now, Some(obs)).await;
+        obs.announce(Some(req.event), Outcome::of(&result), now);
+        if let Err(e) = &result {
+            obs.failure(failure_label(e));
+        }
+        result
+    }
+
+    async fn announce_at(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        now: UnixTime,
+        obs: Option<&dyn Observer>,
+    ) -> Result<AnnounceResponse, TrackerError> {
         if !req.compact && !self.config.allow_non_compact {
             return Err(Refusal::NonCompactDisabled.into());
         }
@@ -71,7 +123,6 @@ impl Tracker {
             Event::Stopped => 0,
             _ => req.numwant.unwrap_or(self.config.numwant_default).min(self.config.numwant_max),
         };
-        let now = self.clock.now();
         let announce = PeerAnnounce {
             info_hash: req.info_hash,
             addr: SocketAddr::new(peer_ip, req.port),
@@ -80,7 +131,7 @@ impl Tracker {
             seeder: req.left == 0,
             now,
         };
-        let reply = self.storage.announce(&announce, want as usize).await?;
+        let reply = timed(obs, StorageOp::Announce, self.storage.announce(&announce, want as usize)).await?;
         let intervals = self.intervals.intervals(&reply.stats, now);
         let (peers, peers6) = match AddressFamily::of(peer_ip) {
             AddressFamily::V4 => (reply.peers, Vec::new()),
@@ -103,6 +154,22 @@ impl Tracker {
     /// Answers a scrape: each requested hash with its counts (zeros for unknown swarms), or
     /// every swarm when no hash is given and full scrape is allowed.
     pub async fn scrape(&self, req: &ScrapeRequest) -> Result<ScrapeResponse, TrackerError> {
+        let Some(obs) = self.observer.as_deref() else {
+            return self.scrape_with(req, None).await;
+        };
+        let result = self.scrape_with(req, Some(obs)).await;
+        obs.scrape(req.info_hashes.len(), Outcome::of(&result));
+        if let Err(e) = &result {
+            obs.failure(failure_label(e));
+        }
+        result
+    }
+
+    async fn scrape_with(
+        &self,
+        req: &ScrapeRequest,
+        obs: Option<&dyn Observer>,
+    ) -> Result<ScrapeResponse, TrackerError> {
         if !self.config.allow_scrape {
             return Err(Refusal::ScrapeDisabled.into());
         }
@@ -110,13 +177,13 @@ impl Tracker {
             if !self.config.allow_full_scrape {
                 return Err(Refusal::FullScrapeDisabled.into());
             }
-            let files = self.storage.scrape_all(self.config.full_scrape_max).await?;
+            let files = timed(obs, StorageOp::ScrapeAll, self.storage.scrape_all(self.config.full_scrape_max)).await?;
             return Ok(ScrapeResponse { files });
         }
         if req.info_hashes.len() > self.config.scrape_max_hashes {
             return Err(Refusal::TooManyHashes(self.config.scrape_max_hashes).into());
         }
-        let stats = self.storage.scrape(&req.info_hashes).await?;
+        let stats = timed(obs, StorageOp::Scrape, self.storage.scrape(&req.info_hashes)).await?;
         Ok(ScrapeResponse { files: req.info_hashes.iter().copied().zip(stats).collect() })
     }
 
@@ -124,6 +191,32 @@ impl Tracker {
     /// The binary (or an embedder) calls this on a timer.
     pub async fn expire(&self) -> Result<ExpiryReport, TrackerError> {
         let cutoff = self.clock.now().minus(self.intervals.peer_timeout());
-        Ok(self.storage.expire(cutoff).await?)
+        let obs = self.observer.as_deref();
+        let report = timed(obs, StorageOp::Expire, self.storage.expire(cutoff)).await?;
+        if let Some(obs) = obs {
+            obs.expired(&report);
+        }
+        Ok(report)
     }
+
+    /// How many swarms, seeders and leechers the storage holds (for gauges and summaries; it
+    /// may walk the whole store, so call it on a timer, not per request).
+    pub async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        timed(self.observer.as_deref(), StorageOp::Totals, self.storage.totals()).await
+    }
+}
+
+/// Runs a storage call, timing it when there is an observer.
+async fn timed<T>(
+    obs: Option<&dyn Observer>,
+    op: StorageOp,
+    call: impl Future<Output = Result<T, StorageError>>,
+) -> Result<T, StorageError> {
+    let Some(obs) = obs else {
+        return call.await;
+    };
+    let start = Instant::now();
+    let result = call.await;
+    obs.storage(op, start.elapsed(), result.as_ref().map(|_| ()));
+    result
 }

@@ -77,7 +77,7 @@ use std::hash::BuildHasher;
 use async_trait::async_trait;
 use foldhash::fast::RandomState;
 use octotracker_core::{
-    ExpiryReport, InfoHash, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager, UnixTime,
 };
 
 pub use config::MemoryConfig;
@@ -147,6 +147,15 @@ impl TorrentManager for MemoryTorrentManager {
             shard.list(limit - out.len(), &mut out);
         }
         Ok(out)
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        let mut totals = StoreTotals::default();
+        for shard in self.shards.iter() {
+            shard.add_totals(&mut totals);
+            YieldNow::default().await;
+        }
+        Ok(totals)
     }
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {

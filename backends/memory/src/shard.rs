@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
-use octotracker_core::{Event, ExpiryReport, InfoHash, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
+use octotracker_core::{Event, ExpiryReport, InfoHash, PeerAnnounce, StoreTotals, SwarmReply, SwarmStats, UnixTime};
 use parking_lot::RwLock;
 
 use crate::swarm::Swarm;
@@ -38,6 +38,17 @@ impl Shard {
         let swarms = self.swarms.read();
         let listed = swarms.iter().filter(|(_, s)| !s.is_empty()).map(|(h, s)| (*h, s.stats()));
         out.extend(listed.take(limit));
+    }
+
+    /// Adds this shard's swarms with peers, seeders and leechers to `totals` (under the read
+    /// lock: announces to this shard wait for one pass over its swarms).
+    pub fn add_totals(&self, totals: &mut StoreTotals) {
+        for swarm in self.swarms.read().values().filter(|s| !s.is_empty()) {
+            let stats = swarm.stats();
+            totals.torrents += 1;
+            totals.seeders += u64::from(stats.complete);
+            totals.leechers += u64::from(stats.incomplete);
+        }
     }
 
     /// Removes the peers last seen before `cutoff` and the swarms left without peers, holding

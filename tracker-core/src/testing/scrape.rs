@@ -2,7 +2,7 @@
 
 use super::peers::{AnnounceExt, announce_all, info_hash, leecher, ok, seeder, stats, v4, v6};
 use super::unsupported;
-use crate::{InfoHash, SwarmStats, TorrentManager};
+use crate::{InfoHash, StoreTotals, SwarmStats, TorrentManager};
 
 /// Stores swarm `n` (for `n` in `1..=count`) with `n % 4` seeders, `n % 3 + 1` leechers and one
 /// download when `n` is even; returns each hash with its stats.
@@ -68,6 +68,34 @@ pub async fn scrape_all_lists_exactly_the_swarms_with_peers(store: &dyn TorrentM
     all.sort_by_key(|(h, _)| *h);
     expected.sort_by_key(|(h, _)| *h);
     assert_eq!(all, expected, "every swarm with peers, once, with its counts");
+}
+
+/// [`TorrentManager::totals`] counts the swarms with peers and their seeders and leechers
+/// (IPv4 and IPv6 alike), and forgets what stops and expiry remove.
+pub async fn totals_count_every_swarm_with_peers(store: &dyn TorrentManager) {
+    let first = store.totals().await;
+    if unsupported(&first) {
+        return;
+    }
+    assert_eq!(ok(first, "totals"), StoreTotals::default(), "an empty store holds nothing");
+    let swarms = fill(store, 30).await;
+    let six = info_hash(400);
+    announce_all(store, [seeder(six, v6(1)), leecher(six, v6(2)), leecher(six, v4(3))]).await;
+    let gone = info_hash(500);
+    announce_all(store, [leecher(gone, v4(1)), leecher(gone, v4(1)).stopped()]).await;
+    let mut expected = StoreTotals { torrents: 31, seeders: 1, leechers: 2 };
+    for (_, s) in &swarms {
+        expected.seeders += u64::from(s.complete);
+        expected.leechers += u64::from(s.incomplete);
+    }
+    assert_eq!(ok(store.totals().await, "totals"), expected, "every swarm with peers, each peer once");
+
+    announce_all(store, [seeder(six, v6(1)).stopped(), leecher(six, v6(2)).stopped(), leecher(six, v4(3)).stopped()])
+        .await;
+    expected.torrents -= 1;
+    expected.seeders -= 1;
+    expected.leechers -= 2;
+    assert_eq!(ok(store.totals().await, "totals"), expected, "a swarm whose peers all stopped is not counted");
 }
 
 /// A full scrape returns at most `limit` swarms, each a real one with its counts.
