@@ -8,12 +8,13 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use octotracker_core::http_wire::{parse_announce, parse_scrape, write_announce, write_failure, write_scrape};
-use octotracker_core::{Tracker, TrackerError};
+use octotracker_core::{Refusal, RequestKind, Tracker, TrackerError};
 
 use crate::{HttpConfig, RemoteAddr, client_ip};
 
@@ -116,6 +117,8 @@ impl TrackerService {
             resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
+        let tracker = &self.inner.tracker;
+        let started = tracker.observer().map(|_| Instant::now());
         let query = req.uri.query().unwrap_or("").as_bytes();
         let mut body = Vec::with_capacity(256);
         let outcome = match endpoint {
@@ -124,15 +127,23 @@ impl TrackerService {
         };
         if let Err(err) = outcome {
             log_error(endpoint, &err);
+            match &err {
+                Failure::Parse(r) => tracker.record_rejected(endpoint.kind(), r.label()),
+                Failure::ClientIp(_) => tracker.record_rejected(endpoint.kind(), "client_address"),
+                Failure::Tracker(_) => {} // the engine reported it
+            }
             body.clear();
             let retry = matches!(err, Failure::Tracker(TrackerError::Storage(_))).then_some(1);
             write_failure(&mut body, &err.reason(), retry);
+        }
+        if let (Some(obs), Some(started)) = (tracker.observer(), started) {
+            obs.request("http", endpoint.kind(), started.elapsed());
         }
         bencoded(body)
     }
 
     async fn announce(&self, req: &http::request::Parts, query: &[u8], body: &mut Vec<u8>) -> Result<(), Failure> {
-        let announce = parse_announce(query).map_err(TrackerError::from)?;
+        let announce = parse_announce(query).map_err(Failure::Parse)?;
         let remote = remote_addr(&req.extensions).ok_or(crate::ClientIpError::NoRemoteAddr)?;
         let ip = client_ip(remote.ip(), &req.headers, &self.inner.config.trusted_proxies)?;
         let response = self.inner.tracker.announce(&announce, ip).await?;
@@ -142,7 +153,7 @@ impl TrackerService {
 
     async fn scrape(&self, query: &[u8], body: &mut Vec<u8>) -> Result<(), Failure> {
         let tracker = &self.inner.tracker;
-        let request = parse_scrape(query, tracker.config().scrape_max_hashes).map_err(TrackerError::from)?;
+        let request = parse_scrape(query, tracker.config().scrape_max_hashes).map_err(Failure::Parse)?;
         let response = tracker.scrape(&request).await?;
         write_scrape(body, &response);
         Ok(())
@@ -167,9 +178,21 @@ enum Endpoint {
     Scrape,
 }
 
+impl Endpoint {
+    fn kind(self) -> RequestKind {
+        match self {
+            Endpoint::Announce => RequestKind::Announce,
+            Endpoint::Scrape => RequestKind::Scrape,
+        }
+    }
+}
+
 /// Everything that turns into a `failure reason`.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
+    /// The query did not parse: the engine never saw the request.
+    #[error(transparent)]
+    Parse(Refusal),
     #[error(transparent)]
     Tracker(#[from] TrackerError),
     #[error(transparent)]
@@ -180,6 +203,7 @@ impl Failure {
     fn reason(&self) -> std::borrow::Cow<'static, str> {
         match self {
             Failure::Tracker(e) => e.failure_reason(),
+            Failure::Parse(r) => r.to_string().into(),
             Failure::ClientIp(e) => e.to_string().into(),
         }
     }
@@ -189,7 +213,9 @@ fn log_error(endpoint: Endpoint, err: &Failure) {
     match err {
         Failure::Tracker(TrackerError::Storage(e)) => tracing::warn!(?endpoint, error = %e, "storage failure"),
         Failure::ClientIp(e) => tracing::warn!(?endpoint, error = %e, "client address unknown"),
-        Failure::Tracker(TrackerError::Refused(r)) => tracing::debug!(?endpoint, reason = %r, "request refused"),
+        Failure::Tracker(TrackerError::Refused(r)) | Failure::Parse(r) => {
+            tracing::debug!(?endpoint, reason = %r, "request refused")
+        }
     }
 }
 
