@@ -171,6 +171,10 @@ pub struct ServeArgs {
     #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX")]
     pub redis_prefix: Option<String>,
 
+    /// [metrics] listen: serve /metrics (Prometheus) and /stats (JSON) on this address.
+    #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
+    pub metrics: Option<String>,
+
     /// [log] level, a tracing filter such as "info" or "octotracker_http=debug".
     #[arg(long = "log", env = "OCTOTRACKER_LOG")]
     pub log: Option<String>,
@@ -198,6 +202,9 @@ impl ServeArgs {
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
         apply!(self => config.storage; redis_prefix);
+        if let Some(addr) = &self.metrics {
+            config.metrics.listen = addr.clone();
+        }
         if let Some(level) = &self.log {
             config.log.level = level.clone();
         }

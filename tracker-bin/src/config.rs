@@ -18,8 +18,18 @@ pub struct Config {
     pub interval: IntervalSection,
     /// The storage backend.
     pub storage: StorageSection,
+    /// The metrics endpoint.
+    pub metrics: MetricsSection,
     /// Logging.
     pub log: LogSection,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Address of the metrics endpoint (`/metrics`, `/stats`); empty: off.
+    pub listen: String,
 }
 
 /// `[http]`

@@ -11,6 +11,7 @@ mod client_commands;
 mod config;
 mod listen;
 mod load_command;
+mod metrics_endpoint;
 mod serve;
 mod settings;
 

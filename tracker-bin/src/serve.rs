@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use octotracker_core::{Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
 use octotracker_http::HttpFrontend;
+use octotracker_metrics::TrackerMetrics;
+use octotracker_metrics::prometheus_client::registry::Registry;
 use tokio::sync::watch;
 
 use crate::Failure;
 use crate::listen::bind_tcp;
+use crate::metrics_endpoint::MetricsEndpoint;
 use crate::settings::Settings;
 
 /// Serves until a shutdown signal. Everything that can fail because of the operator's input
@@ -25,9 +28,26 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         frontends.push(HttpFrontend::new(listener, settings.http.clone()));
     }
 
+    let metrics_listener = match settings.metrics {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| Failure::Usage(format!("cannot serve metrics on {addr}: {e}")))?,
+        ),
+        None => None,
+    };
+
     let storage = crate::backend::open(&settings.backend).await?;
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::new(settings.intervals);
-    let tracker = Arc::new(Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock)));
+    let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
+    let mut metrics = None;
+    if metrics_listener.is_some() {
+        let mut registry = Registry::default();
+        let observer = Arc::new(TrackerMetrics::register(&mut registry));
+        tracker = tracker.with_observer(observer.clone());
+        metrics = Some((registry, observer));
+    }
+    let tracker = Arc::new(tracker);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
@@ -36,6 +56,12 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         tracing::info!("listening on http://{addr}");
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
+    }
+    if let (Some(listener), Some((registry, observer))) = (metrics_listener, metrics) {
+        let addr = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats");
+        let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone() });
+        tasks.spawn(crate::metrics_endpoint::serve(listener, endpoint, stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 

@@ -20,6 +20,8 @@ pub struct Settings {
     pub intervals: Static,
     pub backend: Backend,
     pub expiry_interval: Duration,
+    /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The storage backend chosen.
@@ -117,7 +119,22 @@ impl Settings {
                 ));
             }
         };
+        let metrics = match config.metrics.listen.trim() {
+            "" => None,
+            addr => {
+                let addr = addr
+                    .parse::<SocketAddr>()
+                    .map_err(|_| format!("invalid metrics address {addr:?}: expected IP:PORT, e.g. 127.0.0.1:9000"))?;
+                if listen.contains(&addr) && addr.port() != 0 {
+                    return Err(format!(
+                        "metrics address {addr} is also a tracker listen address: serve metrics on another port"
+                    ));
+                }
+                Some(addr)
+            }
+        };
         Ok(Settings {
+            metrics,
             listen,
             http,
             tracker,

@@ -17,3 +17,51 @@ pub fn octotracker() -> Command {
     cmd.stdin(Stdio::null());
     cmd
 }
+
+/// A server process whose stderr lines are forwarded to a channel; killed and reaped on drop.
+pub struct LoggedServer {
+    pub child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl LoggedServer {
+    /// Spawns `cmd` with stderr captured.
+    pub fn spawn(cmd: &mut Command) -> LoggedServer {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("octotracker starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        LoggedServer { child, lines, log: Vec::new() }
+    }
+
+    /// Waits (at most `within`) for a line containing `marker` and returns what follows it up
+    /// to the next whitespace, e.g. the address after `listening on http://`.
+    pub fn await_after(&mut self, marker: &str, within: std::time::Duration) -> String {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+                .unwrap_or_else(|e| panic!("no line with {marker:?} ({e:?}); stderr so far: {:#?}", self.log));
+            self.log.push(line.clone());
+            if let Some(rest) = line.split(marker).nth(1) {
+                return rest.split_whitespace().next().unwrap_or("").to_owned();
+            }
+        }
+    }
+}
+
+impl Drop for LoggedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
