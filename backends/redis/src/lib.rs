@@ -34,7 +34,7 @@
 //!   │   multiplexed: concurrent announces share one socket per node, written together
 //!   ├─ announce ──► EVALSHA lua/announce.lua   one round trip, atomic (see below)
 //!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET per hash: one round trip (per node on a cluster)
-//!   └─ expire / scrape_all ──► SCAN each node for `<prefix>:{*}:i`, then EVALSHA lua/prune.lua per swarm
+//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:i`, then EVALSHA lua/prune.lua per swarm
 //! ```
 //!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
@@ -78,7 +78,7 @@ use std::future::Future;
 
 use async_trait::async_trait;
 use octotracker_core::{
-    ExpiryReport, InfoHash, PeerAnnounce, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager, UnixTime,
 };
 use redis::{RedisResult, Script};
 
@@ -156,6 +156,10 @@ impl TorrentManager for RedisTorrentManager {
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         self.scrape_everything(limit).await
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        self.totals_of_everything().await
     }
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 
 use futures_util::future::try_join_all;
-use octotracker_core::{ExpiryReport, InfoHash, StorageError, SwarmStats, UnixTime};
+use octotracker_core::{ExpiryReport, InfoHash, StorageError, StoreTotals, SwarmStats, UnixTime};
 use redis::Value;
 
 use crate::RedisTorrentManager;
@@ -99,6 +99,24 @@ impl RedisTorrentManager {
             }
         }
         Ok(all)
+    }
+
+    /// Totals over every swarm of the prefix: one `SCAN` walk plus one scrape per batch found.
+    pub(crate) async fn totals_of_everything(&self) -> Result<StoreTotals, StorageError> {
+        let mut totals = StoreTotals::default();
+        let mut seen = HashSet::new();
+        let mut scan = self.swarm_scan().await?;
+        while let Some(hashes) = self.next_batch(&mut scan).await? {
+            let hashes: Vec<InfoHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
+            for s in self.scrape_many(&hashes).await? {
+                if s.peers() > 0 {
+                    totals.torrents += 1;
+                    totals.seeders += u64::from(s.complete);
+                    totals.leechers += u64::from(s.incomplete);
+                }
+            }
+        }
+        Ok(totals)
     }
 
     /// Deletes every key of this store's prefix (every swarm), returning how many keys went.
