@@ -16,6 +16,10 @@
 //! - `engine/reannounce_want50_encode/N`: the first case plus encoding the compact bencoded reply
 //!   into a reused buffer: what a frontend does per announce, minus HTTP.
 //!
+//! - `engine/metrics/{off,on}`: the first case at 1,000 peers, without and with Prometheus
+//!   metrics attached (`octotracker-metrics` as the engine's observer, plus the request timing
+//!   the HTTP frontend adds): issue 7's target is under 5% apart.
+//!
 //! `cargo bench -p octotracker-benches --bench engine -- --warm-up-time 1 --measurement-time 3`
 
 use std::future::Future;
@@ -182,5 +186,45 @@ fn reannounce(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, reannounce);
+/// The same workload without and with metrics, alternating in one group.
+fn metrics_overhead(c: &mut Criterion) {
+    use octotracker_core::RequestKind;
+    use octotracker_metrics::TrackerMetrics;
+    use octotracker_metrics::prometheus_client::registry::Registry;
+
+    let (plain, peers) = engine_with_swarms(1, 1_000);
+    let (observed, _) = engine_with_swarms(1, 1_000);
+    let mut registry = Registry::default();
+    let metrics = Arc::new(TrackerMetrics::register(&mut registry));
+    let observed = observed.with_observer(metrics);
+    let stride = scattered_stride(peers.len());
+
+    let mut group = c.benchmark_group("engine/metrics");
+    group.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    group.bench_function("off", |b| {
+        b.iter(|| {
+            i = (i + stride) % peers.len();
+            let p = &peers[i];
+            black_box(block_on(plain.announce(black_box(&p.req), p.ip)).expect("announce"))
+        })
+    });
+    let mut i = 0;
+    group.bench_function("on", |b| {
+        b.iter(|| {
+            i = (i + stride) % peers.len();
+            let p = &peers[i];
+            // What the HTTP frontend adds when an observer is attached: one timed request.
+            let started = observed.observer().map(|_| std::time::Instant::now());
+            let reply = block_on(observed.announce(black_box(&p.req), p.ip)).expect("announce");
+            if let (Some(obs), Some(started)) = (observed.observer(), started) {
+                obs.request("http", RequestKind::Announce, started.elapsed());
+            }
+            black_box(reply)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, reannounce, metrics_overhead);
 criterion_main!(benches);
