@@ -12,6 +12,10 @@
 //! path. The client address comes from axum's `ConnectInfo<SocketAddr>` (hence
 //! `into_make_service_with_connect_info` and this crate's `axum` feature).
 //!
+//! One Prometheus registry serves app and tracker: the app registers its own metric
+//! (`app_hello_requests_total`), the tracker registers its `octotracker_*` metrics into the same
+//! registry, and the app's `GET /metrics` encodes both (refreshing the tracker's gauges first).
+//!
 //! tower-http layers compose around it: tracing, a timeout, a concurrency limit. No compression:
 //! bencode replies are small and peers do not ask for it.
 
@@ -21,9 +25,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use http::StatusCode;
+use http::{StatusCode, header};
 use octotracker_core::{SystemClock, Tracker, TrackerConfig};
 use octotracker_http::{HttpConfig, TrackerService};
+use octotracker_metrics::TrackerMetrics;
+use octotracker_metrics::prometheus_client::encoding::text::encode;
+use octotracker_metrics::prometheus_client::metrics::counter::Counter;
+use octotracker_metrics::prometheus_client::registry::Registry;
 use tower::ServiceBuilder;
 use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -34,20 +42,46 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".to_owned());
 
-    // The tracker: memory storage, static intervals, the system clock.
+    // The application's registry, with a metric of its own.
+    let mut registry = Registry::default();
+    let hellos = Counter::<u64>::default();
+    registry.register("app_hello_requests", "Requests to the app's /hello", hellos.clone());
+
+    // The tracker: memory storage, static intervals, the system clock, its metrics in the same
+    // registry.
     let storage = Arc::new(octotracker_memory::MemoryTorrentManager::new(Default::default()));
     let intervals = Arc::new(octotracker_interval::Static::default());
-    let tracker = Arc::new(Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock)));
+    let metrics = Arc::new(TrackerMetrics::register(&mut registry));
+    let tracker = Arc::new(
+        Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock))
+            .with_observer(metrics.clone()),
+    );
+    let registry = Arc::new(registry);
 
     // The tracker as a service, with the usual tower-http layers around it.
     let tracker_service = ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10)))
         .layer(ConcurrencyLimitLayer::new(1024))
-        .service(TrackerService::new(tracker, HttpConfig::default()));
+        .service(TrackerService::new(tracker.clone(), HttpConfig::default()));
 
+    let metrics_route = get(move || async move {
+        metrics.refresh(&tracker).await.ok();
+        let mut body = String::new();
+        match encode(&mut body, &registry) {
+            Ok(()) => (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body),
+            Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain")], String::new()),
+        }
+    });
     let app = Router::new()
-        .route("/hello", get(|| async { "hello from the app\n" }))
+        .route(
+            "/hello",
+            get(move || async move {
+                hellos.inc();
+                "hello from the app\n"
+            }),
+        )
+        .route("/metrics", metrics_route)
         .nest_service("/tracker", tracker_service);
 
     let listener = tokio::net::TcpListener::bind(&addr).await?;

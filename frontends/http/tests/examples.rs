@@ -193,3 +193,33 @@ macro_rules! an_embedding_example {
 
 an_embedding_example!(axum_embed);
 an_embedding_example!(hyper_embed);
+
+/// The axum example serves one registry: the app's own metric and the tracker's, moving with
+/// the traffic.
+mod axum_embed_metrics {
+    use super::*;
+
+    fn sample(text: &str, series: &str) -> f64 {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .map(|v| v.trim().parse().unwrap_or_else(|_| panic!("bad value for {series}: {v:?}")))
+            .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+    }
+
+    #[tokio::test]
+    async fn one_registry_shows_app_and_tracker_metrics() {
+        let app = Example::start("axum_embed").await;
+        app.get("/hello", "").await.expect("hello answered");
+        app.announce(&seeder(hash(1), 7001)).await;
+        app.announce(&leecher(hash(1), 7002)).await;
+        let text = String::from_utf8(app.get("/metrics", "").await.expect("metrics answered")).expect("utf-8");
+        assert_eq!(sample(&text, "app_hello_requests_total"), 1.0);
+        assert_eq!(sample(&text, "octotracker_announces_total{event=\"none\",outcome=\"ok\"}"), 2.0);
+        assert_eq!(sample(&text, "octotracker_torrents"), 1.0);
+        assert_eq!(sample(&text, "octotracker_seeders"), 1.0);
+        assert_eq!(sample(&text, "octotracker_leechers"), 1.0);
+        let timed = "octotracker_request_duration_seconds_count{frontend=\"http\",request=\"announce\"}";
+        assert_eq!(sample(&text, timed), 2.0);
+    }
+}
