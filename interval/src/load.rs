@@ -181,8 +181,8 @@ pub struct LoadAdaptive {
     peer_timeout: Duration,
     /// `(window number + 1) << 32 | announces counted in it`; 0 before the first announce.
     slot: AtomicU64,
-    /// The current interval `I`, seconds, as `f64` bits.
-    interval: AtomicU64,
+    /// The current interval `I` and the horizon `H`, seconds, as two `f32`s (`I` in the low half).
+    state: AtomicU64,
     /// Whether a window was closed yet (the first one is partial and not measured).
     primed: AtomicBool,
 }
@@ -202,7 +202,7 @@ impl LoadAdaptive {
             peer_timeout: peer_timeout_for(config.max),
             config,
             slot: AtomicU64::new(0),
-            interval: AtomicU64::new(f64::from(initial).to_bits()),
+            state: AtomicU64::new(pack(initial as f32, initial as f32)),
             primed: AtomicBool::new(false),
         })
     }
@@ -214,19 +214,24 @@ impl LoadAdaptive {
 
     /// The `interval` handed out now, seconds.
     pub fn current_interval(&self) -> u32 {
-        let interval = f64::from_bits(self.interval.load(Ordering::Relaxed)).round();
+        let (interval, _) = unpack(self.state.load(Ordering::Relaxed));
+        let interval = interval.round();
         // Kept within [min, max] by `next_interval`; the cast saturates.
         (interval as u32).clamp(self.config.min, self.config.max)
     }
 
-    /// One window's correction of `interval`, given the rate measured in it.
-    fn next_interval(&self, interval: f64, rate: f64) -> f64 {
+    /// One window's correction of `(interval, horizon)`, given the rate measured in it.
+    fn next(&self, (interval, horizon): (f32, f32), rate: f64) -> (f32, f32) {
         let c = &self.config;
+        let (interval, horizon) = (f64::from(interval), f64::from(horizon));
+        // The peers that were told `interval` during the window are away until up to `interval` from now.
+        let horizon = interval.max(horizon - f64::from(c.window));
         let ratio = (rate / c.target).max(RATIO_FLOOR);
-        let gain = (f64::from(c.window) / (c.damping * interval)).min(1.0);
+        let gain = (f64::from(c.window) / (c.damping * horizon)).min(1.0);
         let limit = c.max_step.ln_1p();
         let step = (gain * ratio.ln()).clamp(-limit, limit);
-        (interval * step.exp()).clamp(f64::from(c.min), f64::from(c.max))
+        let interval = (interval * step.exp()).clamp(f64::from(c.min), f64::from(c.max));
+        (interval as f32, horizon as f32)
     }
 
     /// Counts one announce in window `tag`, closing the previous window if this one is new.
@@ -264,23 +269,31 @@ impl LoadAdaptive {
     fn close(&self, announces: u32, windows: u32) {
         let measured = self.primed.swap(true, Ordering::Relaxed);
         let rate = f64::from(announces) / f64::from(self.config.window);
-        let min = f64::from(self.config.min);
         let update = |bits: u64| {
-            let mut interval = f64::from_bits(bits);
+            let mut state = unpack(bits);
             if measured {
-                interval = self.next_interval(interval, rate);
+                state = self.next(state, rate);
             }
             for _ in 1..windows.min(MAX_IDLE_STEPS) {
-                if interval <= min {
+                let next = self.next(state, 0.0);
+                if next == state {
                     break;
                 }
-                interval = self.next_interval(interval, 0.0);
+                state = next;
             }
-            Some(interval.to_bits())
+            Some(pack(state.0, state.1))
         };
         // The closure always returns `Some`: this cannot fail.
-        let _ = self.interval.fetch_update(Ordering::Relaxed, Ordering::Relaxed, update);
+        let _ = self.state.fetch_update(Ordering::Relaxed, Ordering::Relaxed, update);
     }
+}
+
+fn pack(interval: f32, horizon: f32) -> u64 {
+    (u64::from(horizon.to_bits()) << 32) | u64::from(interval.to_bits())
+}
+
+fn unpack(state: u64) -> (f32, f32) {
+    (f32::from_bits(state as u32), f32::from_bits((state >> 32) as u32))
 }
 
 impl IntervalAlgorithm for LoadAdaptive {
