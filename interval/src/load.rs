@@ -144,23 +144,29 @@ pub enum LoadAdaptiveError {
 /// with the measured rate `r = announces / W`:
 ///
 /// ```text
-/// g = min(1, W / (K * I))                       gain: the error is corrected over K intervals
+/// H = max(I, H - W)                             horizon: how long peers already told an interval may stay away
+/// g = min(1, W / (K * H))                       gain: the error is corrected over K horizons
 /// f = clamp((r / T)^g, 1 / (1 + s), 1 + s)      at most s (10 %) per window
 /// I = clamp(I * f, min, max)
 /// ```
 ///
 /// `I` is the `interval` (kept as a real number, handed out rounded), `T` the target rate, `K` the
-/// damping (4). Peers react to a new interval only when they come back, one interval later; a
-/// correction of `1/K` of the (logarithmic) error per interval is slow enough for that delay not
-/// to cause overshoot (below `K` of about e it would), so the rate settles without oscillating,
-/// within about `K` intervals for each factor e of error. A window without announces counts as a
-/// rate of zero, which shortens the interval by the step limit; the first, partial window is not
+/// damping (4), `s` the step limit. Peers react to a new interval only when they come back, up to one
+/// interval later; a correction of `1/K` of the (logarithmic) error per interval is slow enough for
+/// that delay not to cause overshoot (below `K` of about e it would), so the rate settles without
+/// oscillating, within about `K` intervals for each factor e of error. The horizon `H` equals `I`
+/// while `I` is steady or grows; after `I` shrank, it decays by one second per second from the longest
+/// interval handed out, so the controller waits for the peers still on the old, long interval instead
+/// of shortening further and undershooting.
+///
+/// A window without announces counts as a rate of `T / 1024`; the first, partial window is not
 /// measured. `min interval` is `floor(I * min_ratio)`. The peer timeout is
 /// [`peer_timeout_for`]`(max)`.
 ///
-/// The swarm is not looked at. Time comes only from `now`; the state is three atomics, updated
-/// without locks: an announce costs one atomic add, and the first announce of a new window
-/// (whichever thread wins a compare-and-swap) closes the previous one.
+/// The swarm is not looked at. Time comes only from `now`. The state is three atomics, updated
+/// without locks (the window and its count in one, `I` and `H` as two `f32`s in another, and a flag):
+/// an announce costs one atomic add, and the first announce of a new window (whichever thread wins a
+/// compare-and-swap) closes the previous one.
 ///
 /// ```
 /// use octotracker_core::{IntervalAlgorithm, SwarmStats, UnixTime};
