@@ -16,7 +16,7 @@
 //! - [`parse`] / [`IntervalSpec`]: the text form the binary's flag takes, such as
 //!   `swarm,steps=100:30m/1000:1h/2h,jitter=10`.
 //!
-//! Operators' guide, formulas and the flag grammar: `docs/intervals.md`.
+//! Operators' guide, formulas and the flag grammar: [`guide`] (`docs/intervals.md`).
 //!
 //! ```
 //! use octotracker_core::{IntervalAlgorithm, SwarmStats, UnixTime};
@@ -44,3 +44,6 @@ pub use load::{LoadAdaptive, LoadAdaptiveConfig, LoadAdaptiveError};
 pub use spec::{AlgorithmSpec, IntervalSpec, SpecError, parse};
 pub use swarm::{Step, SwarmScaled, SwarmScaledError};
 pub use timeout::{MIN_GRACE, peer_timeout_for};
+
+#[doc = include_str!("../../docs/intervals.md")]
+pub mod guide {}
