@@ -399,6 +399,45 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_announces_are_all_counted() {
+        let load = LoadAdaptive::new(config()).unwrap();
+        announce(&load, 0, 1);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| announce(&load, 61, 10_000));
+            }
+        });
+        assert_eq!(unpack_slot(load.slot.load(Ordering::Relaxed)), (2, 40_000));
+    }
+
+    #[test]
+    fn concurrent_windows_roll_over_once_each() {
+        let config = LoadAdaptiveConfig { window: 1, ..config() };
+        let (load, sequential) = (LoadAdaptive::new(config).unwrap(), LoadAdaptive::new(config).unwrap());
+        let barrier = std::sync::Barrier::new(4);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for now in 0..200 {
+                        announce(&load, now, 10);
+                        barrier.wait();
+                    }
+                });
+            }
+        });
+        for now in 0..200 {
+            announce(&sequential, now, 40);
+        }
+        assert_eq!(unpack_slot(load.slot.load(Ordering::Relaxed)), (200, 40));
+        assert_eq!(load.state.load(Ordering::Relaxed), sequential.state.load(Ordering::Relaxed));
+        assert!(load.current_interval() > 1000);
+    }
+
+    fn unpack_slot(slot: u64) -> (u32, u32) {
+        ((slot >> 32) as u32, slot as u32)
+    }
+
+    #[test]
     fn min_interval_is_a_fraction_of_interval() {
         let load = LoadAdaptive::new(LoadAdaptiveConfig { min_ratio: 0.5, ..config() }).unwrap();
         assert_eq!(announce(&load, 0, 1), Intervals { interval: 1000, min_interval: 500 });

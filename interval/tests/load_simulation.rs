@@ -2,7 +2,7 @@
 //! time comes from a fake clock stepping one second at a time.
 
 use octotracker_core::{IntervalAlgorithm, SwarmStats, UnixTime};
-use octotracker_interval::{LoadAdaptive, LoadAdaptiveConfig};
+use octotracker_interval::{Jitter, LoadAdaptive, LoadAdaptiveConfig};
 
 const WINDOW: u64 = 60;
 
@@ -14,7 +14,7 @@ const SLOP: u64 = 30;
 struct Window {
     /// Announces per second in the window.
     rate: f64,
-    /// The interval handed out at the window's end.
+    /// `LoadAdaptive`'s interval (before any jitter) at the window's end.
     interval: u32,
     /// Peers in the swarm.
     peers: u64,
@@ -24,7 +24,19 @@ struct Window {
 /// spread evenly over their first `spread` seconds, joiners announce at once, leavers drop out when
 /// they are next due.
 fn simulate(load: &LoadAdaptive, peers: impl Fn(u64) -> u64, spread: u64, seconds: u64) -> Vec<Window> {
-    let max = u64::from(load.config().max);
+    simulate_with(load, load, 0, peers, spread, seconds)
+}
+
+/// [`simulate`], the intervals asked of `algorithm`, which wraps `load` and adds up to `jitter` %.
+fn simulate_with(
+    algorithm: &dyn IntervalAlgorithm,
+    load: &LoadAdaptive,
+    jitter: u32,
+    peers: impl Fn(u64) -> u64,
+    spread: u64,
+    seconds: u64,
+) -> Vec<Window> {
+    let max = u64::from(load.config().max) * u64::from(100 + jitter) / 100;
     let ring = (max + SLOP + 2) as usize;
     let mut rng = 0x2545_F491_4F6C_DD1Du64;
     let mut due = vec![0u64; ring];
@@ -50,13 +62,14 @@ fn simulate(load: &LoadAdaptive, peers: impl Fn(u64) -> u64, spread: u64, second
             now_due = staying;
         }
         for _ in 0..now_due {
-            let i = load.intervals(&SwarmStats::default(), UnixTime(t));
-            assert!(i.interval >= load.config().min && i.interval <= load.config().max, "{i:?} out of bounds");
+            let i = algorithm.intervals(&SwarmStats::default(), UnixTime(t));
+            assert!(u64::from(i.interval) <= max, "{i:?} out of bounds");
+            assert!(jitter > 0 || (load.config().min..=load.config().max).contains(&i.interval), "{i:?} out of bounds");
             assert!(i.min_interval <= i.interval);
-            assert!(load.peer_timeout().as_secs() > u64::from(i.interval));
+            assert!(algorithm.peer_timeout().as_secs() > u64::from(i.interval));
             let slop = next(&mut rng) % (SLOP + 1);
             due[((t + u64::from(i.interval) + slop) % ring as u64) as usize] += 1;
-            last_interval = i.interval;
+            last_interval = load.current_interval();
         }
         count += now_due;
         if (t + 1) % WINDOW == 0 {
@@ -169,6 +182,18 @@ fn a_flash_crowd_lengthens_the_interval_without_overshoot() {
     assert_monotone_approach(&w, 4 * h, 30 * h, 0.01);
     assert_on_target(&w, 18 * h, 30 * h, 0.10);
     assert!((3900..=4100).contains(&w[30 * h - 1].interval), "{:?}", w[30 * h - 1]);
+}
+
+#[test]
+fn jittered_the_ramp_is_followed_as_well() {
+    let load = Jitter::with_seed(LoadAdaptive::new(config()).unwrap(), 10, 3).unwrap();
+    let w = simulate_with(&load, load.inner(), 10, ramp(10_000, 100_000, 6 * HOUR, 12 * HOUR), 2700, 36 * HOUR);
+    let h = WINDOWS_PER_HOUR;
+    assert_monotone_approach(&w, 0, 6 * h, 0.01);
+    assert_monotone_approach(&w, 6 * h, 12 * h, 0.01);
+    assert_monotone_approach(&w, 12 * h, 36 * h, 0.01);
+    assert_on_target(&w, 20 * h, 36 * h, 0.10);
+    assert!((4900..=5100).contains(&w[36 * h - 1].interval), "{:?}", w[36 * h - 1]);
 }
 
 #[test]
