@@ -81,14 +81,14 @@ pub enum SpecError {
     #[error("parameter `{0}` is not of the form key=value")]
     NotKeyValue(String),
     /// A key the algorithm does not take.
-    #[error("unknown parameter `{key}` for {algorithm} (expected {expected})")]
+    #[error("unknown parameter `{key}` for {algorithm} (expected {})", .expected.join(", "))]
     UnknownKey {
         /// The algorithm.
         algorithm: &'static str,
         /// The key.
         key: String,
         /// The keys it takes.
-        expected: &'static str,
+        expected: &'static [&'static str],
     },
     /// A key given twice.
     #[error("parameter `{0}` is given twice")]
@@ -175,11 +175,6 @@ impl FromStr for IntervalSpec {
                 return Err(SpecError::NotKeyValue(item.to_owned()));
             }
             if !expected.contains(&key) {
-                let expected = match algorithm {
-                    "static" => "interval, min, jitter",
-                    "swarm" => "steps, min_ratio, jitter",
-                    _ => "target, min, max, min_ratio, window, jitter",
-                };
                 return Err(SpecError::UnknownKey { algorithm, key: key.to_owned(), expected });
             }
             if params.pairs.iter().any(|&(k, _)| k == key) {
