@@ -159,6 +159,7 @@ fn a_ramp_from_10k_to_100k_peers_is_followed_without_oscillation() {
     assert_monotone_approach(&w, 12 * h, 36 * h, 0.01);
     assert_on_target(&w, 20 * h, 36 * h, 0.10);
     assert!((4900..=5100).contains(&w[36 * h - 1].interval), "{:?}", w[36 * h - 1]);
+    assert_eq!((w[0].peers, w[36 * h - 1].peers), (10_000, 100_000), "the simulated population followed the ramp");
 }
 
 #[test]
@@ -207,17 +208,4 @@ fn the_bounds_hold_when_the_target_is_out_of_reach() {
     let load = LoadAdaptive::new(config()).unwrap();
     let w = simulate(&load, |_| 100, 2700, 6 * HOUR);
     assert!(w[5 * WINDOWS_PER_HOUR..].iter().all(|w| w.interval == 60), "{:?}", w.last());
-}
-
-/// `cargo test -p octotracker-interval --test load_simulation -- --ignored --nocapture` prints one
-/// run: window, rate, 10-window rate, interval, peers.
-#[test]
-#[ignore = "prints a trajectory"]
-fn trace() {
-    let load = LoadAdaptive::new(LoadAdaptiveConfig { initial: Some(5000), ..config() }).unwrap();
-    let w = simulate(&load, ramp(100_000, 10_000, 2 * HOUR, 3 * HOUR), 5000, 24 * HOUR);
-    let s = smoothed(&w);
-    for (k, w) in w.iter().enumerate().step_by(10) {
-        println!("{k:5} {:8.2} {:8.2} {:6} {:7}", w.rate, s[k], w.interval, w.peers);
-    }
 }

@@ -141,9 +141,11 @@ pub struct ServeArgs {
     #[arg(long, env = "OCTOTRACKER_SEND_EXTERNAL_IP")]
     pub send_external_ip: Option<bool>,
 
-    /// [interval] interval, seconds.
+    /// [interval] algorithm: static, swarm or load, with parameters and an optional jitter, e.g.
+    /// "swarm,steps=100:30m/1000:1h/2h,jitter=10" (docs/intervals.md); a plain number N is the
+    /// static interval ([interval] interval = N).
     #[arg(long, env = "OCTOTRACKER_INTERVAL")]
-    pub interval: Option<u32>,
+    pub interval: Option<String>,
     /// [interval] min_interval, seconds.
     #[arg(long, env = "OCTOTRACKER_MIN_INTERVAL")]
     pub min_interval: Option<u32>,
@@ -198,7 +200,13 @@ impl ServeArgs {
         apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout);
         apply!(self => config.tracker; numwant_default, numwant_max, allow_non_compact, allow_scrape,
             scrape_max_hashes, allow_full_scrape, full_scrape_max, tracker_id, accept_ip_param, send_external_ip);
-        apply!(self => config.interval; interval, min_interval, peer_timeout);
+        if let Some(spec) = &self.interval {
+            match spec.trim().parse::<u32>() {
+                Ok(seconds) => config.interval.interval = seconds,
+                Err(_) => config.interval.algorithm = spec.clone(),
+            }
+        }
+        apply!(self => config.interval; min_interval, peer_timeout);
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
         apply!(self => config.storage; redis_prefix);

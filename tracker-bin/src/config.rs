@@ -108,6 +108,8 @@ impl Default for TrackerSection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntervalSection {
+    /// The algorithm spec (`static`, `swarm,…`, `load,…`); see the template.
+    pub algorithm: String,
     /// Seconds.
     pub interval: u32,
     /// Seconds.
@@ -120,6 +122,7 @@ impl Default for IntervalSection {
     fn default() -> Self {
         use octotracker_interval::Static;
         IntervalSection {
+            algorithm: "static".into(),
             interval: Static::DEFAULT_INTERVAL,
             min_interval: Static::DEFAULT_MIN_INTERVAL,
             peer_timeout: Static::DEFAULT_PEER_TIMEOUT.as_secs(),

@@ -38,7 +38,7 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     };
 
     let storage = crate::backend::open(&settings.backend).await?;
-    let intervals: Arc<dyn IntervalAlgorithm> = Arc::new(settings.intervals);
+    let intervals: Arc<dyn IntervalAlgorithm> = Arc::from(settings.intervals.build());
     let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
     let mut metrics = None;
     if metrics_listener.is_some() {

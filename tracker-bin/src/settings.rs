@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use octotracker_core::TrackerConfig;
 use octotracker_http::{HttpConfig, IpNet};
-use octotracker_interval::Static;
+use octotracker_interval::{AlgorithmSpec, IntervalSpec, Static};
 
 use crate::config::Config;
 
@@ -17,7 +17,8 @@ pub struct Settings {
     pub listen: Vec<SocketAddr>,
     pub http: HttpConfig,
     pub tracker: TrackerConfig,
-    pub intervals: Static,
+    /// The interval algorithm, checked; built fresh when the server starts.
+    pub intervals: IntervalSpec,
     pub backend: Backend,
     pub expiry_interval: Duration,
     /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
@@ -87,8 +88,8 @@ impl Settings {
         };
 
         let i = &config.interval;
-        let intervals = Static::new(i.interval, i.min_interval, Duration::from_secs(i.peer_timeout))
-            .map_err(|e| format!("invalid [interval]: {e}"))?;
+        let intervals = interval_spec(i)?;
+        let peer_timeout = intervals.build().peer_timeout();
 
         let backend = match config.storage.backend.trim() {
             "memory" => Backend::Memory { shards: config.storage.memory_shards },
@@ -110,7 +111,7 @@ impl Settings {
                 })?;
                 let prefix = config.storage.redis_prefix.trim().to_owned();
                 octotracker_redis::RedisConfig::check_prefix(&prefix)?;
-                Backend::Redis { target, prefix, peer_timeout: Duration::from_secs(i.peer_timeout) }
+                Backend::Redis { target, prefix, peer_timeout }
             }
             other => {
                 return Err(format!(
@@ -145,6 +146,27 @@ impl Settings {
     }
 }
 
+/// The `[interval]` section as an algorithm: plain `static` takes the three legacy keys; any
+/// other spec carries its own parameters, and then those keys must be left alone.
+fn interval_spec(i: &crate::config::IntervalSection) -> Result<IntervalSpec, String> {
+    let spec = i.algorithm.trim();
+    if spec == "static" {
+        let fixed = Static::new(i.interval, i.min_interval, Duration::from_secs(i.peer_timeout))
+            .map_err(|e| format!("invalid [interval]: {e}"))?;
+        return Ok(IntervalSpec { algorithm: AlgorithmSpec::Static(fixed), jitter: 0 });
+    }
+    let defaults = crate::config::IntervalSection::default();
+    if (i.interval, i.min_interval, i.peer_timeout) != (defaults.interval, defaults.min_interval, defaults.peer_timeout)
+    {
+        return Err(format!(
+            "[interval] interval, min_interval and peer_timeout (--interval N, --min-interval, --peer-timeout) apply \
+             to algorithm \"static\" only; with {spec:?} give the parameters in the algorithm itself \
+             (see docs/intervals.md)"
+        ));
+    }
+    spec.parse::<IntervalSpec>().map_err(|e| format!("invalid interval algorithm {spec:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,7 +175,7 @@ mod tests {
     fn defaults_listen_on_6969_with_monotorrent_intervals() {
         let s = Settings::from_config(&Config::default()).unwrap();
         assert_eq!(s.listen, vec!["0.0.0.0:6969".parse::<SocketAddr>().unwrap()]);
-        assert_eq!(s.intervals, Static::default());
+        assert_eq!(s.intervals, IntervalSpec { algorithm: AlgorithmSpec::Static(Static::default()), jitter: 0 });
         assert_eq!(s.backend, Backend::Memory { shards: 0 });
     }
 
@@ -185,6 +207,7 @@ mod tests {
         let s = Settings::from_config(&c).unwrap();
         let target = RedisTarget::Standalone("redis://127.0.0.1:6379/2".into());
         let peer_timeout = Duration::from_secs(c.interval.peer_timeout);
+        assert_eq!(peer_timeout, Static::DEFAULT_PEER_TIMEOUT);
         assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout });
         c.storage.backend = "redis-cluster://10.0.0.1:7000,10.0.0.2:7000".into();
         let s = Settings::from_config(&c).unwrap();
@@ -194,6 +217,31 @@ mod tests {
         assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
         c.storage.backend = "redis-cluster://".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("redis-cluster://"));
+    }
+
+    #[test]
+    fn interval_algorithms_come_from_the_spec_and_set_the_peer_timeout() {
+        let mut c = Config::default();
+        c.interval.algorithm = "swarm,steps=100:30m/1000:1h/2h,jitter=10".into();
+        c.storage.backend = "redis://127.0.0.1:6379/0".into();
+        let s = Settings::from_config(&c).unwrap();
+        assert!(matches!(s.intervals.algorithm, AlgorithmSpec::Swarm(_)));
+        assert_eq!(s.intervals.jitter, 10);
+        let Backend::Redis { peer_timeout, .. } = s.backend else { panic!("redis") };
+        // The longest interval (2 h) plus 10 % jitter, plus the grace: never before a peer is due.
+        assert!(peer_timeout > Duration::from_secs(7200 * 11 / 10), "{peer_timeout:?}");
+        assert_eq!(peer_timeout, s.intervals.build().peer_timeout());
+
+        c.interval.algorithm = "load,target=500".into();
+        assert!(matches!(Settings::from_config(&c).unwrap().intervals.algorithm, AlgorithmSpec::Load(_)));
+
+        c.interval.algorithm = "load".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("target"));
+        c.interval.algorithm = "sometimes".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("\"sometimes\""));
+        c.interval.algorithm = "swarm".into();
+        c.interval.min_interval = 60;
+        assert!(Settings::from_config(&c).unwrap_err().contains("apply to algorithm \"static\" only"));
     }
 
     #[test]

@@ -346,6 +346,45 @@ mod serving {
 
 /// Stopping: SIGTERM and SIGINT end the server with exit code 0, without waiting for the drain
 /// timeout when nothing is in flight.
+mod intervals {
+    use super::*;
+
+    /// Swarm-scaled intervals reach the client: a swarm of one peer is under the first step
+    /// (10 minutes), a swarm of three is past it (1 hour); min interval is a quarter of each.
+    #[test]
+    fn swarm_scaled_intervals_grow_with_the_swarm_in_replies() {
+        let server = Server::serve(&["--interval", "swarm,steps=3:10m/1h"]);
+        let url = server.announce_url(0);
+        let first = announce_ok(&url, HASH_A, 7001, &[]);
+        assert_eq!((first["interval"].as_i64(), first["min_interval"].as_i64()), (Some(600), Some(150)), "{first}");
+        announce_ok(&url, HASH_A, 7002, &[]);
+        let third = announce_ok(&url, HASH_A, 7003, &[]);
+        assert_eq!((third["interval"].as_i64(), third["min_interval"].as_i64()), (Some(3600), Some(900)), "{third}");
+        // Another swarm of one is still on the short interval.
+        assert_eq!(announce_ok(&url, HASH_B, 7001, &[])["interval"], 600);
+    }
+
+    /// Jitter spreads intervals within ±PCT of the algorithm's.
+    #[test]
+    fn jittered_static_intervals_stay_within_the_spread() {
+        let server = Server::serve(&["--interval", "static,interval=1000,min=100,jitter=20"]);
+        let url = server.announce_url(0);
+        let seen: Vec<i64> = (0..8)
+            .map(|k| announce_ok(&url, HASH_A, 7001 + k, &[])["interval"].as_i64().expect("an interval"))
+            .collect();
+        assert!(seen.iter().all(|i| (800..=1200).contains(i)), "{seen:?}");
+        assert!(seen.iter().any(|i| *i != seen[0]), "eight replies, all {}: no spread", seen[0]);
+    }
+
+    /// A plain number keeps its old meaning: the static interval.
+    #[test]
+    fn a_number_is_the_static_interval() {
+        let server = Server::serve(&["--interval", "1800"]);
+        let reply = announce_ok(&server.announce_url(0), HASH_A, 7001, &[]);
+        assert_eq!((reply["interval"].as_i64(), reply["min_interval"].as_i64()), (Some(1800), Some(600)));
+    }
+}
+
 mod shutdown {
     use super::*;
 
@@ -459,6 +498,14 @@ mod operator_errors {
         let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--http", &addr]);
         assert_usage_error(&outcome, &format!("cannot listen on {addr}"));
         assert!(outcome.stderr.to_lowercase().contains("in use"), "{outcome:?}");
+    }
+
+    #[test]
+    fn a_bad_interval_algorithm_exits_2_naming_the_parameter() {
+        let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--interval", "swarm,steps=100:30x/1h"]);
+        assert_usage_error(&outcome, "invalid value `100:30x/1h` for `steps`");
+        let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--interval", "load"]);
+        assert_usage_error(&outcome, "load needs `target`");
     }
 
     #[test]
