@@ -49,7 +49,12 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
     let torrent = dir.path().join("payload.torrent");
     make_torrent(&seed_dir.join(PAYLOAD_NAME), &announce_url, &torrent, &dir);
 
-    let _seeder = start_libtorrent_seeder(&torrent, &seed_dir, &dir, deadline);
+    let (_seeder, schedule) = start_libtorrent_seeder(&torrent, &seed_dir, &dir, deadline);
+    // The tracker runs swarm-scaled intervals: a swarm of one peer (the seeder alone) is under
+    // the first step, 7 minutes, min interval a quarter of it. libtorrent took them from the reply.
+    let (next, min) = schedule;
+    assert!((415..=420).contains(&next), "libtorrent's next announce in {next} s, not ~420\n{}", dir.logs());
+    assert!((100..=105).contains(&min), "libtorrent's earliest announce in {min} s, not ~105\n{}", dir.logs());
 
     let download_dir = dir.subdir("download");
     let status = run_aria2_leecher(&torrent, &download_dir, &dir, deadline);
@@ -99,8 +104,14 @@ fn make_torrent(payload: &Path, announce_url: &str, torrent: &Path, dir: &TempDi
 }
 
 /// Starts the seeder and waits until it is seeding and has announced to the
-/// tracker, so the leecher's first announce already gets it as a peer.
-fn start_libtorrent_seeder(torrent: &Path, seed_dir: &Path, dir: &TempDir, deadline: Instant) -> ChildGuard {
+/// tracker, so the leecher's first announce already gets it as a peer. Returns it with the
+/// seconds until its next announce and until the earliest one the tracker allows.
+fn start_libtorrent_seeder(
+    torrent: &Path,
+    seed_dir: &Path,
+    dir: &TempDir,
+    deadline: Instant,
+) -> (ChildGuard, (i64, i64)) {
     let mut child = Command::new(PYTHON)
         .arg(LIBTORRENT_PEER)
         .arg("seed")
@@ -115,9 +126,17 @@ fn start_libtorrent_seeder(torrent: &Path, seed_dir: &Path, dir: &TempDir, deadl
         .expect("spawn the libtorrent seeder");
     let lines = lines_of(child.stdout.take().expect("seeder stdout"), None);
     let seeder = ChildGuard::new("libtorrent seeder", child);
-    wait_for_line(&lines, deadline, |line| (line.trim() == "ready").then_some(()))
+    let schedule = wait_for_line(&lines, deadline, ready_schedule)
         .unwrap_or_else(|| panic!("the libtorrent seeder never reported it was seeding and announced\n{}", dir.logs()));
-    seeder
+    (seeder, schedule)
+}
+
+/// Parses `ready next_announce_in=N min_announce_in=M`.
+fn ready_schedule(line: &str) -> Option<(i64, i64)> {
+    let mut words = line.trim().strip_prefix("ready ")?.split_whitespace();
+    let next = words.next()?.strip_prefix("next_announce_in=")?.parse().ok()?;
+    let min = words.next()?.strip_prefix("min_announce_in=")?.parse().ok()?;
+    Some((next, min))
 }
 
 /// Runs aria2c until it has downloaded the torrent (it exits by itself after
@@ -151,11 +170,11 @@ fn run_aria2_leecher(torrent: &Path, download_dir: &Path, dir: &TempDir, deadlin
 
 // ---------------------------------------------------------------- tracker
 
-/// Starts `octotracker --http 127.0.0.1:0` and returns it with the address it
+/// Starts `octotracker --http 127.0.0.1:0 --interval swarm,steps=2:7m/1h` and returns it with the address it
 /// reported on stderr (`... listening on http://127.0.0.1:PORT`).
 fn start_tracker(dir: &TempDir, deadline: Instant) -> (ChildGuard, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_octotracker"))
-        .args(["--http", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--interval", "swarm,steps=2:7m/1h"])
         .stdin(Stdio::null())
         .stdout(dir.log_file("octotracker.stdout.log"))
         .stderr(Stdio::piped())

@@ -8,7 +8,10 @@
       Seeds TORRENT (its file must already be complete in SAVE_DIR) on a
       port of 127.0.0.1 chosen by the OS, with every way of finding peers
       other than the tracker turned off. Prints "ready" on stdout once the
-      torrent is seeding and the tracker has answered an announce, then keeps
+      torrent is seeding and the tracker has answered an announce (as
+      "ready next_announce_in=N min_announce_in=M": the seconds until
+      libtorrent will announce again and may announce again, as it took them
+      from the tracker's interval and min interval), then keeps
       seeding until stdin is closed (the test holds it open), SIGTERM, or
       MAX_LIFETIME seconds. Diagnostics go to stderr.
 
@@ -76,6 +79,16 @@ def make_session():
     return lt.session(session_settings(), flags=0)
 
 
+def announce_schedule(handle):
+    """When libtorrent will announce again, in seconds from now (Unix times in its entry)."""
+    now = time.time()
+    entry = handle.trackers()[0]
+    return (
+        f"next_announce_in={round(entry['next_announce'] - now)} "
+        f"min_announce_in={round(entry['min_announce'] - now)}"
+    )
+
+
 def stop_when_stdin_closes(stop):
     sys.stdin.read()
     stop.set()
@@ -102,7 +115,7 @@ def seed(torrent_file, save_dir):
         if not ready and announced and status.is_seeding:
             ready = True
             log(f"seeding on 127.0.0.1:{session.listen_port()}")
-            print("ready", flush=True)
+            print(f"ready {announce_schedule(handle)}", flush=True)
     log("stopping")
 
 
