@@ -23,6 +23,8 @@ cargo build --release --locked -p octotracker -p octotracker-http --examples >&2
 pinned_header
 for _ in $(seq 1 "$RUNS"); do
     pinned_run standalone /announce "$R/octotracker" --http 127.0.0.1:0
+    # The axum example attaches Prometheus metrics to its tracker: compare it with this row too.
+    pinned_run standalone_metrics /announce "$R/octotracker" --http 127.0.0.1:0 --metrics 127.0.0.1:0
     pinned_run axum_embed /tracker/announce "$R/examples/axum_embed" 127.0.0.1:0
     pinned_run hyper_embed /tracker/announce "$R/examples/hyper_embed" 127.0.0.1:0
 done
