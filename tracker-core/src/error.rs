@@ -50,6 +50,15 @@ pub enum Refusal {
     /// More hashes in one scrape than the configured cap.
     #[error("too many info_hash values: at most {0} per scrape")]
     TooManyHashes(usize),
+    /// `allow` mode: the torrent is neither registered nor on the allow list.
+    #[error("unregistered torrent")]
+    UnregisteredTorrent,
+    /// `deny` mode: the torrent is on the deny list.
+    #[error("denied torrent")]
+    DeniedTorrent,
+    /// The client filter refuses this peer id (its printable prefix).
+    #[error("client not allowed: {0} is not accepted by this tracker")]
+    ClientNotAllowed(String),
 }
 
 impl Refusal {
@@ -68,6 +77,9 @@ impl Refusal {
             Refusal::ScrapeDisabled => "scrape_disabled",
             Refusal::FullScrapeDisabled => "full_scrape_disabled",
             Refusal::TooManyHashes(_) => "too_many_hashes",
+            Refusal::UnregisteredTorrent => "unregistered_torrent",
+            Refusal::DeniedTorrent => "denied_torrent",
+            Refusal::ClientNotAllowed(_) => "client_not_allowed",
         }
     }
 }

@@ -20,11 +20,13 @@
 //!   [`AnnounceResponse`], [`ScrapeRequest`], [`ScrapeResponse`], [`SwarmStats`].
 //! - Traits: [`TorrentManager`] (storage; its contract is in the [`storage`] module),
 //!   [`IntervalAlgorithm`], [`Frontend`].
+//! - Access control: [`AccessControl`] (which torrents and clients are served), [`AccessList`].
 //! - Metrics hooks: [`Observer`], attached with [`Tracker::with_observer`].
 //! - Time: [`Clock`], [`SystemClock`], [`StoppedClock`] for tests.
 //! - Errors: a [`Refusal`] is told to the peer; a [`StorageError`] is logged.
 //! - With the `testing` feature, `testing` holds the conformance suite every backend runs.
 
+mod access;
 mod clock;
 mod config;
 mod error;
@@ -45,6 +47,7 @@ pub mod http_wire;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use access::{AccessControl, AccessList, AccessMode, AccessPolicy, ClientFilter};
 pub use clock::{Clock, StoppedClock, SystemClock, UnixTime};
 pub use config::TrackerConfig;
 pub use error::{Refusal, TrackerError};

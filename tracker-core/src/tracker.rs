@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::{
-    AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, IntervalAlgorithm, Observer, Outcome,
-    PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse, StorageError, StorageOp, StoreTotals,
-    TorrentManager, TrackerConfig, TrackerError, UnixTime, failure_label, normalize_ip,
+    AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
+    IntervalAlgorithm, Observer, Outcome, PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse,
+    StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, UnixTime, failure_label,
+    normalize_ip,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -29,6 +30,7 @@ pub struct Tracker {
     intervals: Arc<dyn IntervalAlgorithm>,
     clock: Arc<dyn Clock>,
     observer: Option<Arc<dyn Observer>>,
+    access: Option<Arc<dyn AccessControl>>,
 }
 
 impl fmt::Debug for Tracker {
@@ -45,13 +47,20 @@ impl Tracker {
         intervals: Arc<dyn IntervalAlgorithm>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Tracker { config, storage, intervals, clock, observer: None }
+        Tracker { config, storage, intervals, clock, observer: None, access: None }
     }
 
     /// Reports every request, failure and storage call to `observer` (metrics). Without one
     /// the engine measures nothing.
     pub fn with_observer(mut self, observer: Arc<dyn Observer>) -> Self {
         self.observer = Some(observer);
+        self
+    }
+
+    /// Serves only the torrents and clients `access` lets through (see [`AccessControl`]).
+    /// Without one every torrent and client is served.
+    pub fn with_access(mut self, access: Arc<dyn AccessControl>) -> Self {
+        self.access = Some(access);
         self
     }
 
@@ -112,6 +121,10 @@ impl Tracker {
     ) -> Result<AnnounceResponse, TrackerError> {
         if !req.compact && !self.config.allow_non_compact {
             return Err(Refusal::NonCompactDisabled.into());
+        }
+        if let Some(access) = &self.access {
+            access.client(&req.peer_id)?;
+            access.torrent(&req.info_hash)?;
         }
         let client_ip = normalize_ip(client_ip);
         let peer_ip = match req.ip {
@@ -177,14 +190,27 @@ impl Tracker {
             if !self.config.allow_full_scrape {
                 return Err(Refusal::FullScrapeDisabled.into());
             }
-            let files = timed(obs, StorageOp::ScrapeAll, self.storage.scrape_all(self.config.full_scrape_max)).await?;
+            let mut files =
+                timed(obs, StorageOp::ScrapeAll, self.storage.scrape_all(self.config.full_scrape_max)).await?;
+            if let Some(access) = &self.access {
+                files.retain(|(h, _)| access.torrent(h).is_ok());
+            }
             return Ok(ScrapeResponse { files });
         }
         if req.info_hashes.len() > self.config.scrape_max_hashes {
             return Err(Refusal::TooManyHashes(self.config.scrape_max_hashes).into());
         }
-        let stats = timed(obs, StorageOp::Scrape, self.storage.scrape(&req.info_hashes)).await?;
-        Ok(ScrapeResponse { files: req.info_hashes.iter().copied().zip(stats).collect() })
+        let Some(access) = &self.access else {
+            let stats = timed(obs, StorageOp::Scrape, self.storage.scrape(&req.info_hashes)).await?;
+            return Ok(ScrapeResponse { files: req.info_hashes.iter().copied().zip(stats).collect() });
+        };
+        // Refused hashes are left out of the reply, as if they were never asked for.
+        let served: Vec<InfoHash> = req.info_hashes.iter().copied().filter(|h| access.torrent(h).is_ok()).collect();
+        if served.is_empty() {
+            return Ok(ScrapeResponse { files: Vec::new() });
+        }
+        let stats = timed(obs, StorageOp::Scrape, self.storage.scrape(&served)).await?;
+        Ok(ScrapeResponse { files: served.into_iter().zip(stats).collect() })
     }
 
     /// Removes peers that have not announced within the interval algorithm's peer timeout.
