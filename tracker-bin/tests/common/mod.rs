@@ -19,12 +19,15 @@ pub fn octotracker() -> Command {
 }
 
 /// A server process whose stderr lines are forwarded to a channel; killed and reaped on drop.
+// Each test binary compiles this module; not every one starts servers this way.
+#[allow(dead_code)]
 pub struct LoggedServer {
     pub child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
     pub log: Vec<String>,
 }
 
+#[allow(dead_code)]
 impl LoggedServer {
     /// Spawns `cmd` with stderr captured.
     pub fn spawn(cmd: &mut Command) -> LoggedServer {
