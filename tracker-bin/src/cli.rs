@@ -173,6 +173,25 @@ pub struct ServeArgs {
     #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX")]
     pub redis_prefix: Option<String>,
 
+    /// [access] mode: open, allow or deny.
+    #[arg(long = "access", env = "OCTOTRACKER_ACCESS")]
+    pub access: Option<String>,
+    /// [access] allow_list: file of allowed info hashes (hex, one per line).
+    #[arg(long, env = "OCTOTRACKER_ALLOW_LIST")]
+    pub allow_list: Option<String>,
+    /// [access] deny_list: file of denied info hashes (hex, one per line).
+    #[arg(long, env = "OCTOTRACKER_DENY_LIST")]
+    pub deny_list: Option<String>,
+    /// [access] client_allow: peer id prefix answered, repeatable (e.g. -qB).
+    #[arg(long = "client-allow", env = "OCTOTRACKER_CLIENT_ALLOW", value_delimiter = ',', allow_hyphen_values = true)]
+    pub client_allow: Vec<String>,
+    /// [access] client_deny: peer id prefix refused, repeatable.
+    #[arg(long = "client-deny", env = "OCTOTRACKER_CLIENT_DENY", value_delimiter = ',', allow_hyphen_values = true)]
+    pub client_deny: Vec<String>,
+    /// [access] reload_interval, seconds.
+    #[arg(long = "access-reload-interval", env = "OCTOTRACKER_ACCESS_RELOAD_INTERVAL")]
+    pub access_reload_interval: Option<u64>,
+
     /// [metrics] listen: serve /metrics (Prometheus) and /stats (JSON) on this address.
     #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
     pub metrics: Option<String>,
@@ -210,6 +229,19 @@ impl ServeArgs {
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
         apply!(self => config.storage; redis_prefix);
+        if let Some(mode) = &self.access {
+            config.access.mode = mode.clone();
+        }
+        apply!(self => config.access; allow_list, deny_list);
+        if !self.client_allow.is_empty() {
+            config.access.client_allow = self.client_allow.clone();
+        }
+        if !self.client_deny.is_empty() {
+            config.access.client_deny = self.client_deny.clone();
+        }
+        if let Some(secs) = self.access_reload_interval {
+            config.access.reload_interval = secs;
+        }
         if let Some(addr) = &self.metrics {
             config.metrics.listen = addr.clone();
         }

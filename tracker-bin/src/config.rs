@@ -18,10 +18,43 @@ pub struct Config {
     pub interval: IntervalSection,
     /// The storage backend.
     pub storage: StorageSection,
+    /// Access control.
+    pub access: AccessSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// Logging.
     pub log: LogSection,
+}
+
+/// `[access]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessSection {
+    /// `open`, `allow` or `deny`.
+    pub mode: String,
+    /// File of allowed info hashes (hex, one per line); empty: none.
+    pub allow_list: String,
+    /// File of denied info hashes; empty: none.
+    pub deny_list: String,
+    /// Peer id prefixes answered (empty: all).
+    pub client_allow: Vec<String>,
+    /// Peer id prefixes refused.
+    pub client_deny: Vec<String>,
+    /// Seconds between checks of the files for changes.
+    pub reload_interval: u64,
+}
+
+impl Default for AccessSection {
+    fn default() -> Self {
+        AccessSection {
+            mode: "open".into(),
+            allow_list: String::new(),
+            deny_list: String::new(),
+            client_allow: Vec::new(),
+            client_deny: Vec::new(),
+            reload_interval: 2,
+        }
+    }
 }
 
 /// `[metrics]`

@@ -5,6 +5,7 @@
 //! `octotracker load` drives one with a simulated swarm.
 //! This is the only place that reads files, flags and the environment.
 
+mod access_files;
 mod backend;
 mod cli;
 mod client_commands;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use octotracker_core::{Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
+use octotracker_core::{AccessList, Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
 use octotracker_http::HttpFrontend;
 use octotracker_metrics::TrackerMetrics;
 use octotracker_metrics::prometheus_client::registry::Registry;
@@ -37,9 +37,21 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         None => None,
     };
 
+    let access_files = if settings.access.restricts() {
+        Some(crate::access_files::AccessFiles::load(&settings.access).map_err(Failure::Usage)?)
+    } else {
+        None
+    };
+
     let storage = crate::backend::open(&settings.backend).await?;
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::from(settings.intervals.build());
     let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
+    let mut access = None;
+    if let Some(files) = access_files {
+        let list = Arc::new(AccessList::new(files.policy()));
+        tracker = tracker.with_access(list.clone());
+        access = Some((list, files));
+    }
     let mut metrics = None;
     if metrics_listener.is_some() {
         let mut registry = Registry::default();
@@ -62,6 +74,16 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats");
         let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone() });
         tasks.spawn(crate::metrics_endpoint::serve(listener, endpoint, stopped(stop_rx.clone())));
+    }
+    if let Some((list, files)) = access {
+        let policy = list.policy();
+        tracing::info!(
+            mode = policy.mode.as_str(),
+            allowed = policy.allowed.len(),
+            denied = policy.denied.len(),
+            "access control on"
+        );
+        tasks.spawn(crate::access_files::reload_periodically(list, files, stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 

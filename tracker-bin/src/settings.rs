@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use octotracker_core::TrackerConfig;
+use std::path::PathBuf;
+
+use octotracker_core::{AccessMode, ClientFilter, TrackerConfig};
 use octotracker_http::{HttpConfig, IpNet};
 use octotracker_interval::{AlgorithmSpec, IntervalSpec, Static};
 
@@ -23,6 +25,55 @@ pub struct Settings {
     pub expiry_interval: Duration,
     /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
     pub metrics: Option<SocketAddr>,
+    /// Access control.
+    pub access: AccessSettings,
+}
+
+/// What `[access]` asks for, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessSettings {
+    pub mode: AccessMode,
+    pub allow_list: Option<PathBuf>,
+    pub deny_list: Option<PathBuf>,
+    pub clients: ClientFilter,
+    pub reload_interval: Duration,
+}
+
+impl AccessSettings {
+    fn from_section(a: &crate::config::AccessSection) -> Result<AccessSettings, String> {
+        let mode = a.mode.parse::<AccessMode>()?;
+        let path = |p: &str| (!p.trim().is_empty()).then(|| PathBuf::from(p.trim()));
+        let prefixes = |list: &[String], key: &str| {
+            list.iter()
+                .map(|p| {
+                    let p = p.trim();
+                    if p.is_empty() || p.len() > 20 {
+                        Err(format!("invalid {key} prefix {p:?}: expected 1 to 20 characters of a peer id, e.g. -qB"))
+                    } else {
+                        Ok(p.as_bytes().to_vec())
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        if a.reload_interval == 0 {
+            return Err("access reload_interval must be at least 1 second".into());
+        }
+        Ok(AccessSettings {
+            mode,
+            allow_list: path(&a.allow_list),
+            deny_list: path(&a.deny_list),
+            clients: ClientFilter {
+                allow: prefixes(&a.client_allow, "client_allow")?,
+                deny: prefixes(&a.client_deny, "client_deny")?,
+            },
+            reload_interval: Duration::from_secs(a.reload_interval),
+        })
+    }
+
+    /// Whether anything is restricted at all (otherwise the engine gets no access hook).
+    pub fn restricts(&self) -> bool {
+        self.mode != AccessMode::Open || self.clients != ClientFilter::default()
+    }
 }
 
 /// The storage backend chosen.
@@ -134,7 +185,9 @@ impl Settings {
                 Some(addr)
             }
         };
+        let access = AccessSettings::from_section(&config.access)?;
         Ok(Settings {
+            access,
             metrics,
             listen,
             http,

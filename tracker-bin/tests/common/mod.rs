@@ -47,7 +47,13 @@ impl LoggedServer {
 
     /// Waits (at most `within`) for a line containing `marker` and returns what follows it up
     /// to the next whitespace, e.g. the address after `listening on http://`.
+    /// Lines already read are searched first.
     pub fn await_after(&mut self, marker: &str, within: std::time::Duration) -> String {
+        let after =
+            |line: &str| line.split(marker).nth(1).map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned());
+        if let Some(found) = self.log.iter().find_map(|line| after(line)) {
+            return found;
+        }
         let deadline = std::time::Instant::now() + within;
         loop {
             let line = self
@@ -55,8 +61,8 @@ impl LoggedServer {
                 .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
                 .unwrap_or_else(|e| panic!("no line with {marker:?} ({e:?}); stderr so far: {:#?}", self.log));
             self.log.push(line.clone());
-            if let Some(rest) = line.split(marker).nth(1) {
-                return rest.split_whitespace().next().unwrap_or("").to_owned();
+            if let Some(found) = after(&line) {
+                return found;
             }
         }
     }

@@ -1,0 +1,164 @@
+//! Access control, black box: the real binary with `--access allow|deny`, list files written
+//! while it runs, and client filters. Every wait for a reload is bounded.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use octotracker_client::{HttpTrackerClient, Reply};
+use octotracker_core::{AnnounceRequest, InfoHash, PeerId};
+
+mod common;
+
+use common::{LoggedServer, octotracker};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A directory of its own under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("octotracker-access-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn write(&self, file: &str, text: &str) -> String {
+        let path = self.0.join(file);
+        // Write then rename: the server never reads a half-written list.
+        let tmp = self.0.join(format!(".{file}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn hex(n: u8) -> String {
+    format!("{n:02x}").repeat(20)
+}
+
+struct Tracker {
+    server: LoggedServer,
+    url: String,
+    client: HttpTrackerClient,
+}
+
+fn start(args: &[&str]) -> Tracker {
+    let mut server =
+        LoggedServer::spawn(octotracker().args(["--http", "127.0.0.1:0", "--access-reload-interval", "1"]).args(args));
+    let addr = server.await_after("listening on http://", DEADLINE);
+    Tracker {
+        server,
+        url: format!("http://{addr}/announce"),
+        client: HttpTrackerClient::new().with_timeout(Duration::from_secs(10)),
+    }
+}
+
+impl Tracker {
+    /// The failure reason of an announce of swarm `n` by `peer_id`, `None` when answered.
+    async fn announce_as(&self, n: u8, peer_id: &[u8; 20]) -> Option<String> {
+        let req = AnnounceRequest::new(InfoHash([n; 20]), PeerId(*peer_id), 6881);
+        match self.client.announce(&self.url, &req).await.expect("the tracker answers") {
+            Reply::Ok(_) => None,
+            Reply::Failure { reason, .. } => Some(reason),
+        }
+    }
+
+    async fn announce(&self, n: u8) -> Option<String> {
+        self.announce_as(n, b"-qB4650-abcdefghijkl").await
+    }
+
+    /// Which of swarms 1..=3 a scrape lists.
+    async fn scraped(&self) -> Vec<u8> {
+        let url = octotracker_client::scrape_url(&self.url).unwrap();
+        let hashes: Vec<InfoHash> = (1..=3).map(|n| InfoHash([n; 20])).collect();
+        let Reply::Ok(reply) = self.client.scrape(&url, &hashes).await.expect("answered") else { panic!("refused") };
+        (1..=3).filter(|n| reply.get(&InfoHash([*n; 20])).is_some()).collect()
+    }
+
+    /// Announces swarm `n` until the reply's failure reason is `want` (bounded).
+    async fn until(&self, n: u8, want: Option<&str>) {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let got = self.announce(n).await;
+            if got.as_deref() == want {
+                return;
+            }
+            assert!(Instant::now() < deadline, "swarm {n}: still {got:?}, not {want:?}; log: {:#?}", self.server.log);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_mode_follows_the_allow_list_as_it_is_rewritten() {
+    let dir = TempDir::new("allow");
+    let list = dir.write("allow.txt", &format!("# the first torrent\n{}\nnot-a-hash\n", hex(1)));
+    let mut t = start(&["--access", "allow", "--allow-list", &list]);
+    assert_eq!(t.announce(1).await, None);
+    assert_eq!(t.announce(2).await.as_deref(), Some("unregistered torrent"));
+    assert_eq!(t.scraped().await, [1]);
+    let problem = t.server.await_after("allow.txt:3: skipped ", DEADLINE);
+    assert_eq!(problem, "\"not-a-hash\":", "the bad line is reported with its file and line");
+
+    dir.write("allow.txt", &format!("{}\n{}\n", hex(1), hex(2)));
+    t.until(2, None).await;
+    assert_eq!(t.scraped().await, [1, 2]);
+    dir.write("allow.txt", &hex(2));
+    t.until(1, Some("unregistered torrent")).await;
+    assert_eq!(t.announce(2).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_mode_refuses_the_deny_list_and_keeps_it_when_the_file_goes() {
+    let dir = TempDir::new("deny");
+    let list = dir.write("deny.txt", &hex(2));
+    let t = start(&["--access", "deny", "--deny-list", &list]);
+    assert_eq!(t.announce(1).await, None);
+    assert_eq!(t.announce(2).await.as_deref(), Some("denied torrent"));
+    assert_eq!(t.scraped().await, [1, 3]);
+
+    // A list that cannot be read keeps the one loaded before.
+    std::fs::remove_file(&list).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < deadline {
+        assert_eq!(t.announce(2).await.as_deref(), Some("denied torrent"), "a vanished deny list must not open up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    dir.write("deny.txt", &hex(3));
+    t.until(2, None).await;
+    assert_eq!(t.announce(3).await.as_deref(), Some("denied torrent"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_filters_refuse_other_clients_by_peer_id_prefix() {
+    let t = start(&["--client-allow", "-qB,-TR", "--client-deny", "-TR2"]);
+    assert_eq!(t.announce_as(1, b"-qB4650-abcdefghijkl").await, None);
+    assert_eq!(t.announce_as(1, b"-TR4050-abcdefghijkl").await, None);
+    let refused = t.announce_as(1, b"-XX0001-abcdefghijkl").await;
+    assert_eq!(refused.as_deref(), Some("client not allowed: -XX0001- is not accepted by this tracker"));
+    assert!(t.announce_as(1, b"-TR2940-abcdefghijkl").await.is_some(), "deny beats allow");
+}
+
+#[test]
+fn operator_mistakes_exit_2_naming_them() {
+    let run = |args: &[&str]| {
+        let out = octotracker().args(["--http", "127.0.0.1:0"]).args(args).output().expect("runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["--access", "closed"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unknown access mode \"closed\""), "{err}");
+    let (code, err) = run(&["--access", "allow", "--allow-list", "/nonexistent/allow.txt"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("allow list: cannot read /nonexistent/allow.txt"), "{err}");
+    let (code, err) = run(&["--client-allow", ""]);
+    assert_eq!(code, Some(2), "{err}");
+}
