@@ -32,6 +32,54 @@ pub enum Command {
     Scrape(ScrapeArgs),
     /// Drive an HTTP tracker with a simulated swarm and report req/s, errors, latency, CPU.
     Load(crate::load_command::LoadArgs),
+    /// Make or inspect .torrent files.
+    #[command(subcommand)]
+    Torrent(TorrentCommand),
+}
+
+/// `octotracker torrent …`
+#[derive(Debug, Subcommand)]
+pub enum TorrentCommand {
+    /// Make a v1 .torrent of a file or directory and print its info hash.
+    Create(TorrentCreateArgs),
+    /// Print what a .torrent holds: name, size, files and info hashes.
+    Info(TorrentInfoArgs),
+}
+
+/// `octotracker torrent create`
+#[derive(Debug, Args)]
+pub struct TorrentCreateArgs {
+    /// The file or directory to share (a directory's files are sorted, hidden ones included).
+    pub input: PathBuf,
+    /// A tracker's announce URL, repeatable: the first is `announce`; several also make an
+    /// `announce-list` with one tier each, in order.
+    #[arg(long, required = true)]
+    pub announce: Vec<String>,
+    /// Where to write the .torrent (overwritten if it exists).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Bytes per piece: a power of two from 16384 to 16777216 (default: aim for 1000–2000 pieces).
+    #[arg(long)]
+    pub piece_length: Option<u64>,
+    /// Mark the torrent private (BEP 27): peers only from the tracker.
+    #[arg(long)]
+    pub private: bool,
+    /// The name in the torrent (default: the file or directory name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A free-text comment.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+/// `octotracker torrent info`
+#[derive(Debug, Args)]
+pub struct TorrentInfoArgs {
+    /// The .torrent file.
+    pub file: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `octotracker announce`

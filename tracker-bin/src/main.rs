@@ -2,7 +2,8 @@
 //!
 //! The binary: `octotracker` serves (HTTP on 0.0.0.0:6969, memory backend, unless told
 //! otherwise); `octotracker announce` / `octotracker scrape` talk to any HTTP tracker;
-//! `octotracker load` drives one with a simulated swarm.
+//! `octotracker load` drives one with a simulated swarm; `octotracker torrent create|info` makes
+//! and reads .torrent files.
 //! This is the only place that reads files, flags and the environment.
 
 mod access_files;
@@ -15,6 +16,7 @@ mod load_command;
 mod metrics_endpoint;
 mod serve;
 mod settings;
+mod torrent_commands;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Some(Command::Announce(args)) => runtime().and_then(|rt| rt.block_on(client_commands::announce(args))),
         Some(Command::Scrape(args)) => runtime().and_then(|rt| rt.block_on(client_commands::scrape(args))),
         Some(Command::Load(args)) => load_command::run(args),
+        Some(Command::Torrent(command)) => torrent_commands::run(command),
         Some(Command::Serve) | None => run_server(&cli.serve),
     };
     match result {

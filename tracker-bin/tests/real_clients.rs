@@ -8,6 +8,10 @@
 //! test passes when the leecher's copy is byte-identical to the original and
 //! the tracker then exits cleanly on SIGTERM.
 //!
+//! A second run does the same with a multi-file, private torrent made by `octotracker torrent
+//! create` instead of libtorrent: libtorrent must compute the same v1 info hash, seed it, and
+//! aria2 must download every file intact.
+//!
 //! Needs Debian's `aria2` and `python3-libtorrent`: `scripts/test.sh`
 //! installs them. Every child process is killed on the way out, pass or fail,
 //! and the whole test is bounded by [`DEADLINE`].
@@ -69,6 +73,61 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
         original.len(),
         dir.logs()
     );
+
+    let exit = tracker.terminate(deadline);
+    assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
+}
+
+/// Files of the `octotracker torrent create` run, below a directory named [`ALBUM`]: sizes not
+/// multiples of the piece size, so pieces straddle files.
+const ALBUM_FILES: [(&str, usize); 3] = [("a.bin", 1_500_000), ("disc 2/b.bin", 700_001), ("disc 2/c.txt", 17)];
+const ALBUM: &str = "album";
+
+#[test]
+fn aria2_downloads_a_private_multi_file_torrent_made_by_octotracker_torrent_create() {
+    require_real_clients();
+    let deadline = Instant::now() + DEADLINE;
+    let dir = TempDir::create();
+
+    let (mut tracker, tracker_addr) = start_tracker(&dir, deadline);
+    let announce_url = format!("http://{tracker_addr}/announce");
+
+    let seed_dir = dir.subdir("seed");
+    let mut originals = Vec::new();
+    for (rel, len) in ALBUM_FILES {
+        let path = seed_dir.join(ALBUM).join(rel);
+        fs::create_dir_all(path.parent().expect("a parent")).expect("create the album's directories");
+        let bytes = random_bytes(len);
+        fs::write(&path, &bytes).expect("write a file of the album");
+        originals.push((rel, bytes));
+    }
+    let torrent = dir.path().join("album.torrent");
+    let output = Command::new(env!("CARGO_BIN_EXE_octotracker"))
+        .args(["torrent", "create"])
+        .arg(seed_dir.join(ALBUM))
+        .args(["--announce", &announce_url, "--private", "-o"])
+        .arg(&torrent)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run octotracker torrent create");
+    assert!(output.status.success(), "torrent create failed: {}", String::from_utf8_lossy(&output.stderr));
+    let ours = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+
+    let output =
+        Command::new(PYTHON).arg(LIBTORRENT_PEER).arg("info-hash").arg(&torrent).output().expect("run info-hash");
+    assert!(output.status.success(), "libtorrent cannot load the torrent: {}", String::from_utf8_lossy(&output.stderr));
+    let theirs = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert_eq!(ours, theirs, "octotracker and libtorrent disagree on the v1 info hash");
+
+    let (_seeder, _schedule) = start_libtorrent_seeder(&torrent, &seed_dir, &dir, deadline);
+    let download_dir = dir.subdir("download");
+    let status = run_aria2_leecher(&torrent, &download_dir, &dir, deadline);
+    assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
+    for (rel, original) in &originals {
+        let downloaded = fs::read(download_dir.join(ALBUM).join(rel))
+            .unwrap_or_else(|e| panic!("aria2c left no {ALBUM}/{rel}: {e}\n{}", dir.logs()));
+        assert!(downloaded == *original, "{ALBUM}/{rel} differs from the original\n{}", dir.logs());
+    }
 
     let exit = tracker.terminate(deadline);
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());

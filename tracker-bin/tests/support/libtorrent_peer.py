@@ -4,6 +4,10 @@
   libtorrent_peer.py make-torrent DATA_FILE ANNOUNCE_URL TORRENT_OUT
       Writes a v1 .torrent for DATA_FILE whose only tracker is ANNOUNCE_URL.
 
+  libtorrent_peer.py info-hash TORRENT
+      Prints the v1 info hash libtorrent computes for TORRENT (40 hex
+      characters), or exits non-zero when libtorrent cannot load it.
+
   libtorrent_peer.py seed TORRENT SAVE_DIR
       Seeds TORRENT (its file must already be complete in SAVE_DIR) on a
       port of 127.0.0.1 chosen by the OS, with every way of finding peers
@@ -44,6 +48,13 @@ def make_torrent(data_file, announce_url, torrent_out):
     lt.set_piece_hashes(torrent, os.path.dirname(os.path.abspath(data_file)))
     with open(torrent_out, "wb") as out:
         out.write(lt.bencode(torrent.generate()))
+
+
+def info_hash(torrent_file):
+    hashes = lt.torrent_info(torrent_file).info_hashes()
+    if not hashes.has_v1():
+        sys.exit(f"{torrent_file} has no v1 info hash")
+    print(hashes.v1)
 
 
 def session_settings():
@@ -122,6 +133,8 @@ def seed(torrent_file, save_dir):
 def main(argv):
     if len(argv) == 5 and argv[1] == "make-torrent":
         make_torrent(argv[2], argv[3], argv[4])
+    elif len(argv) == 3 and argv[1] == "info-hash":
+        info_hash(argv[2])
     elif len(argv) == 4 and argv[1] == "seed":
         seed(argv[2], argv[3])
     else:
