@@ -1,13 +1,18 @@
 //! The access lists on disk (`--allow-list`, `--deny-list`): loaded at startup, checked for
 //! changes every `reload_interval`, and swapped into the running [`AccessList`] as a whole.
 //!
+//! The torrents directory (`--torrents DIR`) registers every `.torrent` file in it (v1 info
+//! hash, and the truncated v2 one for v2 and hybrid torrents); it is read again whenever a file
+//! in it is added, replaced or removed. A malformed or unreadable `.torrent` is logged with its
+//! path and reason and skipped; the others still load.
+//!
 //! A list file holds one hex info hash per line; blank lines and `#` comments (whole-line or
 //! after a hash) are ignored; a bad line is logged with its file and line number and skipped.
 //! At startup an unreadable file is an operator error (exit 2). Later, a file that cannot be read
 //! (being rewritten, or removed) keeps the list loaded before and logs a warning, so a botched
 //! edit never opens or closes the tracker by accident.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -98,12 +103,93 @@ fn log_problems(problems: &[String]) {
     }
 }
 
+/// The `.torrent` files of a directory and the info hashes each registers.
+#[derive(Debug)]
+struct WatchedDir {
+    path: PathBuf,
+    /// Every `.torrent` file seen, with its stamp and its hashes (empty when it did not parse).
+    files: BTreeMap<PathBuf, (Stamp, Vec<InfoHash>)>,
+}
+
+impl WatchedDir {
+    /// Reads the directory; unreadable is an error.
+    fn load(path: &Path) -> Result<WatchedDir, String> {
+        let mut dir = WatchedDir { path: path.to_owned(), files: BTreeMap::new() };
+        dir.rescan()?;
+        Ok(dir)
+    }
+
+    /// The `.torrent` files in the directory now, with their stamps.
+    fn listing(&self) -> Result<BTreeMap<PathBuf, Stamp>, String> {
+        let entries = std::fs::read_dir(&self.path).map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+        Ok(entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|p| p.extension().is_some_and(|ext| ext == "torrent") && p.is_file())
+            .map(|p| {
+                let stamp = stamp(&p);
+                (p, stamp)
+            })
+            .collect())
+    }
+
+    /// Parses the files that are new or changed and forgets removed ones; returns whether
+    /// anything changed.
+    fn rescan(&mut self) -> Result<bool, String> {
+        let now = self.listing()?;
+        let mut changed = false;
+        let before = self.files.len();
+        self.files.retain(|p, _| now.contains_key(p));
+        changed |= self.files.len() != before;
+        for (path, stamp) in now {
+            if self.files.get(&path).is_some_and(|(seen, _)| *seen == stamp) {
+                continue;
+            }
+            let hashes = register(&path);
+            self.files.insert(path, (stamp, hashes));
+            changed = true;
+        }
+        Ok(changed)
+    }
+
+    fn refresh(&mut self) -> bool {
+        self.rescan().unwrap_or_else(|e| {
+            tracing::warn!("torrents directory: {e}; keeping the {} torrents registered before", self.files.len());
+            false
+        })
+    }
+
+    fn hashes(&self) -> HashSet<InfoHash> {
+        self.files.values().flat_map(|(_, hashes)| hashes.iter().copied()).collect()
+    }
+}
+
+/// The info hashes `path` registers, or none (logged) when it cannot be read or parsed.
+fn register(path: &Path) -> Vec<InfoHash> {
+    let parsed = std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| octotracker_torrent::Metainfo::parse(&bytes).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(torrent) => {
+            let hashes = torrent.info_hashes();
+            let shown: Vec<String> = hashes.iter().map(ToString::to_string).collect();
+            tracing::info!("registered {:?} ({}) from {}", torrent.name(), shown.join(", "), path.display());
+            hashes
+        }
+        Err(reason) => {
+            tracing::warn!("{}: skipped: {reason}", path.display());
+            Vec::new()
+        }
+    }
+}
+
 /// Every file the access policy is made of.
 #[derive(Debug)]
 pub struct AccessFiles {
     settings: AccessSettings,
     allow: Option<WatchedList>,
     deny: Option<WatchedList>,
+    torrents: Option<WatchedDir>,
 }
 
 impl AccessFiles {
@@ -112,10 +198,19 @@ impl AccessFiles {
         let open = |path: &Option<PathBuf>, what: &str| {
             path.as_deref().map(WatchedList::load).transpose().map_err(|e| format!("{what}: {e}"))
         };
+        let torrents = match &settings.torrents {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("torrents directory: cannot create {}: {e}", dir.display()))?;
+                Some(WatchedDir::load(dir).map_err(|e| format!("torrents directory: {e}"))?)
+            }
+            None => None,
+        };
         Ok(AccessFiles {
             settings: settings.clone(),
             allow: open(&settings.allow_list, "allow list")?,
             deny: open(&settings.deny_list, "deny list")?,
+            torrents,
         })
     }
 
@@ -124,7 +219,7 @@ impl AccessFiles {
         let hashes = |list: &Option<WatchedList>| list.as_ref().map(|l| l.hashes.clone()).unwrap_or_default();
         AccessPolicy {
             mode: self.settings.mode,
-            registered: HashSet::new(),
+            registered: self.torrents.as_ref().map(WatchedDir::hashes).unwrap_or_default(),
             allowed: hashes(&self.allow),
             denied: hashes(&self.deny),
             clients: self.settings.clients.clone(),
@@ -135,7 +230,8 @@ impl AccessFiles {
     pub fn refresh(&mut self) -> bool {
         let allow = self.allow.as_mut().is_some_and(WatchedList::refresh);
         let deny = self.deny.as_mut().is_some_and(WatchedList::refresh);
-        allow || deny
+        let torrents = self.torrents.as_mut().is_some_and(WatchedDir::refresh);
+        allow || deny || torrents
     }
 }
 
@@ -163,6 +259,7 @@ pub async fn reload_periodically(
                     let policy = files.policy();
                     tracing::info!(
                         mode = policy.mode.as_str(),
+                        registered = policy.registered.len(),
                         allowed = policy.allowed.len(),
                         denied = policy.denied.len(),
                         "access lists reloaded"

@@ -224,6 +224,10 @@ pub struct ServeArgs {
     /// [access] mode: open, allow or deny.
     #[arg(long = "access", env = "OCTOTRACKER_ACCESS")]
     pub access: Option<String>,
+    /// [access] torrents: directory of .torrent files registered in allow mode (created if
+    /// missing; default ./torrents when it exists).
+    #[arg(long, env = "OCTOTRACKER_TORRENTS")]
+    pub torrents: Option<String>,
     /// [access] allow_list: file of allowed info hashes (hex, one per line).
     #[arg(long, env = "OCTOTRACKER_ALLOW_LIST")]
     pub allow_list: Option<String>,
@@ -280,7 +284,7 @@ impl ServeArgs {
         if let Some(mode) = &self.access {
             config.access.mode = mode.clone();
         }
-        apply!(self => config.access; allow_list, deny_list);
+        apply!(self => config.access; torrents, allow_list, deny_list);
         if !self.client_allow.is_empty() {
             config.access.client_allow = self.client_allow.clone();
         }

@@ -32,6 +32,8 @@ pub struct Config {
 pub struct AccessSection {
     /// `open`, `allow` or `deny`.
     pub mode: String,
+    /// Directory of `.torrent` files registered (allow mode); empty: `./torrents` if it exists.
+    pub torrents: String,
     /// File of allowed info hashes (hex, one per line); empty: none.
     pub allow_list: String,
     /// File of denied info hashes; empty: none.
@@ -48,6 +50,7 @@ impl Default for AccessSection {
     fn default() -> Self {
         AccessSection {
             mode: "open".into(),
+            torrents: String::new(),
             allow_list: String::new(),
             deny_list: String::new(),
             client_allow: Vec::new(),

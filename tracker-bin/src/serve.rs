@@ -37,6 +37,10 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         None => None,
     };
 
+    if let Some(dir) = &settings.access.ignored_torrents {
+        let mode = settings.access.mode.as_str();
+        tracing::warn!("the torrents directory {} changes nothing in {mode} mode (use --access allow)", dir.display());
+    }
     let access_files = if settings.access.restricts() {
         Some(crate::access_files::AccessFiles::load(&settings.access).map_err(Failure::Usage)?)
     } else {
@@ -79,6 +83,7 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         let policy = list.policy();
         tracing::info!(
             mode = policy.mode.as_str(),
+            registered = policy.registered.len(),
             allowed = policy.allowed.len(),
             denied = policy.denied.len(),
             "access control on"

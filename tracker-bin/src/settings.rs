@@ -35,6 +35,10 @@ pub struct AccessSettings {
     pub mode: AccessMode,
     pub allow_list: Option<PathBuf>,
     pub deny_list: Option<PathBuf>,
+    /// The torrents directory, in `allow` mode only (the only mode it changes anything in).
+    pub torrents: Option<PathBuf>,
+    /// A torrents directory given for a mode it changes nothing in (logged at startup).
+    pub ignored_torrents: Option<PathBuf>,
     pub clients: ClientFilter,
     pub reload_interval: Duration,
 }
@@ -58,8 +62,20 @@ impl AccessSettings {
         if a.reload_interval == 0 {
             return Err("access reload_interval must be at least 1 second".into());
         }
+        // `./torrents` when none is configured and it exists; a configured one is created.
+        let torrents = match path(&a.torrents) {
+            Some(dir) => Some(dir),
+            None => Some(PathBuf::from("torrents")).filter(|d| d.is_dir()),
+        };
+        let (torrents, ignored_torrents) = match (mode, torrents) {
+            (AccessMode::Allow, dir) => (dir, None),
+            (_, Some(dir)) if !a.torrents.trim().is_empty() => (None, Some(dir)),
+            _ => (None, None),
+        };
         Ok(AccessSettings {
             mode,
+            torrents,
+            ignored_torrents,
             allow_list: path(&a.allow_list),
             deny_list: path(&a.deny_list),
             clients: ClientFilter {

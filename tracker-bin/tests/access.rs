@@ -147,6 +147,79 @@ async fn client_filters_refuse_other_clients_by_peer_id_prefix() {
     assert!(t.announce_as(1, b"-TR2940-abcdefghijkl").await.is_some(), "deny beats allow");
 }
 
+/// The info hashes (hex) `octotracker torrent info --json` reports for a fixture.
+fn fixture_hashes(file: &str) -> (PathBuf, Vec<String>) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../torrent/tests/fixtures").join(file);
+    let out = octotracker().args(["torrent", "info", "--json"]).arg(&path).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let hashes = json["info_hashes"].as_array().expect("info_hashes").iter().map(|h| h.as_str().unwrap().to_owned());
+    (path, hashes.collect())
+}
+
+fn hash_of(hex: &str) -> InfoHash {
+    hex.parse().expect("a hex info hash")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_torrents_directory_registers_its_files_as_they_come_and_go() {
+    let dir = TempDir::new("registry");
+    let torrents = dir.0.join("torrents"); // created by the tracker
+    let (v1, v1_hashes) = fixture_hashes("v1-single.torrent");
+    let (hybrid, hybrid_hashes) = fixture_hashes("hybrid-multi.torrent");
+    assert_eq!((v1_hashes.len(), hybrid_hashes.len()), (1, 2), "a hybrid torrent registers two swarms");
+
+    let mut t = start(&["--access", "allow", "--torrents", torrents.to_str().unwrap()]);
+    assert!(torrents.is_dir(), "the directory is created");
+    let served = |hex: &str| {
+        let req = AnnounceRequest::new(hash_of(hex), PeerId(*b"-qB4650-abcdefghijkl"), 6881);
+        let client = t.client.clone();
+        let url = t.url.clone();
+        async move {
+            match client.announce(&url, &req).await.expect("answered") {
+                Reply::Ok(_) => None,
+                Reply::Failure { reason, .. } => Some(reason),
+            }
+        }
+    };
+    assert_eq!(served(&v1_hashes[0]).await.as_deref(), Some("unregistered torrent"));
+
+    // Files arrive while it runs: a good one, and malformed ones that are skipped with a reason.
+    std::fs::copy(&v1, torrents.join("a.torrent")).unwrap();
+    std::fs::write(torrents.join("truncated.torrent"), &std::fs::read(&v1).unwrap()[..100]).unwrap();
+    std::fs::write(torrents.join("no-info.torrent"), b"d8:announce3:urle").unwrap();
+    std::fs::write(torrents.join("notes.txt"), b"not a torrent, not even looked at").unwrap();
+    let until = |hex: String, want: Option<&'static str>| {
+        let served = &served;
+        async move {
+            let deadline = Instant::now() + DEADLINE;
+            loop {
+                let got = served(&hex).await;
+                if got.as_deref() == want {
+                    return;
+                }
+                assert!(Instant::now() < deadline, "{hex}: still {got:?}, not {want:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    until(v1_hashes[0].clone(), None).await;
+    let truncated = t.server.await_after("truncated.torrent: skipped: ", DEADLINE);
+    assert!(!truncated.is_empty());
+    t.server.await_after("no-info.torrent: skipped: ", DEADLINE);
+    assert!(!t.server.log.iter().any(|l| l.contains("notes.txt")), "only .torrent files are read");
+
+    // A hybrid torrent: both its v1 and its truncated v2 hash are served.
+    std::fs::copy(&hybrid, torrents.join("b.torrent")).unwrap();
+    until(hybrid_hashes[0].clone(), None).await;
+    assert_eq!(served(&hybrid_hashes[1]).await, None);
+
+    // Removed: unregistered again; the other stays.
+    std::fs::remove_file(torrents.join("a.torrent")).unwrap();
+    until(v1_hashes[0].clone(), Some("unregistered torrent")).await;
+    assert_eq!(served(&hybrid_hashes[0]).await, None);
+}
+
 #[test]
 fn operator_mistakes_exit_2_naming_them() {
     let run = |args: &[&str]| {
