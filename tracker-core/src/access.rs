@@ -24,6 +24,23 @@ pub trait AccessControl: Send + Sync + 'static {
         let _ = peer_id;
         Ok(())
     }
+
+    /// Whether the tracker is private: requests must carry a passkey (`/<passkey>/announce`).
+    fn private(&self) -> bool {
+        false
+    }
+
+    /// Whether `passkey` (from the request's path; `None` when it has none) may use the tracker.
+    /// A tracker that is not private accepts anything.
+    fn passkey(&self, passkey: Option<&str>) -> Result<(), Refusal> {
+        let _ = passkey;
+        Ok(())
+    }
+}
+
+/// Whether `key` is shaped like a passkey: 1 to 64 ASCII letters, digits, `-` or `_`.
+pub fn is_passkey(key: &str) -> bool {
+    (1..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Which torrents are served.
@@ -101,6 +118,8 @@ pub struct AccessPolicy {
     pub denied: HashSet<InfoHash>,
     /// Client filter (any mode).
     pub clients: ClientFilter,
+    /// The passkeys of a private tracker; `None`: not private.
+    pub passkeys: Option<HashSet<String>>,
 }
 
 impl AccessPolicy {
@@ -147,6 +166,19 @@ impl AccessControl for AccessList {
     fn client(&self, peer_id: &PeerId) -> Result<(), Refusal> {
         self.current.load().clients.check(peer_id)
     }
+
+    fn private(&self) -> bool {
+        self.current.load().passkeys.is_some()
+    }
+
+    fn passkey(&self, passkey: Option<&str>) -> Result<(), Refusal> {
+        match (&self.current.load().passkeys, passkey) {
+            (None, _) => Ok(()),
+            (Some(_), None) => Err(Refusal::MissingPasskey),
+            (Some(keys), Some(key)) if keys.contains(key) => Ok(()),
+            (Some(_), Some(_)) => Err(Refusal::UnknownPasskey),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +223,22 @@ mod tests {
         assert!(f.check(&qb).is_ok());
         f.allow.clear();
         assert!(f.check(&odd).is_ok(), "a deny list alone lets others through");
+    }
+
+    #[test]
+    fn a_private_policy_wants_a_known_passkey() {
+        let list = AccessList::new(AccessPolicy::default());
+        assert!(!list.private());
+        assert_eq!(list.passkey(None), Ok(()));
+        assert_eq!(list.passkey(Some("anything")), Ok(()));
+        let keys = ["a1b2c3d4".to_owned()].into_iter().collect();
+        list.replace(AccessPolicy { passkeys: Some(keys), ..AccessPolicy::default() });
+        assert!(list.private());
+        assert_eq!(list.passkey(Some("a1b2c3d4")), Ok(()));
+        assert_eq!(list.passkey(Some("a1b2c3d5")), Err(Refusal::UnknownPasskey));
+        assert_eq!(list.passkey(None), Err(Refusal::MissingPasskey));
+        assert!(is_passkey("a1b2c3d4") && is_passkey("A-_9"));
+        assert!(!is_passkey("") && !is_passkey("a/b") && !is_passkey("é") && !is_passkey(&"a".repeat(65)));
     }
 
     #[test]

@@ -56,6 +56,12 @@ pub enum Refusal {
     /// `deny` mode: the torrent is on the deny list.
     #[error("denied torrent")]
     DeniedTorrent,
+    /// A private tracker got a request without a passkey in its path.
+    #[error("missing passkey: this tracker is private, use the announce URL with your passkey")]
+    MissingPasskey,
+    /// A private tracker got a passkey it does not know (never issued, or revoked).
+    #[error("unknown passkey")]
+    UnknownPasskey,
     /// The client filter refuses this peer id (its printable prefix).
     #[error("client not allowed: {0} is not accepted by this tracker")]
     ClientNotAllowed(String),
@@ -80,6 +86,8 @@ impl Refusal {
             Refusal::UnregisteredTorrent => "unregistered_torrent",
             Refusal::DeniedTorrent => "denied_torrent",
             Refusal::ClientNotAllowed(_) => "client_not_allowed",
+            Refusal::MissingPasskey => "missing_passkey",
+            Refusal::UnknownPasskey => "unknown_passkey",
         }
     }
 }

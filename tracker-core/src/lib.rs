@@ -47,7 +47,7 @@ pub mod http_wire;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use access::{AccessControl, AccessList, AccessMode, AccessPolicy, ClientFilter};
+pub use access::{AccessControl, AccessList, AccessMode, AccessPolicy, ClientFilter, is_passkey};
 pub use clock::{Clock, StoppedClock, SystemClock, UnixTime};
 pub use config::TrackerConfig;
 pub use error::{Refusal, TrackerError};

@@ -64,6 +64,11 @@ impl Tracker {
         self
     }
 
+    /// Whether requests must carry a passkey in their URL (`/<passkey>/announce`).
+    pub fn private(&self) -> bool {
+        self.access.as_ref().is_some_and(|a| a.private())
+    }
+
     /// The attached observer, for frontends to report request latency and requests that
     /// failed before reaching the engine.
     pub fn observer(&self) -> Option<&dyn Observer> {
@@ -100,11 +105,22 @@ impl Tracker {
     /// Answers an announce from a client seen at `client_ip` (the connection's address, or the
     /// one a trusted proxy vouched for).
     pub async fn announce(&self, req: &AnnounceRequest, client_ip: IpAddr) -> Result<AnnounceResponse, TrackerError> {
+        self.announce_with_passkey(req, client_ip, None).await
+    }
+
+    /// [`announce`](Self::announce) with the passkey the request's URL carried (a private
+    /// tracker refuses a missing or unknown one; others ignore it).
+    pub async fn announce_with_passkey(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        passkey: Option<&str>,
+    ) -> Result<AnnounceResponse, TrackerError> {
         let now = self.clock.now();
         let Some(obs) = self.observer.as_deref() else {
-            return self.announce_at(req, client_ip, now, None).await;
+            return self.announce_at(req, client_ip, passkey, now, None).await;
         };
-        let result = self.announce_at(req, client_ip, now, Some(obs)).await;
+        let result = self.announce_at(req, client_ip, passkey, now, Some(obs)).await;
         obs.announce(Some(req.event), Outcome::of(&result), now);
         if let Err(e) = &result {
             obs.failure(failure_label(e));
@@ -116,6 +132,7 @@ impl Tracker {
         &self,
         req: &AnnounceRequest,
         client_ip: IpAddr,
+        passkey: Option<&str>,
         now: UnixTime,
         obs: Option<&dyn Observer>,
     ) -> Result<AnnounceResponse, TrackerError> {
@@ -123,6 +140,7 @@ impl Tracker {
             return Err(Refusal::NonCompactDisabled.into());
         }
         if let Some(access) = &self.access {
+            access.passkey(passkey)?;
             access.client(&req.peer_id)?;
             access.torrent(&req.info_hash)?;
         }
@@ -167,10 +185,19 @@ impl Tracker {
     /// Answers a scrape: each requested hash with its counts (zeros for unknown swarms), or
     /// every swarm when no hash is given and full scrape is allowed.
     pub async fn scrape(&self, req: &ScrapeRequest) -> Result<ScrapeResponse, TrackerError> {
+        self.scrape_with_passkey(req, None).await
+    }
+
+    /// [`scrape`](Self::scrape) with the passkey the request's URL carried.
+    pub async fn scrape_with_passkey(
+        &self,
+        req: &ScrapeRequest,
+        passkey: Option<&str>,
+    ) -> Result<ScrapeResponse, TrackerError> {
         let Some(obs) = self.observer.as_deref() else {
-            return self.scrape_with(req, None).await;
+            return self.scrape_with(req, passkey, None).await;
         };
-        let result = self.scrape_with(req, Some(obs)).await;
+        let result = self.scrape_with(req, passkey, Some(obs)).await;
         obs.scrape(req.info_hashes.len(), Outcome::of(&result));
         if let Err(e) = &result {
             obs.failure(failure_label(e));
@@ -181,10 +208,14 @@ impl Tracker {
     async fn scrape_with(
         &self,
         req: &ScrapeRequest,
+        passkey: Option<&str>,
         obs: Option<&dyn Observer>,
     ) -> Result<ScrapeResponse, TrackerError> {
         if !self.config.allow_scrape {
             return Err(Refusal::ScrapeDisabled.into());
+        }
+        if let Some(access) = &self.access {
+            access.passkey(passkey)?;
         }
         if req.info_hashes.is_empty() {
             if !self.config.allow_full_scrape {

@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use octotracker_core::http_wire::{parse_announce, parse_scrape, write_announce, write_failure, write_scrape};
-use octotracker_core::{Refusal, RequestKind, Tracker, TrackerError};
+use octotracker_core::{Refusal, RequestKind, Tracker, TrackerError, is_passkey};
 
 use crate::{HttpConfig, RemoteAddr, client_ip};
 
@@ -82,15 +82,29 @@ impl TrackerService {
         self.endpoint(path).is_some()
     }
 
-    fn endpoint(&self, path: &str) -> Option<Endpoint> {
+    /// The endpoint `path` names, and the passkey in it: a private tracker also answers
+    /// `PREFIX/<passkey>/announce` and `PREFIX/<passkey>/scrape` (the passkey inserted before the
+    /// last segment of the configured paths).
+    fn endpoint<'p>(&self, path: &'p str) -> Option<(Endpoint, Option<&'p str>)> {
         let config = &self.inner.config;
         if path == config.announce_path {
-            Some(Endpoint::Announce)
-        } else if path == config.scrape_path {
-            Some(Endpoint::Scrape)
-        } else {
-            None
+            return Some((Endpoint::Announce, None));
         }
+        if path == config.scrape_path {
+            return Some((Endpoint::Scrape, None));
+        }
+        if !self.inner.tracker.private() {
+            return None;
+        }
+        let keyed = |configured: &str| {
+            let (base, last) = configured.rsplit_once('/')?;
+            let (key, rest) = path.strip_prefix(base)?.strip_prefix('/')?.split_once('/')?;
+            (rest == last && is_passkey(key)).then_some(key)
+        };
+        if let Some(key) = keyed(&config.announce_path) {
+            return Some((Endpoint::Announce, Some(key)));
+        }
+        keyed(&config.scrape_path).map(|key| (Endpoint::Scrape, Some(key)))
     }
 
     /// Answers one request. The body is never read: announce and scrape are GET requests.
@@ -109,7 +123,7 @@ impl TrackerService {
     }
 
     async fn respond(&self, req: http::request::Parts) -> Response<Full<Bytes>> {
-        let Some(endpoint) = self.endpoint(req.uri.path()) else {
+        let Some((endpoint, passkey)) = self.endpoint(req.uri.path()) else {
             return plain(StatusCode::NOT_FOUND, "not found");
         };
         if req.method != Method::GET && req.method != Method::HEAD {
@@ -122,8 +136,8 @@ impl TrackerService {
         let query = req.uri.query().unwrap_or("").as_bytes();
         let mut body = Vec::with_capacity(256);
         let outcome = match endpoint {
-            Endpoint::Announce => self.announce(&req, query, &mut body).await,
-            Endpoint::Scrape => self.scrape(query, &mut body).await,
+            Endpoint::Announce => self.announce(&req, query, passkey, &mut body).await,
+            Endpoint::Scrape => self.scrape(query, passkey, &mut body).await,
         };
         if let Err(err) = outcome {
             log_error(endpoint, &err);
@@ -142,19 +156,25 @@ impl TrackerService {
         bencoded(body)
     }
 
-    async fn announce(&self, req: &http::request::Parts, query: &[u8], body: &mut Vec<u8>) -> Result<(), Failure> {
+    async fn announce(
+        &self,
+        req: &http::request::Parts,
+        query: &[u8],
+        passkey: Option<&str>,
+        body: &mut Vec<u8>,
+    ) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(Failure::Parse)?;
         let remote = remote_addr(&req.extensions).ok_or(crate::ClientIpError::NoRemoteAddr)?;
         let ip = client_ip(remote.ip(), &req.headers, &self.inner.config.trusted_proxies)?;
-        let response = self.inner.tracker.announce(&announce, ip).await?;
+        let response = self.inner.tracker.announce_with_passkey(&announce, ip, passkey).await?;
         write_announce(body, &response);
         Ok(())
     }
 
-    async fn scrape(&self, query: &[u8], body: &mut Vec<u8>) -> Result<(), Failure> {
+    async fn scrape(&self, query: &[u8], passkey: Option<&str>, body: &mut Vec<u8>) -> Result<(), Failure> {
         let tracker = &self.inner.tracker;
         let request = parse_scrape(query, tracker.config().scrape_max_hashes).map_err(Failure::Parse)?;
-        let response = tracker.scrape(&request).await?;
+        let response = tracker.scrape_with_passkey(&request, passkey).await?;
         write_scrape(body, &response);
         Ok(())
     }

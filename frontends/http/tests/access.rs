@@ -93,3 +93,39 @@ async fn a_replaced_policy_applies_to_the_next_request_and_keeps_the_swarm() {
     let Reply::Ok(reply) = parse_announce_reply(&body).expect("bencode") else { panic!("refused") };
     assert_eq!(reply.incomplete, Some(2));
 }
+
+#[tokio::test]
+async fn a_private_tracker_answers_known_passkeys_in_the_path_only() {
+    let keys = ["k3y0000000000001".to_owned()].into_iter().collect();
+    let (service, access) = service(AccessPolicy { passkeys: Some(keys), ..AccessPolicy::default() });
+    let query = announce_query(hash(1), 7001);
+    let at = |path: &str| format!("{path}?{query}");
+    let reason = |body: Vec<u8>| match parse_announce_reply(&body).expect("bencode") {
+        Reply::Ok(_) => None,
+        Reply::Failure { reason, .. } => Some(reason),
+    };
+    assert_eq!(reason(get(&service, &at("/k3y0000000000001/announce")).await), None);
+    assert_eq!(reason(get(&service, &at("/k3y0000000000002/announce")).await).as_deref(), Some("unknown passkey"));
+    let missing = reason(get(&service, &at("/announce")).await).expect("refused");
+    assert!(missing.starts_with("missing passkey"), "{missing}");
+    let scrape = format!("/k3y0000000000001/scrape?info_hash={}", escape(&hash(1).0));
+    let Reply::Ok(reply) = parse_scrape_reply(&get(&service, &scrape).await).expect("bencode") else { panic!() };
+    assert_eq!(reply.get(&hash(1)).map(|f| f.incomplete), Some(1));
+    let scrape = format!("/nope/scrape?info_hash={}", escape(&hash(1).0));
+    assert!(matches!(parse_scrape_reply(&get(&service, &scrape).await), Ok(Reply::Failure { .. })));
+    // Not passkey paths: 404.
+    for path in ["/a/b/announce", "/k3y0000000000001/announce/x", "/bad%20key/announce"] {
+        let mut req = Request::get(path).body(()).unwrap();
+        req.extensions_mut().insert(RemoteAddr("127.0.0.1:50000".parse().unwrap()));
+        let resp = service.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+    // Revoked: the next request is refused.
+    access.replace(AccessPolicy { passkeys: Some(Default::default()), ..AccessPolicy::default() });
+    assert_eq!(reason(get(&service, &at("/k3y0000000000001/announce")).await).as_deref(), Some("unknown passkey"));
+    // Not private: passkey paths are not the tracker's.
+    access.replace(AccessPolicy::default());
+    let mut req = Request::get(at("/k3y0000000000001/announce")).body(()).unwrap();
+    req.extensions_mut().insert(RemoteAddr("127.0.0.1:50000".parse().unwrap()));
+    assert_eq!(service.clone().oneshot(req).await.unwrap().status(), 404);
+}
