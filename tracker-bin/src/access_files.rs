@@ -58,38 +58,69 @@ fn stamp(path: &Path) -> Stamp {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-/// One list file and what was last loaded from it.
-#[derive(Debug)]
-struct WatchedList {
-    path: PathBuf,
-    stamp: Stamp,
-    hashes: HashSet<InfoHash>,
+/// The keys of a passkeys file and what was wrong with its lines.
+pub fn parse_passkeys(path: &Path, text: &str) -> (HashSet<String>, Vec<String>) {
+    let mut keys = HashSet::new();
+    let mut problems = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        if entry.is_empty() {
+            continue;
+        }
+        if octotracker_core::is_passkey(entry) {
+            keys.insert(entry.to_owned());
+        } else {
+            problems.push(format!(
+                "{}:{}: skipped a passkey that is not 1 to 64 letters, digits, - or _",
+                path.display(),
+                n + 1
+            ));
+        }
+    }
+    (keys, problems)
 }
 
-impl WatchedList {
+fn parse_hashes(path: &Path, text: &str) -> (HashSet<InfoHash>, Vec<String>) {
+    let list = parse_hash_list(path, text);
+    (list.hashes, list.problems)
+}
+
+/// How a text file's lines become items, and what was wrong with them.
+type Parser<T> = fn(&Path, &str) -> (HashSet<T>, Vec<String>);
+
+/// One text file (a list of hashes, or of passkeys) and what was last loaded from it.
+#[derive(Debug)]
+struct WatchedList<T> {
+    path: PathBuf,
+    stamp: Stamp,
+    items: HashSet<T>,
+    parse: Parser<T>,
+}
+
+impl<T: Clone + Eq + std::hash::Hash> WatchedList<T> {
     /// Loads `path`; unreadable is an error.
-    fn load(path: &Path) -> Result<WatchedList, String> {
+    fn load(path: &Path, parse: Parser<T>) -> Result<Self, String> {
         let stamp = stamp(path);
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let list = parse_hash_list(path, &text);
-        log_problems(&list.problems);
-        Ok(WatchedList { path: path.to_owned(), stamp, hashes: list.hashes })
+        let (items, problems) = parse(path, &text);
+        log_problems(&problems);
+        Ok(WatchedList { path: path.to_owned(), stamp, items, parse })
     }
 
-    /// Reloads when the file changed; returns whether the hashes were replaced.
+    /// Reloads when the file changed; returns whether the items were replaced.
     fn refresh(&mut self) -> bool {
         let now = stamp(&self.path);
         if now == self.stamp {
             return false;
         }
-        match WatchedList::load(&self.path) {
+        match WatchedList::load(&self.path, self.parse) {
             Ok(fresh) => {
                 *self = fresh;
                 true
             }
             Err(e) => {
                 // Keep what was loaded; try again next time.
-                tracing::warn!("{e}; keeping the {} hashes loaded before", self.hashes.len());
+                tracing::warn!("{e}; keeping the {} entries loaded before", self.items.len());
                 self.stamp = now;
                 false
             }
@@ -187,8 +218,9 @@ fn register(path: &Path) -> Vec<InfoHash> {
 #[derive(Debug)]
 pub struct AccessFiles {
     settings: AccessSettings,
-    allow: Option<WatchedList>,
-    deny: Option<WatchedList>,
+    allow: Option<WatchedList<InfoHash>>,
+    deny: Option<WatchedList<InfoHash>>,
+    passkeys: Option<WatchedList<String>>,
     torrents: Option<WatchedDir>,
 }
 
@@ -196,8 +228,14 @@ impl AccessFiles {
     /// Loads every configured file; the error names the file that cannot be read.
     pub fn load(settings: &AccessSettings) -> Result<AccessFiles, String> {
         let open = |path: &Option<PathBuf>, what: &str| {
-            path.as_deref().map(WatchedList::load).transpose().map_err(|e| format!("{what}: {e}"))
+            path.as_deref().map(|p| WatchedList::load(p, parse_hashes)).transpose().map_err(|e| format!("{what}: {e}"))
         };
+        let passkeys = settings
+            .passkeys
+            .as_deref()
+            .map(|p| WatchedList::load(p, parse_passkeys))
+            .transpose()
+            .map_err(|e| format!("passkeys: {e}"))?;
         let torrents = match &settings.torrents {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
@@ -210,19 +248,21 @@ impl AccessFiles {
             settings: settings.clone(),
             allow: open(&settings.allow_list, "allow list")?,
             deny: open(&settings.deny_list, "deny list")?,
+            passkeys,
             torrents,
         })
     }
 
     /// The policy the files describe now.
     pub fn policy(&self) -> AccessPolicy {
-        let hashes = |list: &Option<WatchedList>| list.as_ref().map(|l| l.hashes.clone()).unwrap_or_default();
+        let hashes = |list: &Option<WatchedList<InfoHash>>| list.as_ref().map(|l| l.items.clone()).unwrap_or_default();
         AccessPolicy {
             mode: self.settings.mode,
             registered: self.torrents.as_ref().map(WatchedDir::hashes).unwrap_or_default(),
             allowed: hashes(&self.allow),
             denied: hashes(&self.deny),
             clients: self.settings.clients.clone(),
+            passkeys: self.passkeys.as_ref().map(|l| l.items.clone()),
         }
     }
 
@@ -230,8 +270,9 @@ impl AccessFiles {
     pub fn refresh(&mut self) -> bool {
         let allow = self.allow.as_mut().is_some_and(WatchedList::refresh);
         let deny = self.deny.as_mut().is_some_and(WatchedList::refresh);
+        let passkeys = self.passkeys.as_mut().is_some_and(WatchedList::refresh);
         let torrents = self.torrents.as_mut().is_some_and(WatchedDir::refresh);
-        allow || deny || torrents
+        allow || deny || passkeys || torrents
     }
 }
 
@@ -262,6 +303,7 @@ pub async fn reload_periodically(
                         registered = policy.registered.len(),
                         allowed = policy.allowed.len(),
                         denied = policy.denied.len(),
+                        passkeys = policy.passkeys.as_ref().map_or(0, HashSet::len),
                         "access lists reloaded"
                     );
                     access.replace(policy);

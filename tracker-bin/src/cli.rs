@@ -234,6 +234,9 @@ pub struct ServeArgs {
     /// [access] deny_list: file of denied info hashes (hex, one per line).
     #[arg(long, env = "OCTOTRACKER_DENY_LIST")]
     pub deny_list: Option<String>,
+    /// [access] passkeys: file of passkeys, one per line; makes the tracker private.
+    #[arg(long, env = "OCTOTRACKER_PASSKEYS")]
+    pub passkeys: Option<String>,
     /// [access] client_allow: peer id prefix answered, repeatable (e.g. -qB).
     #[arg(long = "client-allow", env = "OCTOTRACKER_CLIENT_ALLOW", value_delimiter = ',', allow_hyphen_values = true)]
     pub client_allow: Vec<String>,
@@ -284,7 +287,7 @@ impl ServeArgs {
         if let Some(mode) = &self.access {
             config.access.mode = mode.clone();
         }
-        apply!(self => config.access; torrents, allow_list, deny_list);
+        apply!(self => config.access; torrents, allow_list, deny_list, passkeys);
         if !self.client_allow.is_empty() {
             config.access.client_allow = self.client_allow.clone();
         }

@@ -42,6 +42,8 @@ pub struct AccessSection {
     pub client_allow: Vec<String>,
     /// Peer id prefixes refused.
     pub client_deny: Vec<String>,
+    /// File of passkeys (private tracker); empty: not private.
+    pub passkeys: String,
     /// Seconds between checks of the files for changes.
     pub reload_interval: u64,
 }
@@ -55,6 +57,7 @@ impl Default for AccessSection {
             deny_list: String::new(),
             client_allow: Vec::new(),
             client_deny: Vec::new(),
+            passkeys: String::new(),
             reload_interval: 2,
         }
     }

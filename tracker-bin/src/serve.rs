@@ -86,6 +86,7 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
             registered = policy.registered.len(),
             allowed = policy.allowed.len(),
             denied = policy.denied.len(),
+            private = policy.passkeys.is_some(),
             "access control on"
         );
         tasks.spawn(crate::access_files::reload_periodically(list, files, stopped(stop_rx.clone())));

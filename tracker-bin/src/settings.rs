@@ -37,6 +37,8 @@ pub struct AccessSettings {
     pub deny_list: Option<PathBuf>,
     /// The torrents directory, in `allow` mode only (the only mode it changes anything in).
     pub torrents: Option<PathBuf>,
+    /// The passkeys file of a private tracker.
+    pub passkeys: Option<PathBuf>,
     /// A torrents directory given for a mode it changes nothing in (logged at startup).
     pub ignored_torrents: Option<PathBuf>,
     pub clients: ClientFilter,
@@ -74,6 +76,7 @@ impl AccessSettings {
         };
         Ok(AccessSettings {
             mode,
+            passkeys: path(&a.passkeys),
             torrents,
             ignored_torrents,
             allow_list: path(&a.allow_list),
@@ -88,7 +91,7 @@ impl AccessSettings {
 
     /// Whether anything is restricted at all (otherwise the engine gets no access hook).
     pub fn restricts(&self) -> bool {
-        self.mode != AccessMode::Open || self.clients != ClientFilter::default()
+        self.mode != AccessMode::Open || self.clients != ClientFilter::default() || self.passkeys.is_some()
     }
 }
 

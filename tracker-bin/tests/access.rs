@@ -220,6 +220,40 @@ async fn the_torrents_directory_registers_its_files_as_they_come_and_go() {
     assert_eq!(served(&hybrid_hashes[0]).await, None);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_tracker_follows_its_passkeys_file() {
+    let dir = TempDir::new("passkeys");
+    let keys = dir.write("passkeys.txt", "alice0000000000000001  # alice\nbob00000000000000002\nnot a key\n");
+    let mut t = start(&["--passkeys", &keys]);
+    let base = t.url.strip_suffix("/announce").unwrap().to_owned();
+    t.server.await_after("passkeys.txt:3: skipped", DEADLINE);
+    let announce_at = |key: &str| {
+        let url = format!("{base}/{key}/announce");
+        let client = t.client.clone();
+        async move {
+            let req = AnnounceRequest::new(InfoHash([1; 20]), PeerId(*b"-qB4650-abcdefghijkl"), 6881);
+            match client.announce(&url, &req).await.expect("answered") {
+                Reply::Ok(_) => None,
+                Reply::Failure { reason, .. } => Some(reason),
+            }
+        }
+    };
+    assert_eq!(announce_at("alice0000000000000001").await, None);
+    assert_eq!(announce_at("bob00000000000000002").await, None);
+    assert_eq!(announce_at("mallory0000000000003").await.as_deref(), Some("unknown passkey"));
+    assert!(t.announce(1).await.expect("refused").starts_with("missing passkey"), "no key in the path");
+
+    // Revoke bob, issue carol: applies within the reload interval.
+    dir.write("passkeys.txt", "alice0000000000000001\ncarol000000000000003\n");
+    let deadline = Instant::now() + DEADLINE;
+    while announce_at("carol000000000000003").await.is_some() {
+        assert!(Instant::now() < deadline, "carol's key never became valid");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(announce_at("bob00000000000000002").await.as_deref(), Some("unknown passkey"));
+    assert_eq!(announce_at("alice0000000000000001").await, None);
+}
+
 #[test]
 fn operator_mistakes_exit_2_naming_them() {
     let run = |args: &[&str]| {

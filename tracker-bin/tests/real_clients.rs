@@ -44,7 +44,7 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
     let deadline = Instant::now() + DEADLINE;
     let dir = TempDir::create();
 
-    let (mut tracker, tracker_addr) = start_tracker(&dir, deadline);
+    let (mut tracker, tracker_addr) = start_tracker(&dir, &[], deadline);
     let announce_url = format!("http://{tracker_addr}/announce");
 
     let seed_dir = dir.subdir("seed");
@@ -89,8 +89,15 @@ fn aria2_downloads_a_private_multi_file_torrent_made_by_octotracker_torrent_crea
     let deadline = Instant::now() + DEADLINE;
     let dir = TempDir::create();
 
-    let (mut tracker, tracker_addr) = start_tracker(&dir, deadline);
-    let announce_url = format!("http://{tracker_addr}/announce");
+    // A private tracker: passkeys, and only torrents registered from its directory.
+    let passkeys = dir.path().join("passkeys.txt");
+    fs::write(&passkeys, format!("{PASSKEY}\n")).expect("write the passkeys");
+    let registry = dir.subdir("torrents");
+    let private = ["--passkeys", passkeys.to_str().unwrap(), "--access", "allow", "--torrents"];
+    let mut args: Vec<&str> = private.to_vec();
+    args.extend([registry.to_str().unwrap(), "--access-reload-interval", "1"]);
+    let (mut tracker, tracker_addr) = start_tracker(&dir, &args, deadline);
+    let announce_url = format!("http://{tracker_addr}/{PASSKEY}/announce");
 
     let seed_dir = dir.subdir("seed");
     let mut originals = Vec::new();
@@ -119,6 +126,33 @@ fn aria2_downloads_a_private_multi_file_torrent_made_by_octotracker_torrent_crea
     let theirs = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     assert_eq!(ours, theirs, "octotracker and libtorrent disagree on the v1 info hash");
 
+    // Register the torrent, and wait (bounded) until the tracker serves it.
+    fs::copy(&torrent, registry.join("album.torrent")).expect("register the torrent");
+    wait_until_registered(&announce_url, &ours, deadline, &dir);
+
+    // The same torrent behind a wrong passkey: a real client is told why.
+    let wrong = dir.path().join("album-wrong-key.torrent");
+    let wrong_url = format!("http://{tracker_addr}/wrongkey0000000000/announce");
+    let output = Command::new(env!("CARGO_BIN_EXE_octotracker"))
+        .args(["torrent", "create"])
+        .arg(seed_dir.join(ALBUM))
+        .args(["--announce", &wrong_url, "--private", "-o"])
+        .arg(&wrong)
+        .output()
+        .expect("run octotracker torrent create");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), ours, "the announce URL is not part of the info hash");
+    let output = Command::new(PYTHON)
+        .arg(LIBTORRENT_PEER)
+        .arg("tracker-error")
+        .arg(&wrong)
+        .arg(dir.subdir("wrong-key"))
+        .stderr(dir.log_file("libtorrent-wrong-key.log"))
+        .output()
+        .expect("run tracker-error");
+    let said = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert_eq!(said, "tracker-error: unknown passkey", "{}", dir.logs());
+
     let (_seeder, _schedule) = start_libtorrent_seeder(&torrent, &seed_dir, &dir, deadline);
     let download_dir = dir.subdir("download");
     let status = run_aria2_leecher(&torrent, &download_dir, &dir, deadline);
@@ -131,6 +165,28 @@ fn aria2_downloads_a_private_multi_file_torrent_made_by_octotracker_torrent_crea
 
     let exit = tracker.terminate(deadline);
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
+}
+
+/// The passkey of the private tracker run.
+const PASSKEY: &str = "a1b2c3d4e5f6a7b8c9d0";
+
+/// Announces `stopped` (which stores nothing) with octotracker's client until the tracker stops
+/// answering "unregistered torrent".
+fn wait_until_registered(announce_url: &str, info_hash: &str, deadline: Instant, dir: &TempDir) {
+    loop {
+        let output = Command::new(env!("CARGO_BIN_EXE_octotracker"))
+            .args(["announce", announce_url, "--info-hash", info_hash, "--event", "stopped", "--timeout", "5"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run octotracker announce");
+        if output.status.success() {
+            return;
+        }
+        let err = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(err.contains("unregistered torrent"), "unexpected announce failure: {err}\n{}", dir.logs());
+        assert!(Instant::now() < deadline, "the torrent was never registered\n{}", dir.logs());
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 // ---------------------------------------------------------------- clients
@@ -229,11 +285,12 @@ fn run_aria2_leecher(torrent: &Path, download_dir: &Path, dir: &TempDir, deadlin
 
 // ---------------------------------------------------------------- tracker
 
-/// Starts `octotracker --http 127.0.0.1:0 --interval swarm,steps=2:7m/1h` and returns it with the address it
-/// reported on stderr (`... listening on http://127.0.0.1:PORT`).
-fn start_tracker(dir: &TempDir, deadline: Instant) -> (ChildGuard, SocketAddr) {
+/// Starts `octotracker --http 127.0.0.1:0 --interval swarm,steps=2:7m/1h ARGS…` and returns it
+/// with the address it reported on stderr (`... listening on http://127.0.0.1:PORT`).
+fn start_tracker(dir: &TempDir, args: &[&str], deadline: Instant) -> (ChildGuard, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_octotracker"))
         .args(["--http", "127.0.0.1:0", "--interval", "swarm,steps=2:7m/1h"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(dir.log_file("octotracker.stdout.log"))
         .stderr(Stdio::piped())

@@ -8,6 +8,11 @@
       Prints the v1 info hash libtorrent computes for TORRENT (40 hex
       characters), or exits non-zero when libtorrent cannot load it.
 
+  libtorrent_peer.py tracker-error TORRENT SAVE_DIR
+      Adds TORRENT for download into SAVE_DIR and waits (at most 60 s) for
+      its tracker to refuse the announce; prints "tracker-error: REASON"
+      with the failure reason libtorrent got, or exits non-zero.
+
   libtorrent_peer.py seed TORRENT SAVE_DIR
       Seeds TORRENT (its file must already be complete in SAVE_DIR) on a
       port of 127.0.0.1 chosen by the OS, with every way of finding peers
@@ -55,6 +60,23 @@ def info_hash(torrent_file):
     if not hashes.has_v1():
         sys.exit(f"{torrent_file} has no v1 info hash")
     print(hashes.v1)
+
+
+def tracker_error(torrent_file, save_dir):
+    session = make_session()
+    params = lt.add_torrent_params()
+    params.ti = lt.torrent_info(torrent_file)
+    params.save_path = save_dir
+    session.add_torrent(params)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        session.wait_for_alert(100)
+        for alert in session.pop_alerts():
+            log(f"{type(alert).__name__}: {alert.message()}")
+            if isinstance(alert, lt.tracker_error_alert):
+                print(f"tracker-error: {alert.failure_reason()}", flush=True)
+                return
+    sys.exit("no tracker error within 60 s")
 
 
 def session_settings():
@@ -135,6 +157,8 @@ def main(argv):
         make_torrent(argv[2], argv[3], argv[4])
     elif len(argv) == 3 and argv[1] == "info-hash":
         info_hash(argv[2])
+    elif len(argv) == 4 and argv[1] == "tracker-error":
+        tracker_error(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "seed":
         seed(argv[2], argv[3])
     else:
