@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use octotracker_core::{AccessList, AccessPolicy, FrontendError, InfoHash, Shutdown};
+use octotracker_core::{AccessList, AccessPolicy, FrontendError, InfoHash, Shutdown, TorrentManager};
 
-use crate::settings::AccessSettings;
+use crate::settings::{AccessSettings, PasskeySource};
 
 /// A list file's hashes and what was wrong with its lines.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -221,6 +221,8 @@ pub struct AccessFiles {
     allow: Option<WatchedList<InfoHash>>,
     deny: Option<WatchedList<InfoHash>>,
     passkeys: Option<WatchedList<String>>,
+    /// The passkeys last read from the backend (`--passkeys backend`).
+    backend_passkeys: Option<HashSet<String>>,
     torrents: Option<WatchedDir>,
 }
 
@@ -230,12 +232,12 @@ impl AccessFiles {
         let open = |path: &Option<PathBuf>, what: &str| {
             path.as_deref().map(|p| WatchedList::load(p, parse_hashes)).transpose().map_err(|e| format!("{what}: {e}"))
         };
-        let passkeys = settings
-            .passkeys
-            .as_deref()
-            .map(|p| WatchedList::load(p, parse_passkeys))
-            .transpose()
-            .map_err(|e| format!("passkeys: {e}"))?;
+        let passkeys = match &settings.passkeys {
+            Some(PasskeySource::File(path)) => {
+                Some(WatchedList::load(path, parse_passkeys).map_err(|e| format!("passkeys: {e}"))?)
+            }
+            _ => None,
+        };
         let torrents = match &settings.torrents {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
@@ -249,6 +251,7 @@ impl AccessFiles {
             allow: open(&settings.allow_list, "allow list")?,
             deny: open(&settings.deny_list, "deny list")?,
             passkeys,
+            backend_passkeys: None,
             torrents,
         })
     }
@@ -262,7 +265,10 @@ impl AccessFiles {
             allowed: hashes(&self.allow),
             denied: hashes(&self.deny),
             clients: self.settings.clients.clone(),
-            passkeys: self.passkeys.as_ref().map(|l| l.items.clone()),
+            passkeys: match &self.passkeys {
+                Some(list) => Some(list.items.clone()),
+                None => self.backend_passkeys.clone(),
+            },
         }
     }
 
@@ -276,10 +282,33 @@ impl AccessFiles {
     }
 }
 
-/// Checks the files every `reload_interval` and swaps a changed policy into `access`.
+impl AccessFiles {
+    /// With `--passkeys backend`: reads the backend's passkeys; returns whether they changed.
+    /// The error is for the operator (at startup) or the log (later, keeping the keys before).
+    pub async fn refresh_backend_passkeys(&mut self, storage: &dyn TorrentManager) -> Result<bool, String> {
+        if self.settings.passkeys != Some(PasskeySource::Backend) {
+            return Ok(false);
+        }
+        let store = storage.passkeys().ok_or("this storage backend keeps no passkeys: use --passkeys FILE")?;
+        let keys: HashSet<String> = store
+            .list_passkeys()
+            .await
+            .map_err(|e| format!("cannot read the backend's passkeys: {e}"))?
+            .into_iter()
+            .filter(|k| octotracker_core::is_passkey(k))
+            .collect();
+        let changed = self.backend_passkeys.as_ref() != Some(&keys);
+        self.backend_passkeys = Some(keys);
+        Ok(changed)
+    }
+}
+
+/// Checks the files (and the backend's passkeys) every `reload_interval` and swaps a changed
+/// policy into `access`.
 pub async fn reload_periodically(
     access: Arc<AccessList>,
     mut files: AccessFiles,
+    storage: Arc<dyn TorrentManager>,
     mut shutdown: Shutdown,
 ) -> Result<(), FrontendError> {
     let mut tick = tokio::time::interval(files.settings.reload_interval);
@@ -296,7 +325,11 @@ pub async fn reload_periodically(
                 .await
                 .map_err(|e| FrontendError(Box::new(e)))?;
                 files = back;
-                if changed {
+                let keys_changed = files.refresh_backend_passkeys(storage.as_ref()).await.unwrap_or_else(|e| {
+                    tracing::warn!("{e}; keeping the passkeys read before");
+                    false
+                });
+                if changed || keys_changed {
                     let policy = files.policy();
                     tracing::info!(
                         mode = policy.mode.as_str(),

@@ -35,6 +35,27 @@ pub enum Command {
     /// Make or inspect .torrent files.
     #[command(subcommand)]
     Torrent(TorrentCommand),
+    /// Issue, revoke or list the passkeys a backend keeps (Redis), for a private tracker
+    /// serving with `--passkeys backend`. Takes the backend from --backend / --config.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `octotracker keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Issue a passkey (a random one of 32 hex characters when none is given) and print it.
+    Add {
+        /// The passkey: 1 to 64 letters, digits, - or _.
+        key: Option<String>,
+    },
+    /// Revoke a passkey: requests with it are refused within the reload interval.
+    Revoke {
+        /// The passkey.
+        key: String,
+    },
+    /// Print every valid passkey, one per line, sorted.
+    List,
 }
 
 /// `octotracker torrent …`
@@ -136,7 +157,7 @@ pub struct ScrapeArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Read settings from this TOML file.
-    #[arg(long, env = "OCTOTRACKER_CONFIG")]
+    #[arg(long, env = "OCTOTRACKER_CONFIG", global = true)]
     pub config: Option<PathBuf>,
     /// Print the full default configuration, commented, and exit.
     #[arg(long)]
@@ -203,7 +224,7 @@ pub struct ServeArgs {
 
     /// [storage] backend: memory, postgres://USER@HOST:PORT/DB, redis://HOST:PORT/DB or
     /// redis-cluster://HOST:PORT,HOST:PORT,….
-    #[arg(long, env = "OCTOTRACKER_BACKEND")]
+    #[arg(long, env = "OCTOTRACKER_BACKEND", global = true)]
     pub backend: Option<String>,
     /// [storage] expiry_interval, seconds.
     #[arg(long, env = "OCTOTRACKER_EXPIRY_INTERVAL")]
@@ -218,7 +239,7 @@ pub struct ServeArgs {
     #[arg(long, env = "OCTOTRACKER_POSTGRES_STATEMENT_TIMEOUT")]
     pub postgres_statement_timeout: Option<u64>,
     /// [storage] redis_prefix: prefix of every Redis key.
-    #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX")]
+    #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX", global = true)]
     pub redis_prefix: Option<String>,
 
     /// [access] mode: open, allow or deny.
@@ -234,7 +255,8 @@ pub struct ServeArgs {
     /// [access] deny_list: file of denied info hashes (hex, one per line).
     #[arg(long, env = "OCTOTRACKER_DENY_LIST")]
     pub deny_list: Option<String>,
-    /// [access] passkeys: file of passkeys, one per line; makes the tracker private.
+    /// [access] passkeys: file of passkeys, one per line, or "backend" for the keys the storage
+    /// backend keeps (`octotracker keys`); makes the tracker private.
     #[arg(long, env = "OCTOTRACKER_PASSKEYS")]
     pub passkeys: Option<String>,
     /// [access] client_allow: peer id prefix answered, repeatable (e.g. -qB).

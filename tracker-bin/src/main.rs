@@ -11,6 +11,7 @@ mod backend;
 mod cli;
 mod client_commands;
 mod config;
+mod keys_command;
 mod listen;
 mod load_command;
 mod metrics_endpoint;
@@ -45,6 +46,9 @@ fn main() -> ExitCode {
         Some(Command::Scrape(args)) => runtime().and_then(|rt| rt.block_on(client_commands::scrape(args))),
         Some(Command::Load(args)) => load_command::run(args),
         Some(Command::Torrent(command)) => torrent_commands::run(command),
+        Some(Command::Keys(command)) => {
+            load_settings(&cli.serve).and_then(|s| runtime()?.block_on(keys_command::run(&s, command)))
+        }
         Some(Command::Serve) | None => run_server(&cli.serve),
     };
     match result {
@@ -66,6 +70,13 @@ fn run_server(args: &ServeArgs) -> Result<(), Failure> {
         print!("{}", config::TEMPLATE);
         return Ok(());
     }
+    let settings = load_settings(args)?;
+    init_logging(&settings.log_level)?;
+    runtime()?.block_on(serve::serve(settings))
+}
+
+/// The configuration file (if any) with the environment and flags laid over it, checked.
+fn load_settings(args: &ServeArgs) -> Result<Settings, Failure> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -75,9 +86,7 @@ fn run_server(args: &ServeArgs) -> Result<(), Failure> {
         None => Config::default(),
     };
     args.apply(&mut config);
-    let settings = Settings::from_config(&config).map_err(Failure::Usage)?;
-    init_logging(&config.log.level)?;
-    runtime()?.block_on(serve::serve(settings))
+    Settings::from_config(&config).map_err(Failure::Usage)
 }
 
 fn init_logging(level: &str) -> Result<(), Failure> {

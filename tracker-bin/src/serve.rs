@@ -51,7 +51,8 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::from(settings.intervals.build());
     let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
     let mut access = None;
-    if let Some(files) = access_files {
+    if let Some(mut files) = access_files {
+        files.refresh_backend_passkeys(tracker.storage().as_ref()).await.map_err(Failure::Usage)?;
         let list = Arc::new(AccessList::new(files.policy()));
         tracker = tracker.with_access(list.clone());
         access = Some((list, files));
@@ -89,7 +90,8 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
             private = policy.passkeys.is_some(),
             "access control on"
         );
-        tasks.spawn(crate::access_files::reload_periodically(list, files, stopped(stop_rx.clone())));
+        let storage = tracker.storage().clone();
+        tasks.spawn(crate::access_files::reload_periodically(list, files, storage, stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 

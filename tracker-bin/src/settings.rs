@@ -27,6 +27,17 @@ pub struct Settings {
     pub metrics: Option<SocketAddr>,
     /// Access control.
     pub access: AccessSettings,
+    /// The log filter.
+    pub log_level: String,
+}
+
+/// Where a private tracker's passkeys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeySource {
+    /// A file, one key per line.
+    File(PathBuf),
+    /// The storage backend's (`octotracker keys`).
+    Backend,
 }
 
 /// What `[access]` asks for, checked.
@@ -37,8 +48,8 @@ pub struct AccessSettings {
     pub deny_list: Option<PathBuf>,
     /// The torrents directory, in `allow` mode only (the only mode it changes anything in).
     pub torrents: Option<PathBuf>,
-    /// The passkeys file of a private tracker.
-    pub passkeys: Option<PathBuf>,
+    /// Where a private tracker's passkeys come from.
+    pub passkeys: Option<PasskeySource>,
     /// A torrents directory given for a mode it changes nothing in (logged at startup).
     pub ignored_torrents: Option<PathBuf>,
     pub clients: ClientFilter,
@@ -76,7 +87,11 @@ impl AccessSettings {
         };
         Ok(AccessSettings {
             mode,
-            passkeys: path(&a.passkeys),
+            passkeys: match a.passkeys.trim() {
+                "" => None,
+                "backend" => Some(PasskeySource::Backend),
+                file => Some(PasskeySource::File(PathBuf::from(file))),
+            },
             torrents,
             ignored_torrents,
             allow_list: path(&a.allow_list),
@@ -206,6 +221,7 @@ impl Settings {
         };
         let access = AccessSettings::from_section(&config.access)?;
         Ok(Settings {
+            log_level: config.log.level.clone(),
             access,
             metrics,
             listen,

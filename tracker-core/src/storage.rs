@@ -159,6 +159,12 @@ pub trait TorrentManager: Send + Sync + 'static {
         Err(StorageError::Unsupported("totals"))
     }
 
+    /// The store's passkeys, when it keeps them (for private trackers shared by several
+    /// processes); `None` by default.
+    fn passkeys(&self) -> Option<&dyn crate::PasskeyStore> {
+        None
+    }
+
     /// Removes peers last seen before `cutoff`, and swarms left without peers.
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError>;
 }

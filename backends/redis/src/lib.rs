@@ -70,6 +70,7 @@ mod config;
 mod conn;
 mod error;
 mod keys;
+mod passkeys;
 mod scan;
 mod scrape;
 
@@ -160,6 +161,10 @@ impl TorrentManager for RedisTorrentManager {
 
     async fn totals(&self) -> Result<StoreTotals, StorageError> {
         self.totals_of_everything().await
+    }
+
+    fn passkeys(&self) -> Option<&dyn octotracker_core::PasskeyStore> {
+        Some(self)
     }
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {

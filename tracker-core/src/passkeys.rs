@@ -1,0 +1,20 @@
+//! [`PasskeyStore`]: where a private tracker's passkeys live when they are shared by several
+//! tracker processes (a Redis set, a PostgreSQL table). The engine never calls it per request:
+//! the binary reads every key on a timer into an [`AccessList`](crate::AccessList).
+
+use async_trait::async_trait;
+
+use crate::StorageError;
+
+/// A backend's passkeys. Keys are validated by the caller ([`is_passkey`](crate::is_passkey)).
+#[async_trait]
+pub trait PasskeyStore: Send + Sync + 'static {
+    /// Every valid (issued, not revoked) passkey.
+    async fn list_passkeys(&self) -> Result<Vec<String>, StorageError>;
+
+    /// Issues `key`; `false` when it was already valid.
+    async fn add_passkey(&self, key: &str) -> Result<bool, StorageError>;
+
+    /// Revokes `key`; `false` when it was not valid.
+    async fn revoke_passkey(&self, key: &str) -> Result<bool, StorageError>;
+}
