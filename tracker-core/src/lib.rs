@@ -41,6 +41,7 @@ mod request;
 mod response;
 pub mod storage;
 mod tracker;
+mod transfers;
 
 pub mod bencode;
 pub mod http_wire;
@@ -64,3 +65,4 @@ pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
 pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
 pub use tracker::Tracker;
+pub use transfers::{Transfer, TransferRecorder};

@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::{
     AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
     IntervalAlgorithm, Observer, Outcome, PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse,
-    StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, UnixTime, failure_label,
-    normalize_ip,
+    StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer, TransferRecorder,
+    UnixTime, failure_label, normalize_ip,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -31,6 +31,7 @@ pub struct Tracker {
     clock: Arc<dyn Clock>,
     observer: Option<Arc<dyn Observer>>,
     access: Option<Arc<dyn AccessControl>>,
+    transfers: Option<Arc<dyn TransferRecorder>>,
 }
 
 impl fmt::Debug for Tracker {
@@ -47,7 +48,7 @@ impl Tracker {
         intervals: Arc<dyn IntervalAlgorithm>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Tracker { config, storage, intervals, clock, observer: None, access: None }
+        Tracker { config, storage, intervals, clock, observer: None, access: None, transfers: None }
     }
 
     /// Reports every request, failure and storage call to `observer` (metrics). Without one
@@ -61,6 +62,13 @@ impl Tracker {
     /// Without one every torrent and client is served.
     pub fn with_access(mut self, access: Arc<dyn AccessControl>) -> Self {
         self.access = Some(access);
+        self
+    }
+
+    /// Hands each answered announce that carried a passkey to `recorder` (per-key transfer
+    /// totals, see [`TransferRecorder`]).
+    pub fn with_transfers(mut self, recorder: Arc<dyn TransferRecorder>) -> Self {
+        self.transfers = Some(recorder);
         self
     }
 
@@ -163,6 +171,17 @@ impl Tracker {
             now,
         };
         let reply = timed(obs, StorageOp::Announce, self.storage.announce(&announce, want as usize)).await?;
+        if let (Some(recorder), Some(passkey)) = (&self.transfers, passkey) {
+            recorder.record(Transfer {
+                passkey: passkey.to_owned(),
+                info_hash: req.info_hash,
+                addr: announce.addr,
+                uploaded: req.uploaded,
+                downloaded: req.downloaded,
+                event: req.event,
+                now,
+            });
+        }
         let intervals = self.intervals.intervals(&reply.stats, now);
         let (peers, peers6) = match AddressFamily::of(peer_ip) {
             AddressFamily::V4 => (reply.peers, Vec::new()),
