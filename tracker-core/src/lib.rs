@@ -45,6 +45,7 @@ mod transfers;
 
 pub mod bencode;
 pub mod http_wire;
+pub mod udp_wire;
 
 #[cfg(feature = "testing")]
 pub mod testing;
