@@ -125,7 +125,7 @@ pub fn parse_reply(packet: &[u8], v6: bool) -> Result<UdpReply, UdpReplyError> {
             let (interval, leechers, seeders) = (be32(body, 0), be32(body, 4), be32(body, 8));
             let size = if v6 { 18 } else { 6 };
             let list = &body[12..];
-            if list.len() % size != 0 {
+            if !list.len().is_multiple_of(size) {
                 return Err(UdpReplyError("peer list is not a whole number of peers"));
             }
             let peers = list
@@ -143,7 +143,7 @@ pub fn parse_reply(packet: &[u8], v6: bool) -> Result<UdpReply, UdpReplyError> {
             Ok(UdpReply::Announce { transaction_id, interval, stats, peers })
         }
         ACTION_SCRAPE => {
-            if body.len() % 12 != 0 {
+            if !body.len().is_multiple_of(12) {
                 return Err(UdpReplyError("scrape reply is not 12 bytes per hash"));
             }
             let stats = body

@@ -110,7 +110,7 @@ pub fn parse_request(packet: &[u8]) -> Result<UdpRequest, UdpParseError> {
             if hashes.is_empty() {
                 return Err(fail("missing info_hash"));
             }
-            if hashes.len() % 20 != 0 {
+            if !hashes.len().is_multiple_of(20) {
                 return Err(fail("invalid scrape: info hashes must be 20 bytes each"));
             }
             if hashes.len() / 20 > MAX_SCRAPE_HASHES {
