@@ -29,9 +29,9 @@ fn random_announce(rng: &mut Rng) -> (AnnounceRequest, Vec<u8>) {
     req.downloaded = rng.next();
     req.left = rng.next();
     req.event = [Event::None, Event::Started, Event::Stopped, Event::Completed][(rng.next() % 4) as usize];
-    req.numwant = (rng.next() % 3 != 0).then(|| (rng.next() % 1_000) as u32);
+    req.numwant = (!rng.next().is_multiple_of(3)).then(|| (rng.next() % 1_000) as u32);
     req.key = Some(rng.next() as u32);
-    req.ip = (rng.next() % 4 == 0).then(|| IpAddr::V4(Ipv4Addr::from((rng.next() as u32) | 1)));
+    req.ip = rng.next().is_multiple_of(4).then(|| IpAddr::V4(Ipv4Addr::from((rng.next() as u32) | 1)));
     let url: Vec<u8> = match rng.next() % 3 {
         0 => Vec::new(),
         1 => format!("/{:016x}/announce", rng.next()).into_bytes(),
@@ -189,7 +189,7 @@ fn any_prefix_or_mutation_of_a_packet_parses_or_fails_without_panicking() {
             let at = (rng.next() as usize) % mutated.len();
             mutated[at] = rng.next() as u8;
             let _ = parse_request(&mutated);
-            let _ = parse_reply(&mutated, rng.next() % 2 == 0);
+            let _ = parse_reply(&mutated, rng.next().is_multiple_of(2));
         }
     }
 }
