@@ -1,0 +1,178 @@
+//! [`UdpFrontend`]: receive workers on one socket, each answering packets in a loop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use octotracker_core::udp_wire::{
+    UdpRequest, max_peers, parse_request, write_announce, write_connect, write_error, write_scrape,
+};
+use octotracker_core::{Frontend, FrontendError, RequestKind, ScrapeRequest, Shutdown, Tracker, TrackerError};
+use tokio::net::UdpSocket;
+
+use crate::ConnectionIds;
+
+/// Largest datagram read; anything longer is cut (and then malformed or ignored).
+const RECV_BUFFER: usize = 2048;
+
+/// Settings of the UDP frontend.
+#[derive(Debug, Clone)]
+pub struct UdpConfig {
+    /// Receive workers sharing the socket (default: one per core).
+    pub workers: usize,
+}
+
+impl Default for UdpConfig {
+    fn default() -> Self {
+        UdpConfig { workers: std::thread::available_parallelism().map_or(2, |n| n.get()) }
+    }
+}
+
+/// The BEP 15 tracker on one UDP socket.
+#[derive(Debug)]
+pub struct UdpFrontend {
+    socket: Arc<UdpSocket>,
+    config: UdpConfig,
+}
+
+impl UdpFrontend {
+    /// Serves on an already bound socket.
+    pub fn new(socket: UdpSocket, config: UdpConfig) -> Self {
+        UdpFrontend { socket: Arc::new(socket), config }
+    }
+
+    /// Binds `addr` and serves on it.
+    pub async fn bind(addr: SocketAddr, config: UdpConfig) -> std::io::Result<Self> {
+        Ok(Self::new(UdpSocket::bind(addr).await?, config))
+    }
+
+    /// The address the socket is bound to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+}
+
+#[async_trait]
+impl Frontend for UdpFrontend {
+    async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
+        let ids = Arc::new(ConnectionIds::default());
+        let mut workers = tokio::task::JoinSet::new();
+        for _ in 0..self.config.workers.max(1) {
+            let worker = Worker { socket: self.socket.clone(), tracker: tracker.clone(), ids: ids.clone() };
+            workers.spawn(worker.run());
+        }
+        // Datagrams need no draining: stop the workers when asked.
+        (&mut shutdown).await;
+        workers.abort_all();
+        while workers.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+/// One receive loop.
+struct Worker {
+    socket: Arc<UdpSocket>,
+    tracker: Arc<Tracker>,
+    ids: Arc<ConnectionIds>,
+}
+
+impl Worker {
+    async fn run(self) {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        let mut out = Vec::with_capacity(1500);
+        loop {
+            let (len, from) = match self.socket.recv_from(&mut buf).await {
+                Ok(received) => received,
+                Err(e) => {
+                    // ICMP errors of earlier sends surface here on some platforms: not fatal.
+                    tracing::debug!(error = %e, "udp receive failed");
+                    continue;
+                }
+            };
+            out.clear();
+            self.answer(&buf[..len], from, &mut out).await;
+            if !out.is_empty() {
+                if let Err(e) = self.socket.send_to(&out, from).await {
+                    tracing::debug!(error = %e, %from, "udp send failed");
+                }
+            }
+        }
+    }
+
+    /// Writes the reply to `packet` from `from` into `out` (nothing: drop it).
+    async fn answer(&self, packet: &[u8], from: SocketAddr, out: &mut Vec<u8>) {
+        let started = self.tracker.observer().map(|_| Instant::now());
+        let request = match parse_request(packet) {
+            Ok(request) => request,
+            Err(e) => {
+                if let Some(obs) = self.tracker.observer() {
+                    obs.failure("udp_malformed");
+                }
+                if let Some(tid) = e.transaction_id {
+                    write_error(out, tid, e.reason);
+                }
+                return;
+            }
+        };
+        let now = self.tracker.now();
+        let kind = match request {
+            UdpRequest::Connect { transaction_id } => {
+                write_connect(out, transaction_id, self.ids.make(&from, now));
+                return;
+            }
+            UdpRequest::Announce(announce) => {
+                if !self.ids.check(announce.connection_id, &from, now) {
+                    self.tracker.record_rejected(RequestKind::Announce, "udp_connection_id");
+                    write_error(out, announce.transaction_id, "invalid connection id: connect again");
+                    return;
+                }
+                let mut req = announce.request.clone();
+                // Replies always fit one datagram.
+                let cap = max_peers(from.is_ipv6() && !is_v4_mapped(&from)) as u32;
+                req.numwant = Some(req.numwant.unwrap_or(self.tracker.config().numwant_default).min(cap));
+                match self.tracker.announce_with_passkey(&req, from.ip(), announce.passkey()).await {
+                    Ok(response) => write_announce(out, announce.transaction_id, &response),
+                    Err(e) => fail(out, announce.transaction_id, &e),
+                }
+                RequestKind::Announce
+            }
+            UdpRequest::Scrape { connection_id, transaction_id, info_hashes } => {
+                if !self.ids.check(connection_id, &from, now) {
+                    self.tracker.record_rejected(RequestKind::Scrape, "udp_connection_id");
+                    write_error(out, transaction_id, "invalid connection id: connect again");
+                    return;
+                }
+                // A UDP scrape answers every hash asked, in order: refused ones as zeros.
+                let asked = info_hashes.clone();
+                match self.tracker.scrape(&ScrapeRequest { info_hashes }).await {
+                    Ok(mut response) => {
+                        if response.files.len() != asked.len() {
+                            let served: std::collections::HashMap<_, _> = response.files.into_iter().collect();
+                            response.files =
+                                asked.iter().map(|h| (*h, served.get(h).copied().unwrap_or_default())).collect();
+                        }
+                        write_scrape(out, transaction_id, &response);
+                    }
+                    Err(e) => fail(out, transaction_id, &e),
+                }
+                RequestKind::Scrape
+            }
+        };
+        if let (Some(obs), Some(started)) = (self.tracker.observer(), started) {
+            obs.request("udp", kind, started.elapsed());
+        }
+    }
+}
+
+fn fail(out: &mut Vec<u8>, transaction_id: u32, e: &TrackerError) {
+    if let TrackerError::Storage(s) = e {
+        tracing::warn!(error = %s, "storage failure");
+    }
+    out.clear();
+    write_error(out, transaction_id, &e.failure_reason());
+}
+
+fn is_v4_mapped(addr: &SocketAddr) -> bool {
+    matches!(addr, SocketAddr::V6(a) if a.ip().to_ipv4_mapped().is_some())
+}
