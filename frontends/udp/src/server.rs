@@ -92,10 +92,10 @@ impl Worker {
             };
             out.clear();
             self.answer(&buf[..len], from, &mut out).await;
-            if !out.is_empty() {
-                if let Err(e) = self.socket.send_to(&out, from).await {
-                    tracing::debug!(error = %e, %from, "udp send failed");
-                }
+            if !out.is_empty()
+                && let Err(e) = self.socket.send_to(&out, from).await
+            {
+                tracing::debug!(error = %e, %from, "udp send failed");
             }
         }
     }
