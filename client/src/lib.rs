@@ -19,11 +19,13 @@
 mod http_client;
 pub mod load;
 mod reply;
+mod udp_client;
 
 pub use http_client::{ClientError, HttpTrackerClient};
 pub use reply::{
     AnnounceReply, Reply, ReplyError, ReplyPeer, ScrapeFile, ScrapeReply, parse_announce_reply, parse_scrape_reply,
 };
+pub use udp_client::UdpTrackerClient;
 
 /// The scrape URL of an announce URL (BEP 48 convention: the last path segment `announce…`
 /// becomes `scrape…`); `None` when the URL has no such segment. A URL that already names a

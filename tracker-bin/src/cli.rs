@@ -26,9 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Serve (the default).
     Serve,
-    /// Send one announce to any HTTP tracker and print the reply as JSON.
+    /// Send one announce to any HTTP or UDP tracker and print the reply as JSON.
     Announce(AnnounceArgs),
-    /// Scrape info hashes at any HTTP tracker and print the reply as JSON.
+    /// Scrape info hashes at any HTTP or UDP tracker and print the reply as JSON.
     Scrape(ScrapeArgs),
     /// Drive an HTTP tracker with a simulated swarm and report req/s, errors, latency, CPU.
     Load(crate::load_command::LoadArgs),
@@ -106,7 +106,8 @@ pub struct TorrentInfoArgs {
 /// `octotracker announce`
 #[derive(Debug, Args)]
 pub struct AnnounceArgs {
-    /// The announce URL, e.g. http://127.0.0.1:6969/announce.
+    /// The announce URL, e.g. http://127.0.0.1:6969/announce or udp://127.0.0.1:6969 (a path on a
+    /// udp:// URL, such as /PASSKEY/announce, is sent as BEP 41 URL data).
     pub url: String,
     /// The info hash, 40 hex characters.
     #[arg(long)]
@@ -143,7 +144,8 @@ pub struct AnnounceArgs {
 /// `octotracker scrape`
 #[derive(Debug, Args)]
 pub struct ScrapeArgs {
-    /// The scrape URL, or an announce URL to derive it from (…/announce → …/scrape).
+    /// The scrape URL, or an announce URL to derive it from (…/announce → …/scrape); a udp:// URL
+    /// as it is.
     pub url: String,
     /// Info hashes, 40 hex characters each.
     #[arg(required = true)]
@@ -166,6 +168,12 @@ pub struct ServeArgs {
     /// HTTP listen address, repeatable ([http] listen).
     #[arg(long = "http", env = "OCTOTRACKER_HTTP", value_delimiter = ',')]
     pub http: Vec<String>,
+    /// UDP listen address, repeatable ([udp] listen).
+    #[arg(long = "udp", env = "OCTOTRACKER_UDP", value_delimiter = ',')]
+    pub udp: Vec<String>,
+    /// [udp] workers: receive workers per UDP socket (0: one per core).
+    #[arg(long = "udp-workers", env = "OCTOTRACKER_UDP_WORKERS")]
+    pub udp_workers: Option<usize>,
     /// Trusted reverse proxy (address or CIDR), repeatable ([http] trusted_proxies).
     #[arg(long = "trusted-proxy", env = "OCTOTRACKER_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
@@ -289,6 +297,12 @@ impl ServeArgs {
     pub fn apply(&self, config: &mut Config) {
         if !self.http.is_empty() {
             config.http.listen = self.http.clone();
+        }
+        if !self.udp.is_empty() {
+            config.udp.listen = self.udp.clone();
+        }
+        if let Some(workers) = self.udp_workers {
+            config.udp.workers = workers;
         }
         if !self.trusted_proxies.is_empty() {
             config.http.trusted_proxies = self.trusted_proxies.clone();

@@ -1,9 +1,9 @@
-//! `octotracker announce` and `octotracker scrape`: one request to any HTTP tracker, the reply
-//! printed as JSON.
+//! `octotracker announce` and `octotracker scrape`: one request to any HTTP or UDP tracker, the
+//! reply printed as JSON.
 
 use std::time::Duration;
 
-use octotracker_client::{AnnounceReply, HttpTrackerClient, Reply, ScrapeReply, scrape_url};
+use octotracker_client::{AnnounceReply, HttpTrackerClient, Reply, ScrapeReply, UdpTrackerClient, scrape_url};
 use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 use serde_json::{Map, Value, json};
 
@@ -32,9 +32,13 @@ pub async fn announce(args: AnnounceArgs) -> Result<(), Failure> {
     req.event = event;
     req.numwant = args.numwant;
     req.compact = !args.no_compact;
-    let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(args.timeout));
-    let reply = client.announce(&args.url, &req).await.map_err(|e| Failure::Runtime(e.to_string()))?;
-    print_reply(reply, announce_json)
+    let timeout = Duration::from_secs(args.timeout);
+    let reply = if args.url.starts_with("udp://") {
+        UdpTrackerClient::new().with_timeout(timeout).announce(&args.url, &req).await
+    } else {
+        HttpTrackerClient::new().with_timeout(timeout).announce(&args.url, &req).await
+    };
+    print_reply(reply.map_err(|e| Failure::Runtime(e.to_string()))?, announce_json)
 }
 
 /// Scrapes and prints the reply. A tracker failure prints `failure_reason` and exits 1.
@@ -44,13 +48,19 @@ pub async fn scrape(args: ScrapeArgs) -> Result<(), Failure> {
         .iter()
         .map(|h| h.parse::<InfoHash>().map_err(|e| Failure::Usage(format!("invalid info hash {h:?}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    let timeout = Duration::from_secs(args.timeout);
+    if args.url.starts_with("udp://") {
+        let client = UdpTrackerClient::new().with_timeout(timeout);
+        let reply = client.scrape(&args.url, &hashes).await.map_err(|e| Failure::Runtime(e.to_string()))?;
+        return print_reply(reply, scrape_json);
+    }
     let url = scrape_url(&args.url).ok_or_else(|| {
         Failure::Usage(format!(
             "cannot derive a scrape url from {:?}: its path must end in announce or scrape",
             args.url
         ))
     })?;
-    let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(args.timeout));
+    let client = HttpTrackerClient::new().with_timeout(timeout);
     let reply = client.scrape(&url, &hashes).await.map_err(|e| Failure::Runtime(e.to_string()))?;
     print_reply(reply, scrape_json)
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub storage: StorageSection,
     /// Access control.
     pub access: AccessSection,
+    /// The UDP frontend.
+    pub udp: UdpSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -61,6 +63,16 @@ impl Default for AccessSection {
             reload_interval: 2,
         }
     }
+}
+
+/// `[udp]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct UdpSection {
+    /// Listen addresses.
+    pub listen: Vec<String>,
+    /// Receive workers per socket; 0: one per core.
+    pub workers: usize,
 }
 
 /// `[metrics]`

@@ -28,6 +28,15 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         frontends.push(HttpFrontend::new(listener, settings.http.clone()));
     }
 
+    let mut udp_frontends = Vec::new();
+    for addr in &settings.udp {
+        let std_socket = crate::listen::bind_udp(*addr)
+            .map_err(|e| Failure::Usage(format!("cannot listen on udp://{addr}: {e}")))?;
+        let socket = tokio::net::UdpSocket::from_std(std_socket)
+            .map_err(|e| Failure::Runtime(format!("cannot listen on udp://{addr}: {e}")))?;
+        udp_frontends.push(octotracker_udp::UdpFrontend::new(socket, settings.udp_config.clone()));
+    }
+
     let metrics_listener = match settings.metrics {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
@@ -71,6 +80,12 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     for frontend in frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on http://{addr}");
+        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
+    }
+    for frontend in udp_frontends {
+        let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("listening on udp://{addr}");
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }

@@ -17,6 +17,10 @@ use crate::config::Config;
 #[derive(Debug)]
 pub struct Settings {
     pub listen: Vec<SocketAddr>,
+    /// UDP listen addresses.
+    pub udp: Vec<SocketAddr>,
+    /// UDP receive workers per socket.
+    pub udp_config: octotracker_udp::UdpConfig,
     pub http: HttpConfig,
     pub tracker: TrackerConfig,
     /// The interval algorithm, checked; built fresh when the server starts.
@@ -127,16 +131,24 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:6969";
 impl Settings {
     /// Validates `config`; the error is a message for the operator.
     pub fn from_config(config: &Config) -> Result<Settings, String> {
-        let listen =
-            if config.http.listen.is_empty() { vec![DEFAULT_LISTEN.to_owned()] } else { config.http.listen.clone() };
-        let listen = listen
-            .iter()
-            .map(|a| {
-                a.trim().parse::<SocketAddr>().map_err(|_| {
-                    format!("invalid listen address {a:?}: expected IP:PORT, e.g. 0.0.0.0:6969 or [::]:6969")
+        // No listener at all: HTTP and UDP on 0.0.0.0:6969.
+        let none = config.http.listen.is_empty() && config.udp.listen.is_empty();
+        let defaulted = |given: &[String]| if none { vec![DEFAULT_LISTEN.to_owned()] } else { given.to_vec() };
+        let parse = |list: Vec<String>| {
+            list.iter()
+                .map(|a| {
+                    a.trim().parse::<SocketAddr>().map_err(|_| {
+                        format!("invalid listen address {a:?}: expected IP:PORT, e.g. 0.0.0.0:6969 or [::]:6969")
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let listen = parse(defaulted(&config.http.listen))?;
+        let udp = parse(defaulted(&config.udp.listen))?;
+        let mut udp_config = octotracker_udp::UdpConfig::default();
+        if config.udp.workers > 0 {
+            udp_config.workers = config.udp.workers;
+        }
         let trusted_proxies = config
             .http
             .trusted_proxies
@@ -221,6 +233,8 @@ impl Settings {
         };
         let access = AccessSettings::from_section(&config.access)?;
         Ok(Settings {
+            udp,
+            udp_config,
             log_level: config.log.level.clone(),
             access,
             metrics,
@@ -263,6 +277,10 @@ mod tests {
     fn defaults_listen_on_6969_with_monotorrent_intervals() {
         let s = Settings::from_config(&Config::default()).unwrap();
         assert_eq!(s.listen, vec!["0.0.0.0:6969".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(s.udp, vec!["0.0.0.0:6969".parse::<SocketAddr>().unwrap()], "UDP alongside HTTP by default");
+        let mut c = Config::default();
+        c.http.listen = vec!["127.0.0.1:7000".into()];
+        assert!(Settings::from_config(&c).unwrap().udp.is_empty(), "HTTP only when only HTTP is asked for");
         assert_eq!(s.intervals, IntervalSpec { algorithm: AlgorithmSpec::Static(Static::default()), jitter: 0 });
         assert_eq!(s.backend, Backend::Memory { shards: 0 });
     }
