@@ -44,7 +44,7 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
     let deadline = Instant::now() + DEADLINE;
     let dir = TempDir::create();
 
-    let (mut tracker, tracker_addr) = start_tracker(&dir, &[], deadline);
+    let (mut tracker, tracker_addr, _) = start_tracker(&dir, &[], deadline);
     let announce_url = format!("http://{tracker_addr}/announce");
 
     let seed_dir = dir.subdir("seed");
@@ -96,7 +96,7 @@ fn aria2_downloads_a_private_multi_file_torrent_made_by_octotracker_torrent_crea
     let private = ["--passkeys", passkeys.to_str().unwrap(), "--access", "allow", "--torrents"];
     let mut args: Vec<&str> = private.to_vec();
     args.extend([registry.to_str().unwrap(), "--access-reload-interval", "1"]);
-    let (mut tracker, tracker_addr) = start_tracker(&dir, &args, deadline);
+    let (mut tracker, tracker_addr, _) = start_tracker(&dir, &args, deadline);
     let announce_url = format!("http://{tracker_addr}/{PASSKEY}/announce");
 
     let seed_dir = dir.subdir("seed");
@@ -189,6 +189,46 @@ fn wait_until_registered(announce_url: &str, info_hash: &str, deadline: Instant,
     }
 }
 
+/// The same swarm over a `udp://` announce URL (BEP 15): libtorrent seeds, aria2 downloads.
+#[test]
+fn aria2_downloads_from_a_libtorrent_seeder_over_a_udp_announce_url() {
+    require_real_clients();
+    let deadline = Instant::now() + DEADLINE;
+    let dir = TempDir::create();
+    let (mut tracker, _, udp) = start_tracker(&dir, &["--udp", "127.0.0.1:0"], deadline);
+    let announce_url = format!("udp://{}/announce", udp.expect("a udp listener"));
+
+    let seed_dir = dir.subdir("seed");
+    let original = random_bytes(PAYLOAD_LEN);
+    fs::write(seed_dir.join(PAYLOAD_NAME), &original).expect("write the payload");
+    // Private (BEP 27): aria2 needs its DHT socket for UDP trackers, and a private torrent keeps
+    // DHT (and peer exchange) away from this swarm, so only the tracker introduces peers.
+    let torrent = dir.path().join("payload.torrent");
+    let output = Command::new(env!("CARGO_BIN_EXE_octotracker"))
+        .args(["torrent", "create"])
+        .arg(seed_dir.join(PAYLOAD_NAME))
+        .args(["--announce", &announce_url, "--private", "-o"])
+        .arg(&torrent)
+        .output()
+        .expect("run octotracker torrent create");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (_seeder, (next, _)) = start_libtorrent_seeder(&torrent, &seed_dir, &dir, deadline);
+    assert!((415..=420).contains(&next), "the UDP reply's interval reached libtorrent: {next} s\n{}", dir.logs());
+
+    let download_dir = dir.subdir("download");
+    let dht_port = format!("--dht-listen-port={}", free_port());
+    // A DHT routing table of its own, empty: no node to contact, on loopback or elsewhere.
+    let dht_file = format!("--dht-file-path={}", dir.path().join("dht.dat").display());
+    let dht = ["--enable-dht=true", "--enable-dht6=false", &dht_port, &dht_file];
+    let status = run_aria2(&torrent, &download_dir, &dir, deadline, &dht);
+    assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
+    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
+        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
+    assert!(downloaded == original, "the downloaded file differs from the original\n{}", dir.logs());
+    let exit = tracker.terminate(deadline);
+    assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
+}
+
 // ---------------------------------------------------------------- clients
 
 /// Fails (never skips) when a real client is missing.
@@ -257,11 +297,17 @@ fn ready_schedule(line: &str) -> Option<(i64, i64)> {
 /// Runs aria2c until it has downloaded the torrent (it exits by itself after
 /// `--seed-time=0`) and returns its exit status.
 fn run_aria2_leecher(torrent: &Path, download_dir: &Path, dir: &TempDir, deadline: Instant) -> ExitStatus {
+    run_aria2(torrent, download_dir, dir, deadline, &["--enable-dht=false", "--enable-dht6=false"])
+}
+
+/// aria2c with `dht` flags: off, or (for UDP trackers, which aria2 reaches through its DHT
+/// socket) on, with a private torrent (no DHT for it), so the tracker still introduces every peer.
+fn run_aria2(torrent: &Path, download_dir: &Path, dir: &TempDir, deadline: Instant, dht: &[&str]) -> ExitStatus {
     let child = Command::new("aria2c")
         .arg("--no-conf")
         .arg(format!("--dir={}", download_dir.display()))
         // Only the tracker may introduce peers.
-        .args(["--enable-dht=false", "--enable-dht6=false"])
+        .args(dht)
         .args(["--enable-peer-exchange=false", "--bt-enable-lpd=false"])
         .arg(format!("--listen-port={}", free_port()))
         // Exit as soon as the download is complete and verified.
@@ -287,7 +333,7 @@ fn run_aria2_leecher(torrent: &Path, download_dir: &Path, dir: &TempDir, deadlin
 
 /// Starts `octotracker --http 127.0.0.1:0 --interval swarm,steps=2:7m/1h ARGS…` and returns it
 /// with the address it reported on stderr (`... listening on http://127.0.0.1:PORT`).
-fn start_tracker(dir: &TempDir, args: &[&str], deadline: Instant) -> (ChildGuard, SocketAddr) {
+fn start_tracker(dir: &TempDir, args: &[&str], deadline: Instant) -> (ChildGuard, SocketAddr, Option<SocketAddr>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_octotracker"))
         .args(["--http", "127.0.0.1:0", "--interval", "swarm,steps=2:7m/1h"])
         .args(args)
@@ -304,7 +350,17 @@ fn start_tracker(dir: &TempDir, args: &[&str], deadline: Instant) -> (ChildGuard
     let addr = wait_for_line(&lines, startup_deadline, listening_address).unwrap_or_else(|| {
         panic!("octotracker did not report `listening on http://...` within {TRACKER_STARTUP:?}\n{}", dir.logs())
     });
-    (tracker, addr)
+    // With --udp, the UDP listener's line follows the HTTP one.
+    let udp = args.contains(&"--udp").then(|| {
+        wait_for_line(&lines, startup_deadline, |line| {
+            let rest = &line[line.find("listening on udp://")? + "listening on udp://".len()..];
+            rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
+        })
+        .unwrap_or_else(|| panic!("octotracker did not report `listening on udp://...`\n{}", dir.logs()))
+    });
+    // Keep draining the rest of stderr (it goes to the log file as it is read).
+    std::thread::spawn(move || while lines.recv().is_ok() {});
+    (tracker, addr, udp)
 }
 
 /// Parses the address out of a log line containing `listening on http://ADDR`.
