@@ -1,7 +1,9 @@
 //! [`TorrentManager::announce`](octotracker_core::TorrentManager::announce): one `EVALSHA` of
-//! `lua/announce.lua`, one round trip.
+//! `lua/records.lua` + `lua/announce.lua`, one round trip.
 
 use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
+
+use redis::{Cmd, ErrorKind, ServerErrorKind};
 
 use crate::RedisTorrentManager;
 use crate::error::bad_reply;
@@ -27,15 +29,16 @@ fn event_code(event: Event) -> &'static str {
 impl RedisTorrentManager {
     pub(crate) async fn announce_once(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
         let v6 = a.addr.is_ipv6();
-        let keys = SwarmKeys::new(&self.config.prefix, &a.info_hash, v6);
         let timeout = self.config.peer_timeout.as_secs().max(1);
         let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
-        let mut invocation = self.scripts.announce.prepare_invoke();
-        for key in &keys.0 {
-            invocation.key(key);
-        }
-        invocation
-            .arg(compact(&a.addr))
+        // `EVALSHA sha 9 keys… args…` built in place: one buffer for every key and argument.
+        let script = &self.scripts.announce;
+        let mut cmd = Cmd::with_capacity(3 + 9 + 11, 9 * (self.config.prefix.len() + 52) + 160);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(9);
+        SwarmKeys::new(&self.config.prefix, &a.info_hash, v6).each(|key| {
+            cmd.arg(key);
+        });
+        cmd.arg(&compact(&a.addr)[..])
             .arg(&a.peer_id.0[..])
             .arg(event_code(a.event))
             .arg(u8::from(a.seeder))
@@ -47,8 +50,17 @@ impl RedisTorrentManager {
             .arg(fastrand::u32(..))
             .arg(fastrand::u32(..));
         let mut conn = self.conn.clone();
-        let (complete, incomplete, downloaded, blob): (u32, u32, u64, Vec<u8>) =
-            self.bounded("announce", invocation.invoke_async(&mut conn)).await?;
+        let run = async {
+            match cmd.query_async(&mut conn).await {
+                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                    // A server that has not seen the script yet (new, restarted or flushed).
+                    script.load_async(&mut conn).await?;
+                    cmd.query_async(&mut conn).await
+                }
+                reply => reply,
+            }
+        };
+        let (complete, incomplete, downloaded, blob): (u32, u32, u64, Vec<u8>) = self.bounded("announce", run).await?;
         let peers = parse_peers(&blob, v6).ok_or_else(|| bad_reply("the announce script"))?;
         Ok(SwarmReply { peers, stats: SwarmStats { complete, incomplete, downloaded } })
     }

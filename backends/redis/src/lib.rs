@@ -120,8 +120,8 @@ impl RedisTorrentManager {
             Err(_) => return Err(timed_out("connecting")),
         };
         let scripts = Scripts {
-            announce: Script::new(include_str!("lua/announce.lua")),
-            prune: Script::new(include_str!("lua/prune.lua")),
+            announce: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/announce.lua"))),
+            prune: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/prune.lua"))),
         };
         let store = RedisTorrentManager { conn, config, scripts };
         let mut conn = store.conn.clone();

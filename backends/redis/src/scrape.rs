@@ -34,7 +34,8 @@ impl RedisTorrentManager {
     async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
         let mut pipe = redis::pipe();
         for hash in hashes {
-            let [s4, l4, s6, l6, ids] = &SwarmKeys::new(&self.config.prefix, hash, false).0;
+            let keys = SwarmKeys::new(&self.config.prefix, hash, false).all();
+            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
             for set in [s4, s6, l4, l6] {
                 pipe.cmd("ZCARD").arg(set);
             }

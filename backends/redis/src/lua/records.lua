@@ -1,0 +1,58 @@
+-- Shared by announce.lua and prune.lua (prepended to each): the peer records of one swarm.
+-- KEYS (both scripts): 1..4 the four peer sets (sorted sets: compact address → last seen, Unix
+-- seconds), the seeders of a family before its leechers; 5 the swarm hash (address → peer id,
+-- set letter and record position; "dl": downloads; "pt": time of the last lazy prune); 6..9
+-- the record strings of sets 1..4: member k of a set is bytes [k * r, (k + 1) * r) of its
+-- string, r = address length + 20 (the compact address then the peer id), so that a window of
+-- peers is read with one GETRANGE. A string may be longer than its set's ZCARD records (the
+-- tail is left over from removals): only the first ZCARD records are live.
+local ids = KEYS[5]
+
+-- A hash entry: peer id, set letter ('s' or 'l'), record position.
+local function entry(v)
+  return string.sub(v, 1, 20), string.sub(v, 21, 21), tonumber(string.sub(v, 22))
+end
+
+-- The letter of set `i`: odd sets hold seeders.
+local function letter(i)
+  if i % 2 == 1 then return 's' end
+  return 'l'
+end
+
+-- Removes the addresses `gone` (members of set `i`) with their hash entries and records: the
+-- live records past the new end move into the holes, their entries follow them.
+local function drop(i, gone)
+  local set, recs = KEYS[i], KEYS[i + 5]
+  local card = redis.call('ZCARD', set)
+  local vals = redis.call('HMGET', ids, unpack(gone))
+  local n = redis.call('ZREM', set, unpack(gone))
+  redis.call('HDEL', ids, unpack(gone))
+  if n == 0 then return end
+  local left = card - n
+  if left <= 0 then
+    redis.call('DEL', recs)
+    return
+  end
+  local holes, tail_gone = {}, {}
+  for j = 1, #gone do
+    local p = vals[j] and tonumber(string.sub(vals[j], 22))
+    if p then
+      if p < left then holes[#holes + 1] = p else tail_gone[p] = true end
+    end
+  end
+  if #holes == 0 then return end
+  local r = #gone[1] + 20
+  local tail = redis.call('GETRANGE', recs, left * r, card * r - 1)
+  local code, moved, h = letter(i), {}, 1
+  for p = left, card - 1 do
+    local q = holes[h]
+    if q and not tail_gone[p] then
+      local m = string.sub(tail, (p - left) * r + 1, (p - left + 1) * r)
+      redis.call('SETRANGE', recs, q * r, m)
+      moved[#moved + 1] = string.sub(m, 1, r - 20)
+      moved[#moved + 1] = string.sub(m, r - 19) .. code .. q
+      h = h + 1
+    end
+  end
+  if #moved > 0 then redis.call('HSET', ids, unpack(moved)) end
+end
