@@ -5,7 +5,8 @@
 # empty redis-server (like each memory row gets a fresh tracker).
 #
 #   benches/redis_compare.sh                         rows: memory, redis (target/release)
-#   OTHER=/path/to/octotracker benches/redis_compare.sh   adds "redis (other)" rows from another build
+#   OTHERS="before=/tmp/octotracker-old" benches/redis_compare.sh   adds "redis (before)" rows from
+#                                                    other builds (space-separated LABEL=PATH)
 #
 # Per row: announces/s, tracker and redis-server CPU µs per announce (utime+stime from
 # /proc/PID/stat over the announces served), the script's usec_per_call (INFO commandstats),
@@ -98,9 +99,9 @@ echo "|---|--:|--:|--:|--:|--:|"
 for round in $(seq 1 "$ROUNDS"); do
     [ "${MEMORY:-1}" = 1 ] && row "memory" "$BIN" --backend memory
     row "redis" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
-    if [ -n "${OTHER:-}" ]; then
-        row "redis (other)" "$OTHER" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
-    fi
+    for other in ${OTHERS:-}; do
+        row "redis (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+    done
 done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

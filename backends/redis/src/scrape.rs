@@ -1,5 +1,5 @@
 //! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the download field, fetched in pipelines.
+//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
 //! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
@@ -14,7 +14,7 @@ use crate::RedisTorrentManager;
 use crate::error::bad_reply;
 use crate::keys::SwarmKeys;
 
-/// Commands per hash: four `ZCARD`s and one `HGET`.
+/// Commands per hash: four `ZCARD`s and one `HGET` (of "m").
 const PER_HASH: usize = 5;
 
 impl RedisTorrentManager {
@@ -39,7 +39,7 @@ impl RedisTorrentManager {
             for set in [s4, s6, l4, l6] {
                 pipe.cmd("ZCARD").arg(set);
             }
-            pipe.cmd("HGET").arg(ids).arg("dl");
+            pipe.cmd("HGET").arg(ids).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
@@ -56,9 +56,20 @@ impl RedisTorrentManager {
                     return Ok(SwarmStats::default());
                 }
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
-                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded: n(4)? })
+                let downloaded = downloads(&v[4]).ok_or_else(|| bad_reply("a scrape"))?;
+                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
             })
             .collect()
+    }
+}
+
+/// The downloads in the swarm hash's field "m" (`<pt> <dl> <counts>…`, see `lua/records.lua`),
+/// zero when there is none.
+fn downloads(v: &Value) -> Option<u64> {
+    match v {
+        Value::BulkString(m) => std::str::from_utf8(m).ok()?.split(' ').nth(1)?.parse().ok(),
+        Value::Nil => Some(0),
+        _ => None,
     }
 }
 

@@ -52,8 +52,17 @@ fn compact(addr: SocketAddr) -> Vec<u8> {
 async fn check_keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str, h: InfoHash, swarm: &Swarm) {
     let tag = format!("{prefix}:{{{h}}}:v2");
     let mut entries: HashMap<Vec<u8>, Vec<u8>> = conn.hgetall(format!("{tag}:i")).await.unwrap();
+    // "m": last prune pass, downloads, then the count of s4, l4, s6, l6.
+    let m: Vec<u64> = entries
+        .remove(&b"m"[..])
+        .map(|m| String::from_utf8(m).unwrap().split(' ').map(|x| x.parse().unwrap()).collect())
+        .unwrap_or_default();
+    assert!(m.is_empty() || m.len() == 6, "m: {m:?}");
+    assert_eq!(m.get(1).copied().unwrap_or(0), swarm.downloaded, "the downloads in m");
     for (set, seeders, v6) in [("s4", true, false), ("l4", false, false), ("s6", true, true), ("l6", false, true)] {
         let members: Vec<Vec<u8>> = conn.zrange(format!("{tag}:{set}"), 0, -1).await.unwrap();
+        let slot = ["s4", "l4", "s6", "l6"].iter().position(|s| *s == set).unwrap();
+        assert_eq!(m.get(2 + slot).copied().unwrap_or(0), members.len() as u64, "{set}: its count in m: {m:?}");
         let expected: HashSet<Vec<u8>> =
             swarm.peers.iter().filter(|(a, p)| p.1 == seeders && a.is_ipv6() == v6).map(|(a, _)| compact(*a)).collect();
         assert_eq!(members.iter().cloned().collect::<HashSet<_>>(), expected, "{set}: members");
@@ -72,8 +81,16 @@ async fn check_keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str, 
             assert_eq!(stored.map(|s| s.0.to_vec()), Some(id.to_vec()), "{set}: record {k}'s peer id");
         }
     }
-    entries.remove(&b"dl"[..]);
-    entries.remove(&b"pt"[..]);
+    // The keys of a swarm expire together (PEXPIRETIME: the absolute time, -2 for no key).
+    let mut expiries = HashSet::new();
+    for suffix in ["i", "s4", "l4", "s6", "l6", "s4r", "l4r", "s6r", "l6r"] {
+        let at: i64 = redis::cmd("PEXPIRETIME").arg(format!("{tag}:{suffix}")).query_async(conn).await.unwrap();
+        assert!(at != -1, "{suffix} has no TTL");
+        if at != -2 {
+            expiries.insert(at);
+        }
+    }
+    assert!(expiries.len() <= 1, "the keys expire at different times: {expiries:?}");
     assert!(entries.is_empty(), "hash entries without a record: {entries:?}");
 }
 

@@ -8,24 +8,35 @@
 local addr, pid, event, is_seeder = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
 local now, want, ttl = tonumber(ARGV[5]), tonumber(ARGV[7]), ARGV[8]
 local rec = #addr + 20
-local meta = redis.call('HMGET', ids, addr, 'dl', 'pt')
-local dl = tonumber(meta[2] or '0')
+if #addr ~= 6 then slot = {3, 4, 1, 2} end
+local meta = redis.call('HMGET', ids, addr, 'm')
+read_m(meta[2])
 
--- 1. Lazy prune and TTL refresh, at most once per interval per swarm: peers last seen before
---    the cutoff go (a bounded batch per set; expire() removes any rest), and every key of the
---    swarm lives for the TTL (the peer timeout plus that interval) from now.
-local pass = now - tonumber(meta[3] or '0') >= tonumber(ARGV[9])
-if pass then
+-- 1. Lazy prune and TTL refresh, at most once per interval per swarm: the counts are read
+--    again from the sets, peers last seen before the cutoff go (a bounded batch per set;
+--    expire() removes any rest), and every key of the swarm lives for the TTL (the peer
+--    timeout plus that interval) from now. A swarm without its hash has no keys at all (they
+--    expire together): nothing to prune or count.
+local pass = not meta[2] or now - pt >= tonumber(ARGV[9])
+if pass then pt, dirty = now, true end
+if not meta[2] then
+  if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) > 0 then
+    -- Sets without their hash: only a key evicted on its own (maxmemory) does that. Start again.
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  end
+elseif pass then
   local pruned = false
   for i = 1, 4 do
-    local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[6], 'LIMIT', 0, 256)
-    if #old > 0 then
-      drop(i, old)
-      pruned = true
+    n[i] = redis.call('ZCARD', KEYS[i])
+    if n[i] > 0 then
+      local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[6], 'LIMIT', 0, 256)
+      if #old > 0 then
+        drop(i, old)
+        pruned = true
+      end
     end
   end
   if pruned and meta[1] then meta[1] = redis.call('HGET', ids, addr) end
-  redis.call('HSET', ids, 'pt', now)
 end
 
 -- 2. Upsert or remove the announcer (identity: its address and port) in the sorted sets.
@@ -38,58 +49,61 @@ end
 local stored = event ~= 'x'
 local into = 2
 if is_seeder then into = 1 end
-local fresh = false -- whether the announcer needs a new record in `into`
+local fresh = false -- whether the announcer takes a new record at the end of `into`
 if not stored then
   if was then drop(was, {addr}) end
 else
   if was then
-    if event == 'c' and was == 2 then dl = redis.call('HINCRBY', ids, 'dl', 1) end
+    if event == 'c' and was == 2 then dl, dirty = dl + 1, true end
     if was ~= into then
       drop(was, {addr})
       pos = nil
     end
   end
-  fresh = redis.call('ZADD', KEYS[into], now, addr) == 1
-  if not fresh and not pos then
-    -- In the set without an entry (cannot happen while the keys expire together): find its record.
-    local card = redis.call('ZCARD', KEYS[into])
-    local all = redis.call('GETRANGE', KEYS[into + 5], 0, card * rec - 1)
-    for k = 0, card - 1 do
-      if string.sub(all, k * rec + 1, k * rec + #addr) == addr then pos = k break end
-    end
-    if not pos then
-      redis.call('ZREM', KEYS[into], addr)
-      fresh = redis.call('ZADD', KEYS[into], now, addr) == 1
-    end
+  fresh = redis.call('ZADD', KEYS[into], ARGV[5], addr) == 1
+  if fresh then
+    pos = n[into]
+    n[into], dirty = pos + 1, true
+  elseif not pos then
+    -- In the set without a hash entry: the keys expire together, so only a key evicted on its
+    -- own (maxmemory) gets here. The swarm starts again from nothing; its peers re-announce.
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], ids, KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+    return redis.error_reply('octotracker: swarm keys out of step (' .. KEYS[into] .. '): swarm reset')
   end
 end
 
 -- 3. Counts after the announce; an empty swarm is dropped with its download count.
-local ns, nl = redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])
-local os, ol = redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4])
+local ns, nl, os, ol = n[1], n[2], n[3], n[4]
 if ns + nl + os + ol == 0 then
-  redis.call('DEL', ids, KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  redis.call('DEL', ids, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
   return {0, 0, 0, ''}
 end
 
--- 4. The announcer's record and hash entry; TTLs.
+-- 4. Writes: the announcer's record, then one HSET (its entry, changed counts, prune time),
+--    then expiry times when this is a pass or the announce created a set.
+local fields = {}
 if stored then
-  if fresh then
-    if into == 1 then pos = ns - 1 else pos = nl - 1 end
-  end
-  if fresh or meta[1] ~= pid .. letter(into) .. pos then
+  local value = pid .. letter(into) .. pos
+  if fresh or meta[1] ~= value then
     redis.call('SETRANGE', KEYS[into + 5], pos * rec, addr .. pid)
-    redis.call('HSET', ids, addr, pid .. letter(into) .. pos)
-  end
-  -- A set this announce created gets its TTL now (the hash too, so that it outlives the set).
-  if fresh and pos == 0 and not pass then
-    redis.call('EXPIRE', KEYS[into], ttl)
-    redis.call('EXPIRE', KEYS[into + 5], ttl)
-    redis.call('EXPIRE', ids, ttl)
+    fields[1], fields[2] = addr, value
   end
 end
+if dirty then
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = m_value()
+end
+if #fields > 0 then redis.call('HSET', ids, unpack(fields)) end
 if pass then
-  for i = 1, 9 do redis.call('EXPIRE', KEYS[i], ttl) end
+  expire_all(ttl)
+elseif fresh and pos == 0 then
+  local at = redis.call('PEXPIRETIME', ids)
+  if at > 0 then
+    redis.call('PEXPIREAT', KEYS[into], at)
+    redis.call('PEXPIREAT', KEYS[into + 5], at)
+  else
+    expire_all(ttl)
+  end
 end
 
 -- 5. Up to `want` other peers of the announcer's family, from random positions: a seeder gets
@@ -108,15 +122,15 @@ if k < cs + cl then
   if kl > cl then ks, kl = ks + kl - cl, cl end
 end
 
--- A window of `n` consecutive records of set `i` from a random position, wrapping around:
--- one or two GETRANGEs, O(n) bytes. One more is read when the announcer (at record `me`) is in
+-- A window of `m` consecutive records of set `i` from a random position, wrapping around:
+-- one or two GETRANGEs, O(m) bytes. One more is read when the announcer (at record `me`) is in
 -- the set, and the announcer is cut out (or the extra one, when the announcer is not in the window).
 local out = {}
-local function pick(i, card, n, me, random)
-  if n <= 0 then return end
+local function pick(i, card, m, me, random)
+  if m <= 0 then return end
   local recs = KEYS[i + 5]
-  local ask, first, w = n, 0, nil
-  if me then ask = n + 1 end
+  local ask, first, w = m, 0, nil
+  if me then ask = m + 1 end
   if ask >= card then
     ask = card
     w = redis.call('GETRANGE', recs, 0, card * rec - 1)
@@ -135,7 +149,7 @@ local function pick(i, card, n, me, random)
     if at < ask then
       w = string.sub(w, 1, at * rec) .. string.sub(w, (at + 1) * rec + 1)
     else
-      w = string.sub(w, 1, n * rec)
+      w = string.sub(w, 1, m * rec)
     end
   end
   out[#out + 1] = w

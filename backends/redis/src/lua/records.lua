@@ -1,12 +1,49 @@
 -- Shared by announce.lua and prune.lua (prepended to each): the peer records of one swarm.
 -- KEYS (both scripts): 1..4 the four peer sets (sorted sets: compact address → last seen, Unix
 -- seconds), the seeders of a family before its leechers; 5 the swarm hash (address → peer id,
--- set letter and record position; "dl": downloads; "pt": time of the last lazy prune); 6..9
--- the record strings of sets 1..4: member k of a set is bytes [k * r, (k + 1) * r) of its
+-- set letter and record position; field "m": "<pt> <dl> <s4> <l4> <s6> <l6>", the time of
+-- the last lazy prune, the downloads, and the ZCARD of each set, kept in step by every change:
+-- one field, so one lookup in a listpack hash); 6..9 the record strings of sets 1..4: member k of a set is bytes [k * r, (k + 1) * r) of its
 -- string, r = address length + 20 (the compact address then the peer id), so that a window of
 -- peers is read with one GETRANGE. A string may be longer than its set's ZCARD records (the
 -- tail is left over from removals): only the first ZCARD records are live.
 local ids = KEYS[5]
+-- The numbers of field "m": last prune pass, downloads, the count of each set 1..4 (KEYS order);
+-- `slot[i]`: where set i's count is in "m" (announce.lua swaps the families for an IPv6
+-- announcer); `dirty`: whether "m" must be written back.
+local pt, dl, n, slot, dirty = 0, 0, {0, 0, 0, 0}, {1, 2, 3, 4}, false
+
+-- Reads "m" (nothing when the swarm has no hash).
+local function read_m(m)
+  if not m then return end
+  local c = {}
+  local a, b
+  a, b, c[1], c[2], c[3], c[4] = string.match(m, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')
+  pt, dl = tonumber(a), tonumber(b)
+  for i = 1, 4 do n[i] = tonumber(c[slot[i]]) end
+end
+
+-- The value of "m".
+local function m_value()
+  local c = {}
+  for i = 1, 4 do c[slot[i]] = n[i] end
+  return string.format('%d %d %d %d %d %d', pt, dl, c[1], c[2], c[3], c[4])
+end
+
+-- All keys of a swarm share one expiry time: a lazy prune pass gives the hash and every
+-- live set and record string the TTL from now; a set created in between gets the hash's.
+-- So the swarm goes as a whole, never a set without its hash entries and counts.
+local function expire_all(ttl)
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ttl) * 1000
+  redis.call('PEXPIREAT', ids, at)
+  for i = 1, 4 do
+    if n[i] > 0 then
+      redis.call('PEXPIREAT', KEYS[i], at)
+      redis.call('PEXPIREAT', KEYS[i + 5], at)
+    end
+  end
+end
 
 -- A hash entry: peer id, set letter ('s' or 'l'), record position.
 local function entry(v)
@@ -19,16 +56,18 @@ local function letter(i)
   return 'l'
 end
 
--- Removes the addresses `gone` (members of set `i`) with their hash entries and records: the
--- live records past the new end move into the holes, their entries follow them.
+-- Removes the addresses `gone` (members of set `i`, whose count n[i] is right) with their hash
+-- entries and records: the live records past the new end move into the holes, their entries
+-- follow them.
 local function drop(i, gone)
   local set, recs = KEYS[i], KEYS[i + 5]
-  local card = redis.call('ZCARD', set)
+  local card = n[i]
   local vals = redis.call('HMGET', ids, unpack(gone))
-  local n = redis.call('ZREM', set, unpack(gone))
+  local removed = redis.call('ZREM', set, unpack(gone))
   redis.call('HDEL', ids, unpack(gone))
-  if n == 0 then return end
-  local left = card - n
+  if removed == 0 then return end
+  local left = card - removed
+  n[i], dirty = left, true
   if left <= 0 then
     redis.call('DEL', recs)
     return
