@@ -16,14 +16,39 @@ use crate::keys::{SwarmKeys, compact, parse_peers};
 /// [`TorrentManager::expire`]: octotracker_core::TorrentManager::expire
 const LAZY_PRUNE_EVERY: u64 = 60;
 
-/// The event as the script's one-letter argument.
-fn event_code(event: Event) -> &'static str {
+/// The event as the script takes it.
+fn event_code(event: Event) -> u8 {
     match event {
-        Event::None => "n",
-        Event::Started => "s",
-        Event::Completed => "c",
-        Event::Stopped => "x",
+        Event::None => 0,
+        Event::Started => 1,
+        Event::Completed => 2,
+        Event::Stopped => 3,
     }
+}
+
+/// The script's numeric arguments as one: `>BBI8I8I4I4I4I4I4` in Lua's `struct` notation (see
+/// `lua/announce.lua`). Each argument costs the script a Lua string; numbers unpacked from one
+/// string cost none.
+#[allow(clippy::too_many_arguments)]
+fn pack_numbers(
+    event: Event,
+    seeder: bool,
+    now: u64,
+    cutoff: u64,
+    want: u32,
+    ttl: u32,
+    every: u32,
+    random: [u32; 2],
+) -> [u8; 38] {
+    let mut b = [0; 38];
+    b[0] = event_code(event);
+    b[1] = u8::from(seeder);
+    b[2..10].copy_from_slice(&now.to_be_bytes());
+    b[10..18].copy_from_slice(&cutoff.to_be_bytes());
+    for (i, x) in [want, ttl, every, random[0], random[1]].into_iter().enumerate() {
+        b[18 + 4 * i..22 + 4 * i].copy_from_slice(&x.to_be_bytes());
+    }
+    b
 }
 
 impl RedisTorrentManager {
@@ -33,22 +58,22 @@ impl RedisTorrentManager {
         let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
         // `EVALSHA sha 9 keys… args…` built in place: one buffer for every key and argument.
         let script = &self.scripts.announce;
-        let mut cmd = Cmd::with_capacity(3 + 9 + 11, 9 * (self.config.prefix.len() + 52) + 160);
+        let mut cmd = Cmd::with_capacity(3 + 9 + 3, 9 * (self.config.prefix.len() + 52) + 120);
         cmd.arg("EVALSHA").arg(script.get_hash()).arg(9);
         SwarmKeys::new(&self.config.prefix, &a.info_hash, v6).each(|key| {
             cmd.arg(key);
         });
-        cmd.arg(&compact(&a.addr)[..])
-            .arg(&a.peer_id.0[..])
-            .arg(event_code(a.event))
-            .arg(u8::from(a.seeder))
-            .arg(a.now.0)
-            .arg(a.now.0.saturating_sub(timeout))
-            .arg(want.min(u32::MAX as usize))
-            .arg(timeout + every)
-            .arg(every)
-            .arg(fastrand::u32(..))
-            .arg(fastrand::u32(..));
+        let numbers = pack_numbers(
+            a.event,
+            a.seeder,
+            a.now.0,
+            a.now.0.saturating_sub(timeout),
+            u32::try_from(want).unwrap_or(u32::MAX),
+            u32::try_from(timeout + every).unwrap_or(u32::MAX),
+            u32::try_from(every).unwrap_or(u32::MAX),
+            [fastrand::u32(..), fastrand::u32(..)],
+        );
+        cmd.arg(&compact(&a.addr)[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
         let mut conn = self.conn.clone();
         let run = async {
             match cmd.query_async(&mut conn).await {

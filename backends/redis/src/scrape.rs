@@ -63,11 +63,11 @@ impl RedisTorrentManager {
     }
 }
 
-/// The downloads in the swarm hash's field "m" (`<pt> <dl> <counts>…`, see `lua/records.lua`),
-/// zero when there is none.
+/// The downloads in the swarm hash's field "m" (8 bytes of prune time, 8 of downloads, then the
+/// counts, big-endian: see `lua/records.lua`), zero when there is none.
 fn downloads(v: &Value) -> Option<u64> {
     match v {
-        Value::BulkString(m) => std::str::from_utf8(m).ok()?.split(' ').nth(1)?.parse().ok(),
+        Value::BulkString(m) if m.len() == 32 => Some(u64::from_be_bytes(m[8..16].try_into().ok()?)),
         Value::Nil => Some(0),
         _ => None,
     }

@@ -52,10 +52,15 @@ fn compact(addr: SocketAddr) -> Vec<u8> {
 async fn check_keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str, h: InfoHash, swarm: &Swarm) {
     let tag = format!("{prefix}:{{{h}}}:v2");
     let mut entries: HashMap<Vec<u8>, Vec<u8>> = conn.hgetall(format!("{tag}:i")).await.unwrap();
-    // "m": last prune pass, downloads, then the count of s4, l4, s6, l6.
+    // "m": last prune pass, downloads (8 bytes each), then the count of s4, l4, s6, l6 (4 each).
     let m: Vec<u64> = entries
         .remove(&b"m"[..])
-        .map(|m| String::from_utf8(m).unwrap().split(' ').map(|x| x.parse().unwrap()).collect())
+        .map(|m| {
+            assert_eq!(m.len(), 32, "m: {m:?}");
+            let (times, counts) = m.split_at(16);
+            let wide = times.chunks(8).map(|b| u64::from_be_bytes(b.try_into().unwrap()));
+            wide.chain(counts.chunks(4).map(|b| u64::from(u32::from_be_bytes(b.try_into().unwrap())))).collect()
+        })
         .unwrap_or_default();
     assert!(m.is_empty() || m.len() == 6, "m: {m:?}");
     assert_eq!(m.get(1).copied().unwrap_or(0), swarm.downloaded, "the downloads in m");
@@ -75,7 +80,7 @@ async fn check_keys(conn: &mut redis::aio::MultiplexedConnection, prefix: &str, 
             let entry = entries.remove(addr).unwrap_or_else(|| panic!("{set}: record {k} has no hash entry"));
             let mut want = id.to_vec();
             want.push(set.as_bytes()[0]);
-            want.extend_from_slice(k.to_string().as_bytes());
+            want.extend_from_slice(&u32::try_from(k).unwrap().to_be_bytes());
             assert_eq!(entry, want, "{set}: record {k}'s hash entry");
             let stored = swarm.peers.values().find(|p| compact_matches(addr, &swarm.peers, p.0)).map(|p| p.0);
             assert_eq!(stored.map(|s| s.0.to_vec()), Some(id.to_vec()), "{set}: record {k}'s peer id");

@@ -1,12 +1,14 @@
 -- One announce, atomically (records.lua, prepended, has the layout; see also `keys.rs`).
 -- KEYS: 1 seeders and 2 leechers of the announcer's address family, 3 seeders and 4 leechers
 --       of the other family, 5 the swarm hash, 6..9 the record strings of sets 1..4
--- ARGV: 1 address (compact IP + port), 2 peer id (20 bytes), 3 event (n, s, c or x for
---       stopped), 4 seeder (1 or 0), 5 now, 6 prune cutoff, 7 want, 8 key TTL in seconds,
---       9 seconds between lazy prune passes of one swarm, 10 and 11 random numbers (where the
---       chosen seeders and leechers start)
-local addr, pid, event, is_seeder = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1'
-local now, want, ttl = tonumber(ARGV[5]), tonumber(ARGV[7]), ARGV[8]
+-- ARGV: 1 address (compact IP + port), 2 peer id (20 bytes), 3 the numbers, packed big-endian
+--       (as one argument: each argument costs Lua a string): event (1 byte: 0 none, 1 started,
+--       2 completed, 3 stopped), seeder (1 byte, 1 or 0), now and the prune cutoff (8 bytes
+--       each), want, key TTL in seconds, seconds between lazy prune passes of one swarm, and
+--       two random numbers (where the chosen seeders and leechers start) (4 bytes each)
+local addr, pid = ARGV[1], ARGV[2]
+local event, seeder, now, cutoff, want, ttl, every, r1, r2 = struct.unpack('>BBI8I8I4I4I4I4I4', ARGV[3])
+local is_seeder = seeder == 1
 local rec = #addr + 20
 if #addr ~= 6 then slot = {3, 4, 1, 2} end
 local meta = redis.call('HMGET', ids, addr, 'm')
@@ -17,7 +19,7 @@ read_m(meta[2])
 --    expire() removes any rest), and every key of the swarm lives for the TTL (the peer
 --    timeout plus that interval) from now. A swarm without its hash has no keys at all (they
 --    expire together): nothing to prune or count.
-local pass = not meta[2] or now - pt >= tonumber(ARGV[9])
+local pass = not meta[2] or now - pt >= every
 if pass then pt, dirty = now, true end
 if not meta[2] then
   if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) > 0 then
@@ -29,7 +31,7 @@ elseif pass then
   for i = 1, 4 do
     n[i] = redis.call('ZCARD', KEYS[i])
     if n[i] > 0 then
-      local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[6], 'LIMIT', 0, 256)
+      local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff, 'LIMIT', 0, 256)
       if #old > 0 then
         drop(i, old)
         pruned = true
@@ -42,11 +44,11 @@ end
 -- 2. Upsert or remove the announcer (identity: its address and port) in the sorted sets.
 local was, pos -- the announcer's set (1 or 2) and record position before this announce
 if meta[1] then
-  local _, code
-  _, code, pos = entry(meta[1])
-  if code == 's' then was = 1 else was = 2 end
+  local code
+  code, pos = entry(meta[1])
+  if code == 115 then was = 1 else was = 2 end -- 's'
 end
-local stored = event ~= 'x'
+local stored = event ~= 3
 local into = 2
 if is_seeder then into = 1 end
 local fresh = false -- whether the announcer takes a new record at the end of `into`
@@ -54,13 +56,13 @@ if not stored then
   if was then drop(was, {addr}) end
 else
   if was then
-    if event == 'c' and was == 2 then dl, dirty = dl + 1, true end
+    if event == 2 and was == 2 then dl, dirty = dl + 1, true end
     if was ~= into then
       drop(was, {addr})
       pos = nil
     end
   end
-  fresh = redis.call('ZADD', KEYS[into], ARGV[5], addr) == 1
+  fresh = redis.call('ZADD', KEYS[into], now, addr) == 1
   if fresh then
     pos = n[into]
     n[into], dirty = pos + 1, true
@@ -82,12 +84,10 @@ end
 -- 4. Writes: the announcer's record, then one HSET (its entry, changed counts, prune time),
 --    then expiry times when this is a pass or the announce created a set.
 local fields = {}
-if stored then
-  local value = pid .. letter(into) .. pos
-  if fresh or meta[1] ~= value then
-    redis.call('SETRANGE', KEYS[into + 5], pos * rec, addr .. pid)
-    fields[1], fields[2] = addr, value
-  end
+-- (Not fresh: same set, same position; only the peer id may have changed.)
+if stored and (fresh or string.sub(meta[1], 1, 20) ~= pid) then
+  redis.call('SETRANGE', KEYS[into + 5], pos * rec, addr .. pid)
+  fields[1], fields[2] = addr, entry_value(pid, letter(into), pos)
 end
 if dirty then
   fields[#fields + 1] = 'm'
@@ -154,8 +154,8 @@ local function pick(i, card, m, me, random)
   end
   out[#out + 1] = w
 end
-pick(1, ns, ks, self_s and pos, tonumber(ARGV[10]))
-pick(2, nl, kl, self_l and pos, tonumber(ARGV[11]))
+pick(1, ns, ks, self_s and pos, r1)
+pick(2, nl, kl, self_l and pos, r2)
 
 -- 6. Reply: counts, and the chosen records (address + peer id) as one blob.
 return {ns + os, nl + ol, dl, table.concat(out)}

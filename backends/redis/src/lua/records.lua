@@ -1,9 +1,10 @@
 -- Shared by announce.lua and prune.lua (prepended to each): the peer records of one swarm.
 -- KEYS (both scripts): 1..4 the four peer sets (sorted sets: compact address → last seen, Unix
 -- seconds), the seeders of a family before its leechers; 5 the swarm hash (address → peer id,
--- set letter and record position; field "m": "<pt> <dl> <s4> <l4> <s6> <l6>", the time of
--- the last lazy prune, the downloads, and the ZCARD of each set, kept in step by every change:
--- one field, so one lookup in a listpack hash); 6..9 the record strings of sets 1..4: member k of a set is bytes [k * r, (k + 1) * r) of its
+-- set letter 's' or 'l' and record position as 4 bytes, big-endian; field "m": pt and dl as 8
+-- bytes, then the ZCARD of s4, l4, s6 and l6 as 4 bytes each, big-endian: the time of the last
+-- lazy prune, the downloads, and the counts, kept in step by every change: one field, so one
+-- lookup in a listpack hash, read without making strings); 6..9 the record strings of sets 1..4: member k of a set is bytes [k * r, (k + 1) * r) of its
 -- string, r = address length + 20 (the compact address then the peer id), so that a window of
 -- peers is read with one GETRANGE. A string may be longer than its set's ZCARD records (the
 -- tail is left over from removals): only the first ZCARD records are live.
@@ -13,21 +14,21 @@ local ids = KEYS[5]
 -- announcer); `dirty`: whether "m" must be written back.
 local pt, dl, n, slot, dirty = 0, 0, {0, 0, 0, 0}, {1, 2, 3, 4}, false
 
+local M = '>I8I8I4I4I4I4'
+
 -- Reads "m" (nothing when the swarm has no hash).
 local function read_m(m)
   if not m then return end
   local c = {}
-  local a, b
-  a, b, c[1], c[2], c[3], c[4] = string.match(m, '^(%d+) (%d+) (%d+) (%d+) (%d+) (%d+)$')
-  pt, dl = tonumber(a), tonumber(b)
-  for i = 1, 4 do n[i] = tonumber(c[slot[i]]) end
+  pt, dl, c[1], c[2], c[3], c[4] = struct.unpack(M, m)
+  for i = 1, 4 do n[i] = c[slot[i]] end
 end
 
 -- The value of "m".
 local function m_value()
   local c = {}
   for i = 1, 4 do c[slot[i]] = n[i] end
-  return string.format('%d %d %d %d %d %d', pt, dl, c[1], c[2], c[3], c[4])
+  return struct.pack(M, pt, dl, c[1], c[2], c[3], c[4])
 end
 
 -- All keys of a swarm share one expiry time: a lazy prune pass gives the hash and every
@@ -45,9 +46,14 @@ local function expire_all(ttl)
   end
 end
 
--- A hash entry: peer id, set letter ('s' or 'l'), record position.
+-- A hash entry: set letter ('s' or 'l') as a byte, record position.
 local function entry(v)
-  return string.sub(v, 1, 20), string.sub(v, 21, 21), tonumber(string.sub(v, 22))
+  return string.byte(v, 21), struct.unpack('>I4', v, 22)
+end
+
+-- The hash entry of peer id `id` at record `pos` of a set with letter `code`.
+local function entry_value(id, code, pos)
+  return id .. code .. struct.pack('>I4', pos)
 end
 
 -- The letter of set `i`: odd sets hold seeders.
@@ -74,7 +80,7 @@ local function drop(i, gone)
   end
   local holes, tail_gone = {}, {}
   for j = 1, #gone do
-    local p = vals[j] and tonumber(string.sub(vals[j], 22))
+    local p = vals[j] and struct.unpack('>I4', vals[j], 22)
     if p then
       if p < left then holes[#holes + 1] = p else tail_gone[p] = true end
     end
@@ -89,7 +95,7 @@ local function drop(i, gone)
       local m = string.sub(tail, (p - left) * r + 1, (p - left + 1) * r)
       redis.call('SETRANGE', recs, q * r, m)
       moved[#moved + 1] = string.sub(m, 1, r - 20)
-      moved[#moved + 1] = string.sub(m, r - 19) .. code .. q
+      moved[#moved + 1] = entry_value(string.sub(m, r - 19), code, q)
       h = h + 1
     end
   end
