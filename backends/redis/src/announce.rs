@@ -3,7 +3,7 @@
 
 use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
 
-use redis::{Cmd, ErrorKind, ServerErrorKind};
+use redis::{Cmd, ErrorKind, ServerErrorKind, Value};
 
 use crate::RedisTorrentManager;
 use crate::error::bad_reply;
@@ -85,8 +85,25 @@ impl RedisTorrentManager {
                 reply => reply,
             }
         };
-        let (complete, incomplete, downloaded, blob): (u32, u32, u64, Vec<u8>) = self.bounded("announce", run).await?;
-        let peers = parse_peers(&blob, v6).ok_or_else(|| bad_reply("the announce script"))?;
-        Ok(SwarmReply { peers, stats: SwarmStats { complete, incomplete, downloaded } })
+        let reply: Vec<Value> = self.bounded("announce", run).await?;
+        // {complete, incomplete, downloaded, records…}: the records in one or more strings.
+        let bad = || bad_reply("the announce script");
+        let [complete, incomplete, downloaded, records @ ..] = &reply[..] else { return Err(bad()) };
+        let int = |v: &Value| match v {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            _ => None,
+        };
+        let count = |v: &Value| int(v).and_then(|x| u32::try_from(x).ok()).ok_or_else(bad);
+        let stats = SwarmStats {
+            complete: count(complete)?,
+            incomplete: count(incomplete)?,
+            downloaded: int(downloaded).ok_or_else(bad)?,
+        };
+        let mut peers = Vec::with_capacity(want.min(200));
+        for r in records {
+            let Value::BulkString(r) = r else { return Err(bad()) };
+            parse_peers(r, v6, &mut peers).ok_or_else(bad)?;
+        }
+        Ok(SwarmReply { peers, stats })
     }
 }

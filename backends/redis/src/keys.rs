@@ -111,27 +111,25 @@ pub(crate) fn compact(addr: &SocketAddr) -> Vec<u8> {
     m
 }
 
-/// Parses the script's blob of members (compact address + peer id) for an announcer of family `v6`.
-pub(crate) fn parse_peers(blob: &[u8], v6: bool) -> Option<Vec<Peer>> {
+/// Parses records (compact address + peer id, back to back) for an announcer of family `v6`,
+/// appending the peers to `peers`; `None` when `records` is not whole records.
+pub(crate) fn parse_peers(records: &[u8], v6: bool, peers: &mut Vec<Peer>) -> Option<()> {
     let ip_len = if v6 { 16 } else { 4 };
     let record = ip_len + 2 + 20;
-    if !blob.len().is_multiple_of(record) {
+    if !records.len().is_multiple_of(record) {
         return None;
     }
-    let peers = blob
-        .chunks_exact(record)
-        .map(|r| {
-            let ip = if v6 {
-                IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&r[..16]).expect("16 bytes")))
-            } else {
-                IpAddr::V4(Ipv4Addr::new(r[0], r[1], r[2], r[3]))
-            };
-            let port = u16::from_be_bytes([r[ip_len], r[ip_len + 1]]);
-            let id = PeerId(r[ip_len + 2..].try_into().expect("20 bytes"));
-            Peer { addr: SocketAddr::new(ip, port), id }
-        })
-        .collect();
-    Some(peers)
+    peers.extend(records.chunks_exact(record).map(|r| {
+        let ip = if v6 {
+            IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&r[..16]).expect("16 bytes")))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(r[0], r[1], r[2], r[3]))
+        };
+        let port = u16::from_be_bytes([r[ip_len], r[ip_len + 1]]);
+        let id = PeerId(r[ip_len + 2..].try_into().expect("20 bytes"));
+        Peer { addr: SocketAddr::new(ip, port), id }
+    }));
+    Some(())
 }
 
 #[cfg(test)]
@@ -168,8 +166,10 @@ mod tests {
             let addr: SocketAddr = addr.parse().unwrap();
             let mut blob = compact(&addr);
             blob.extend_from_slice(&[7; 20]);
-            assert_eq!(parse_peers(&blob, v6), Some(vec![Peer { addr, id: PeerId([7; 20]) }]));
-            assert_eq!(parse_peers(&blob[1..], v6), None);
+            let mut peers = Vec::new();
+            assert_eq!(parse_peers(&blob, v6, &mut peers), Some(()));
+            assert_eq!(peers, vec![Peer { addr, id: PeerId([7; 20]) }]);
+            assert_eq!(parse_peers(&blob[1..], v6, &mut peers), None);
         }
     }
 }

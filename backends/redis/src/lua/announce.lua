@@ -78,7 +78,7 @@ end
 local ns, nl, os, ol = n[1], n[2], n[3], n[4]
 if ns + nl + os + ol == 0 then
   redis.call('DEL', ids, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
-  return {0, 0, 0, ''}
+  return {0, 0, 0}
 end
 
 -- 4. Writes: the announcer's record, then one HSET (its entry, changed counts, prune time),
@@ -122,40 +122,43 @@ if k < cs + cl then
   if kl > cl then ks, kl = ks + kl - cl, cl end
 end
 
--- A window of `m` consecutive records of set `i` from a random position, wrapping around:
--- one or two GETRANGEs, O(m) bytes. One more is read when the announcer (at record `me`) is in
--- the set, and the announcer is cut out (or the extra one, when the announcer is not in the window).
-local out = {}
+-- A window of consecutive records of set `i` from a random position, wrapping around, without
+-- the announcer (at record `me` when it is in the set): one GETRANGE per stretch of records,
+-- each appended to the reply as it comes (no string is cut or joined in Lua).
+local out = {ns + os, nl + ol, dl}
+local function range(recs, card, from, count)
+  if count <= 0 then return end
+  from = from % card
+  local to = from + count
+  if to <= card then
+    out[#out + 1] = redis.call('GETRANGE', recs, from * rec, to * rec - 1)
+  else
+    out[#out + 1] = redis.call('GETRANGE', recs, from * rec, card * rec - 1)
+    out[#out + 1] = redis.call('GETRANGE', recs, 0, (to - card) * rec - 1)
+  end
+end
 local function pick(i, card, m, me, random)
   if m <= 0 then return end
   local recs = KEYS[i + 5]
-  local ask, first, w = m, 0, nil
-  if me then ask = m + 1 end
-  if ask >= card then
-    ask = card
-    w = redis.call('GETRANGE', recs, 0, card * rec - 1)
+  if not me then
+    if m >= card then m = card end
+    range(recs, card, random, m)
+  elseif m >= card - 1 then
+    range(recs, card, 0, me)
+    range(recs, card, me + 1, card - me - 1)
   else
-    first = random % card
-    local last = first + ask
-    if last <= card then
-      w = redis.call('GETRANGE', recs, first * rec, last * rec - 1)
-    else
-      w = redis.call('GETRANGE', recs, first * rec, card * rec - 1)
-        .. redis.call('GETRANGE', recs, 0, (last - card) * rec - 1)
-    end
-  end
-  if me then
+    local first = random % card
     local at = (me - first) % card
-    if at < ask then
-      w = string.sub(w, 1, at * rec) .. string.sub(w, (at + 1) * rec + 1)
+    if at < m then
+      range(recs, card, first, at)
+      range(recs, card, me + 1, m - at)
     else
-      w = string.sub(w, 1, m * rec)
+      range(recs, card, first, m)
     end
   end
-  out[#out + 1] = w
 end
 pick(1, ns, ks, self_s and pos, r1)
 pick(2, nl, kl, self_l and pos, r2)
 
--- 6. Reply: counts, and the chosen records (address + peer id) as one blob.
-return {ns + os, nl + ol, dl, table.concat(out)}
+-- 6. Reply: counts, then the chosen records (address + peer id), in one or more strings.
+return out
