@@ -1,7 +1,9 @@
 //! [`TorrentManager::announce`](octotracker_core::TorrentManager::announce): one `EVALSHA` of
-//! `lua/announce.lua`, one round trip.
+//! `lua/records.lua` + `lua/announce.lua`, one round trip.
 
 use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
+
+use redis::{Cmd, ErrorKind, ServerErrorKind, Value};
 
 use crate::RedisTorrentManager;
 use crate::error::bad_reply;
@@ -14,42 +16,94 @@ use crate::keys::{SwarmKeys, compact, parse_peers};
 /// [`TorrentManager::expire`]: octotracker_core::TorrentManager::expire
 const LAZY_PRUNE_EVERY: u64 = 60;
 
-/// The event as the script's one-letter argument.
-fn event_code(event: Event) -> &'static str {
+/// The event as the script takes it.
+fn event_code(event: Event) -> u8 {
     match event {
-        Event::None => "n",
-        Event::Started => "s",
-        Event::Completed => "c",
-        Event::Stopped => "x",
+        Event::None => 0,
+        Event::Started => 1,
+        Event::Completed => 2,
+        Event::Stopped => 3,
     }
+}
+
+/// The script's numeric arguments as one: `>BBI8I8I4I4I4I4I4` in Lua's `struct` notation (see
+/// `lua/announce.lua`). Each argument costs the script a Lua string; numbers unpacked from one
+/// string cost none.
+#[allow(clippy::too_many_arguments)]
+fn pack_numbers(
+    event: Event,
+    seeder: bool,
+    now: u64,
+    cutoff: u64,
+    want: u32,
+    ttl: u32,
+    every: u32,
+    random: [u32; 2],
+) -> [u8; 38] {
+    let mut b = [0; 38];
+    b[0] = event_code(event);
+    b[1] = u8::from(seeder);
+    b[2..10].copy_from_slice(&now.to_be_bytes());
+    b[10..18].copy_from_slice(&cutoff.to_be_bytes());
+    for (i, x) in [want, ttl, every, random[0], random[1]].into_iter().enumerate() {
+        b[18 + 4 * i..22 + 4 * i].copy_from_slice(&x.to_be_bytes());
+    }
+    b
 }
 
 impl RedisTorrentManager {
     pub(crate) async fn announce_once(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
         let v6 = a.addr.is_ipv6();
-        let keys = SwarmKeys::new(&self.config.prefix, &a.info_hash, v6);
         let timeout = self.config.peer_timeout.as_secs().max(1);
         let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
-        let mut invocation = self.scripts.announce.prepare_invoke();
-        for key in &keys.0 {
-            invocation.key(key);
-        }
-        invocation
-            .arg(compact(&a.addr))
-            .arg(&a.peer_id.0[..])
-            .arg(event_code(a.event))
-            .arg(u8::from(a.seeder))
-            .arg(a.now.0)
-            .arg(a.now.0.saturating_sub(timeout))
-            .arg(want.min(u32::MAX as usize))
-            .arg(timeout + every)
-            .arg(every)
-            .arg(fastrand::u32(..))
-            .arg(fastrand::u32(..));
+        // `EVALSHA sha 9 keys… args…` built in place: one buffer for every key and argument.
+        let script = &self.scripts.announce;
+        let mut cmd = Cmd::with_capacity(3 + 9 + 3, 9 * (self.config.prefix.len() + 52) + 120);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(9);
+        SwarmKeys::new(&self.config.prefix, &a.info_hash, v6).each(|key| {
+            cmd.arg(key);
+        });
+        let numbers = pack_numbers(
+            a.event,
+            a.seeder,
+            a.now.0,
+            a.now.0.saturating_sub(timeout),
+            u32::try_from(want).unwrap_or(u32::MAX),
+            u32::try_from(timeout + every).unwrap_or(u32::MAX),
+            u32::try_from(every).unwrap_or(u32::MAX),
+            [fastrand::u32(..), fastrand::u32(..)],
+        );
+        cmd.arg(&compact(&a.addr)[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
         let mut conn = self.conn.clone();
-        let (complete, incomplete, downloaded, blob): (u32, u32, u64, Vec<u8>) =
-            self.bounded("announce", invocation.invoke_async(&mut conn)).await?;
-        let peers = parse_peers(&blob, v6).ok_or_else(|| bad_reply("the announce script"))?;
-        Ok(SwarmReply { peers, stats: SwarmStats { complete, incomplete, downloaded } })
+        let run = async {
+            match cmd.query_async(&mut conn).await {
+                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                    // A server that has not seen the script yet (new, restarted or flushed).
+                    script.load_async(&mut conn).await?;
+                    cmd.query_async(&mut conn).await
+                }
+                reply => reply,
+            }
+        };
+        let reply: Vec<Value> = self.bounded("announce", run).await?;
+        // {complete, incomplete, downloaded, records…}: the records in one or more strings.
+        let bad = || bad_reply("the announce script");
+        let [complete, incomplete, downloaded, records @ ..] = &reply[..] else { return Err(bad()) };
+        let int = |v: &Value| match v {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            _ => None,
+        };
+        let count = |v: &Value| int(v).and_then(|x| u32::try_from(x).ok()).ok_or_else(bad);
+        let stats = SwarmStats {
+            complete: count(complete)?,
+            incomplete: count(incomplete)?,
+            downloaded: int(downloaded).ok_or_else(bad)?,
+        };
+        let mut peers = Vec::with_capacity(want.min(200));
+        for r in records {
+            let Value::BulkString(r) = r else { return Err(bad()) };
+            parse_peers(r, v6, &mut peers).ok_or_else(bad)?;
+        }
+        Ok(SwarmReply { peers, stats })
     }
 }

@@ -2,38 +2,79 @@
 //! lives in one cluster slot and one script can touch all of it.
 //!
 //! ```text
-//! <prefix>:{<40 hex info hash>}:s4   sorted set  IPv4 seeders   member: 4-byte IP + 2-byte port + peer id
-//! <prefix>:{<40 hex info hash>}:l4   sorted set  IPv4 leechers  score: last seen (Unix seconds)
-//! <prefix>:{<40 hex info hash>}:s6   sorted set  IPv6 seeders   member: 16-byte IP + 2-byte port + peer id
-//! <prefix>:{<40 hex info hash>}:l6   sorted set  IPv6 leechers
-//! <prefix>:{<40 hex info hash>}:i    hash        address → 20-byte peer id (finds a peer's member);
-//!                                                 "dl": downloads; "pt": last lazy prune (Unix s)
+//! <prefix>:{<40 hex info hash>}:v2:s4    sorted set  IPv4 seeders   member: 4-byte IP + 2-byte port
+//! <prefix>:{<40 hex info hash>}:v2:l4    sorted set  IPv4 leechers  score: last seen (Unix seconds)
+//! <prefix>:{<40 hex info hash>}:v2:s6    sorted set  IPv6 seeders   member: 16-byte IP + 2-byte port
+//! <prefix>:{<40 hex info hash>}:v2:l6    sorted set  IPv6 leechers
+//! <prefix>:{<40 hex info hash>}:v2:s4r   string      the records of v2:s4: address + 20-byte peer id each,
+//!   (and :v2:l4r, :v2:s6r, :v2:l6r)                  back to back; the first ZCARD of them are live
+//! <prefix>:{<40 hex info hash>}:v2:i     hash        address → peer id + set letter (s, l) + record
+//!                                                    position (decimal); "dl": downloads;
+//!                                                    "pt": last lazy prune (Unix s)
 //! ```
 //!
-//! A peer's identity is its address (IP and port); its member carries its peer id too, so the
-//! peers an announce hands out need no second lookup.
+//! A peer's identity is its address (IP and port): the sorted sets order the addresses by last
+//! seen (for expiry) and count them; the record strings hold address and peer id at fixed
+//! offsets, so the peers an announce hands out are one `GETRANGE` of consecutive records (one
+//! string for Redis to reply and for Lua to handle, not one per peer). A removed record's place
+//! is taken by the last live one of its string (its hash entry follows).
+//!
+//! `v2` is the layout version: layout 1 (`:s4` … `:i`, members address + peer id, no record
+//! strings) is neither read nor written; after an upgrade its keys vanish by their TTL (the peer
+//! timeout plus a minute) while the peers re-announce into layout 2.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use octotracker_core::{InfoHash, Peer, PeerId};
 
 /// Suffix of the swarm hash, the one key every swarm with peers has.
-const IDS: &str = "i";
+const IDS: &str = "v2:i";
 
-/// The five keys of one swarm, in the order the scripts take them.
+/// The suffixes of a swarm's keys in the order the scripts take them (IPv4 first).
+const SUFFIXES_V4: [&str; 9] = ["v2:s4", "v2:l4", "v2:s6", "v2:l6", IDS, "v2:s4r", "v2:l4r", "v2:s6r", "v2:l6r"];
+/// The same for an IPv6 announcer (its family first).
+const SUFFIXES_V6: [&str; 9] = ["v2:s6", "v2:l6", "v2:s4", "v2:l4", IDS, "v2:s6r", "v2:l6r", "v2:s4r", "v2:l4r"];
+
+/// Builds the keys of one swarm in one reusable buffer: `<prefix>:{<hex hash>}:` then a suffix.
 #[derive(Debug)]
-pub(crate) struct SwarmKeys(pub [String; 5]);
+pub(crate) struct SwarmKeys {
+    buf: Vec<u8>,
+    base: usize,
+    v6: bool,
+}
 
 impl SwarmKeys {
-    /// `[s4, l4, s6, l6, i]`, or `[s6, l6, s4, l4, i]` when `v6` (the announcer's family first).
+    /// The keys of swarm `hash`: `[s4, l4, s6, l6, i, s4r, l4r, s6r, l6r]`, or with the families
+    /// swapped when `v6` (the announcer's family first).
     pub fn new(prefix: &str, hash: &InfoHash, v6: bool) -> SwarmKeys {
-        let base = format!("{prefix}:{{{hash}}}:");
-        let key = |suffix: &str| format!("{base}{suffix}");
-        if v6 {
-            SwarmKeys([key("s6"), key("l6"), key("s4"), key("l4"), key(IDS)])
-        } else {
-            SwarmKeys([key("s4"), key("l4"), key("s6"), key("l6"), key(IDS)])
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = Vec::with_capacity(prefix.len() + 44 + 8);
+        buf.extend_from_slice(prefix.as_bytes());
+        buf.extend_from_slice(b":{");
+        for b in hash.0 {
+            buf.push(HEX[usize::from(b >> 4)]);
+            buf.push(HEX[usize::from(b & 15)]);
         }
+        buf.extend_from_slice(b"}:");
+        let base = buf.len();
+        SwarmKeys { buf, base, v6 }
+    }
+
+    /// Calls `f` with each key, in the scripts' order.
+    pub fn each(&mut self, mut f: impl FnMut(&[u8])) {
+        let suffixes = if self.v6 { &SUFFIXES_V6 } else { &SUFFIXES_V4 };
+        for suffix in suffixes {
+            self.buf.truncate(self.base);
+            self.buf.extend_from_slice(suffix.as_bytes());
+            f(&self.buf);
+        }
+    }
+
+    /// The keys as strings (scrape, tests).
+    pub fn all(&mut self) -> Vec<String> {
+        let mut keys = Vec::with_capacity(9);
+        self.each(|k| keys.push(String::from_utf8_lossy(k).into_owned()));
+        keys
     }
 }
 
@@ -46,7 +87,7 @@ pub(crate) fn swarm_pattern(prefix: &str) -> String {
 /// The info hash of a key matched by [`swarm_pattern`].
 pub(crate) fn hash_of_key(prefix: &str, key: &[u8]) -> Option<InfoHash> {
     let rest = key.strip_prefix(prefix.as_bytes())?.strip_prefix(b":{")?;
-    let hex = rest.strip_suffix(b"}:i")?;
+    let hex = rest.strip_suffix(b"}:v2:i")?;
     std::str::from_utf8(hex).ok()?.parse().ok()
 }
 
@@ -70,27 +111,25 @@ pub(crate) fn compact(addr: &SocketAddr) -> Vec<u8> {
     m
 }
 
-/// Parses the script's blob of members (compact address + peer id) for an announcer of family `v6`.
-pub(crate) fn parse_peers(blob: &[u8], v6: bool) -> Option<Vec<Peer>> {
+/// Parses records (compact address + peer id, back to back) for an announcer of family `v6`,
+/// appending the peers to `peers`; `None` when `records` is not whole records.
+pub(crate) fn parse_peers(records: &[u8], v6: bool, peers: &mut Vec<Peer>) -> Option<()> {
     let ip_len = if v6 { 16 } else { 4 };
     let record = ip_len + 2 + 20;
-    if !blob.len().is_multiple_of(record) {
+    if !records.len().is_multiple_of(record) {
         return None;
     }
-    let peers = blob
-        .chunks_exact(record)
-        .map(|r| {
-            let ip = if v6 {
-                IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&r[..16]).expect("16 bytes")))
-            } else {
-                IpAddr::V4(Ipv4Addr::new(r[0], r[1], r[2], r[3]))
-            };
-            let port = u16::from_be_bytes([r[ip_len], r[ip_len + 1]]);
-            let id = PeerId(r[ip_len + 2..].try_into().expect("20 bytes"));
-            Peer { addr: SocketAddr::new(ip, port), id }
-        })
-        .collect();
-    Some(peers)
+    peers.extend(records.chunks_exact(record).map(|r| {
+        let ip = if v6 {
+            IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&r[..16]).expect("16 bytes")))
+        } else {
+            IpAddr::V4(Ipv4Addr::new(r[0], r[1], r[2], r[3]))
+        };
+        let port = u16::from_be_bytes([r[ip_len], r[ip_len + 1]]);
+        let id = PeerId(r[ip_len + 2..].try_into().expect("20 bytes"));
+        Peer { addr: SocketAddr::new(ip, port), id }
+    }));
+    Some(())
 }
 
 #[cfg(test)]
@@ -100,11 +139,16 @@ mod tests {
     #[test]
     fn a_swarm_key_round_trips_to_its_hash() {
         let h = InfoHash([0xab; 20]);
-        let keys = SwarmKeys::new("octo:test", &h, false);
-        assert_eq!(keys.0[0], format!("octo:test:{{{h}}}:s4"));
-        assert_eq!(hash_of_key("octo:test", keys.0[4].as_bytes()), Some(h));
-        assert_eq!(hash_of_key("other", keys.0[4].as_bytes()), None);
-        assert_eq!(SwarmKeys::new("p", &h, true).0[0], format!("p:{{{h}}}:s6"));
+        let keys = SwarmKeys::new("octo:test", &h, false).all();
+        assert_eq!(keys[0], format!("octo:test:{{{h}}}:v2:s4"));
+        assert_eq!(keys[8], format!("octo:test:{{{h}}}:v2:l6r"));
+        assert_eq!(hash_of_key("octo:test", keys[4].as_bytes()), Some(h));
+        assert_eq!(hash_of_key("other", keys[4].as_bytes()), None);
+        assert_eq!(hash_of_key("octo:test", format!("octo:test:{{{h}}}:i").as_bytes()), None, "layout 1");
+        let v6 = SwarmKeys::new("p", &h, true).all();
+        assert_eq!(v6[0], format!("p:{{{h}}}:v2:s6"));
+        assert_eq!(v6[5], format!("p:{{{h}}}:v2:s6r"));
+        assert_eq!(v6[4], format!("p:{{{h}}}:v2:i"));
     }
 
     #[test]
@@ -122,8 +166,10 @@ mod tests {
             let addr: SocketAddr = addr.parse().unwrap();
             let mut blob = compact(&addr);
             blob.extend_from_slice(&[7; 20]);
-            assert_eq!(parse_peers(&blob, v6), Some(vec![Peer { addr, id: PeerId([7; 20]) }]));
-            assert_eq!(parse_peers(&blob[1..], v6), None);
+            let mut peers = Vec::new();
+            assert_eq!(parse_peers(&blob, v6, &mut peers), Some(()));
+            assert_eq!(peers, vec![Peer { addr, id: PeerId([7; 20]) }]);
+            assert_eq!(parse_peers(&blob[1..], v6, &mut peers), None);
         }
     }
 }

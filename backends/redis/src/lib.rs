@@ -32,27 +32,32 @@
 //! ```text
 //!  RedisTorrentManager ── Conn: ConnectionManager (one server) | ClusterConnection (cluster)
 //!   │   multiplexed: concurrent announces share one socket per node, written together
-//!   ├─ announce ──► EVALSHA lua/announce.lua   one round trip, atomic (see below)
-//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET per hash: one round trip (per node on a cluster)
-//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:i`, then EVALSHA lua/prune.lua per swarm
+//!   ├─ announce ──► EVALSHA lua/records.lua + lua/announce.lua   one round trip, atomic (see below)
+//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash: one round trip (per node on a cluster)
+//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i`, then EVALSHA
+//!                                       lua/records.lua + lua/prune.lua per swarm
 //! ```
 //!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
-//! slot (layout in the `keys` module, and in `docs/clustering.md`). The announce script, all in
-//! one atomic step:
+//! slot (layout 2, in the `keys` module and in `docs/clustering.md`): a sorted set per family and
+//! role (address → last seen), a string of fixed-size records (address + peer id) per set, and a
+//! hash (address → peer id, set and record position; the swarm's counts, downloads and last
+//! prune time in one field). The announce script, all in one atomic step:
 //!
-//! 1. at most once a minute per swarm: drops its peers last seen more than the peer timeout
-//!    before the announce (a bounded batch; [`TorrentManager::expire`] removes the rest) and
-//!    sets every key's TTL to the peer timeout plus that minute, so nothing outlives the swarm's
-//!    silence;
+//! 1. at most once a minute per swarm: reads the counts again from the sets, drops its peers last
+//!    seen more than the peer timeout before the announce (a bounded batch;
+//!    [`TorrentManager::expire`] removes the rest) and gives every key of the swarm one expiry
+//!    time, the peer timeout plus that minute from now, so nothing outlives the swarm's silence
+//!    and the swarm goes as a whole;
 //! 2. removes the announcer (`stopped`) or moves it into the seeder or leecher set of its address
-//!    family with its last-seen time as score; `completed` from a stored leecher raises the
-//!    download count;
-//! 3. reads the counts as `ZCARD`s, so they are derived from the stored peers and cannot drift,
+//!    family with its last-seen time as score (a new peer's record goes at the end of the set's
+//!    string; a removed one's place is taken by the last record); `completed` from a stored
+//!    leecher raises the download count;
+//! 3. keeps the counts in step with the sets, inside this step only, so they cannot drift,
 //!    whatever the number of tracker processes; a swarm left empty is deleted;
-//! 4. picks up to `want` others as a window of ranks from a random start (never the announcer;
-//!    leechers only for a seeder, both in proportion for a leecher) and returns them as one
-//!    binary blob of compact addresses and peer ids (a set member is both).
+//! 4. picks up to `want` others as a window of records from a random start (never the
+//!    announcer; leechers only for a seeder, both in proportion for a leecher), read with one
+//!    `GETRANGE` per stretch and returned as they are: binary compact addresses and peer ids.
 //!
 //! ## Failures
 //!
@@ -121,8 +126,8 @@ impl RedisTorrentManager {
             Err(_) => return Err(timed_out("connecting")),
         };
         let scripts = Scripts {
-            announce: Script::new(include_str!("lua/announce.lua")),
-            prune: Script::new(include_str!("lua/prune.lua")),
+            announce: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/announce.lua"))),
+            prune: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/prune.lua"))),
         };
         let store = RedisTorrentManager { conn, config, scripts };
         let mut conn = store.conn.clone();

@@ -70,11 +70,10 @@ impl RedisTorrentManager {
 
     /// Expires one swarm: (peers removed, 1 when the swarm went).
     async fn prune(&self, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
-        let keys = SwarmKeys::new(&self.config.prefix, hash, false);
         let mut invocation = self.scripts.prune.prepare_invoke();
-        for key in &keys.0 {
+        SwarmKeys::new(&self.config.prefix, hash, false).each(|key| {
             invocation.key(key);
-        }
+        });
         invocation.arg(cutoff.0);
         let mut conn = self.conn.clone();
         self.bounded("expire", invocation.invoke_async(&mut conn)).await

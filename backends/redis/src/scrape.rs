@@ -1,5 +1,5 @@
 //! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the download field, fetched in pipelines.
+//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
 //! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
@@ -14,7 +14,7 @@ use crate::RedisTorrentManager;
 use crate::error::bad_reply;
 use crate::keys::SwarmKeys;
 
-/// Commands per hash: four `ZCARD`s and one `HGET`.
+/// Commands per hash: four `ZCARD`s and one `HGET` (of "m").
 const PER_HASH: usize = 5;
 
 impl RedisTorrentManager {
@@ -34,11 +34,12 @@ impl RedisTorrentManager {
     async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
         let mut pipe = redis::pipe();
         for hash in hashes {
-            let [s4, l4, s6, l6, ids] = &SwarmKeys::new(&self.config.prefix, hash, false).0;
+            let keys = SwarmKeys::new(&self.config.prefix, hash, false).all();
+            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
             for set in [s4, s6, l4, l6] {
                 pipe.cmd("ZCARD").arg(set);
             }
-            pipe.cmd("HGET").arg(ids).arg("dl");
+            pipe.cmd("HGET").arg(ids).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
@@ -55,9 +56,20 @@ impl RedisTorrentManager {
                     return Ok(SwarmStats::default());
                 }
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
-                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded: n(4)? })
+                let downloaded = downloads(&v[4]).ok_or_else(|| bad_reply("a scrape"))?;
+                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
             })
             .collect()
+    }
+}
+
+/// The downloads in the swarm hash's field "m" (8 bytes of prune time, 8 of downloads, then the
+/// counts, big-endian: see `lua/records.lua`), zero when there is none.
+fn downloads(v: &Value) -> Option<u64> {
+    match v {
+        Value::BulkString(m) if m.len() == 32 => Some(u64::from_be_bytes(m[8..16].try_into().ok()?)),
+        Value::Nil => Some(0),
+        _ => None,
     }
 }
 

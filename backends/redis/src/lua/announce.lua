@@ -1,73 +1,112 @@
--- One announce, atomically. See `keys.rs` for the layout.
+-- One announce, atomically (records.lua, prepended, has the layout; see also `keys.rs`).
 -- KEYS: 1 seeders and 2 leechers of the announcer's address family, 3 seeders and 4 leechers
---       of the other family, 5 the swarm hash (address → peer id; "dl": downloads; "pt": time
---       of the last lazy prune)
--- ARGV: 1 address (compact IP + port), 2 peer id (20 bytes), 3 event (n, s, c or x for
---       stopped), 4 seeder (1 or 0), 5 now, 6 prune cutoff, 7 want, 8 key TTL in seconds,
---       9 seconds between lazy prune passes of one swarm, 10 and 11 random numbers (where the
---       chosen seeders and leechers start)
--- A set member is the address followed by the peer id: peers are handed out without a lookup.
-local seeders, leechers, ids = KEYS[1], KEYS[2], KEYS[5]
-local addr, event, is_seeder = ARGV[1], ARGV[3], ARGV[4] == '1'
-local me = addr .. ARGV[2]
-local now, want = tonumber(ARGV[5]), tonumber(ARGV[7])
-local meta = redis.call('HMGET', ids, addr, 'dl', 'pt')
-local dl = tonumber(meta[2] or '0')
+--       of the other family, 5 the swarm hash, 6..9 the record strings of sets 1..4
+-- ARGV: 1 address (compact IP + port), 2 peer id (20 bytes), 3 the numbers, packed big-endian
+--       (as one argument: each argument costs Lua a string): event (1 byte: 0 none, 1 started,
+--       2 completed, 3 stopped), seeder (1 byte, 1 or 0), now and the prune cutoff (8 bytes
+--       each), want, key TTL in seconds, seconds between lazy prune passes of one swarm, and
+--       two random numbers (where the chosen seeders and leechers start) (4 bytes each)
+local addr, pid = ARGV[1], ARGV[2]
+local event, seeder, now, cutoff, want, ttl, every, r1, r2 = struct.unpack('>BBI8I8I4I4I4I4I4', ARGV[3])
+local is_seeder = seeder == 1
+local rec = #addr + 20
+if #addr ~= 6 then slot = {3, 4, 1, 2} end
+local meta = redis.call('HMGET', ids, addr, 'm')
+read_m(meta[2])
 
--- 1. Lazy prune and TTL refresh, at most once per interval per swarm: peers last seen before
---    the cutoff go (a bounded batch per set; expire() removes any rest), and every key of the
---    swarm lives for the TTL (the peer timeout plus that interval) from now.
-local pass = now - tonumber(meta[3] or '0') >= tonumber(ARGV[9])
-if pass then
+-- 1. Lazy prune and TTL refresh, at most once per interval per swarm: the counts are read
+--    again from the sets, peers last seen before the cutoff go (a bounded batch per set;
+--    expire() removes any rest), and every key of the swarm lives for the TTL (the peer
+--    timeout plus that interval) from now. A swarm without its hash has no keys at all (they
+--    expire together): nothing to prune or count.
+local pass = not meta[2] or now - pt >= every
+if pass then pt, dirty = now, true end
+if not meta[2] then
+  if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[4]) > 0 then
+    -- Sets without their hash: only a key evicted on its own (maxmemory) does that. Start again.
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  end
+elseif pass then
+  local pruned = false
   for i = 1, 4 do
-    local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[6], 'LIMIT', 0, 256)
-    if #old > 0 then
-      redis.call('ZREM', KEYS[i], unpack(old))
-      for j = 1, #old do old[j] = string.sub(old[j], 1, -21) end
-      redis.call('HDEL', ids, unpack(old))
-      if meta[1] and redis.call('HEXISTS', ids, addr) == 0 then meta[1] = false end
+    n[i] = redis.call('ZCARD', KEYS[i])
+    if n[i] > 0 then
+      local old = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. cutoff, 'LIMIT', 0, 256)
+      if #old > 0 then
+        drop(i, old)
+        pruned = true
+      end
     end
   end
-  redis.call('HSET', ids, 'pt', now)
+  if pruned and meta[1] then meta[1] = redis.call('HGET', ids, addr) end
 end
 
--- 2. Upsert or remove the announcer (identity: its address and port).
-local old = meta[1] and (addr .. meta[1])
-local stored = event ~= 'x'
+-- 2. Upsert or remove the announcer (identity: its address and port) in the sorted sets.
+local was, pos -- the announcer's set (1 or 2) and record position before this announce
+if meta[1] then
+  local code
+  code, pos = entry(meta[1])
+  if code == 115 then was = 1 else was = 2 end -- 's'
+end
+local stored = event ~= 3
+local into = 2
+if is_seeder then into = 1 end
+local fresh = false -- whether the announcer takes a new record at the end of `into`
 if not stored then
-  if old then
-    redis.call('ZREM', seeders, old)
-    redis.call('ZREM', leechers, old)
-    redis.call('HDEL', ids, addr)
-  end
+  if was then drop(was, {addr}) end
 else
-  local into, out = leechers, seeders
-  if is_seeder then into, out = seeders, leechers end
-  if old then
-    if event == 'c' and redis.call('ZSCORE', leechers, old) then
-      dl = redis.call('HINCRBY', ids, 'dl', 1)
+  if was then
+    if event == 2 and was == 2 then dl, dirty = dl + 1, true end
+    if was ~= into then
+      drop(was, {addr})
+      pos = nil
     end
-    redis.call('ZREM', out, old)
-    if old ~= me then redis.call('ZREM', into, old) end
   end
-  redis.call('ZADD', into, now, me)
-  -- A set this announce created gets its TTL now, not at the next pass.
-  if not pass and redis.call('ZCARD', into) == 1 then redis.call('EXPIRE', into, ARGV[8]) end
-  if meta[1] ~= ARGV[2] then redis.call('HSET', ids, addr, ARGV[2]) end
+  fresh = redis.call('ZADD', KEYS[into], now, addr) == 1
+  if fresh then
+    pos = n[into]
+    n[into], dirty = pos + 1, true
+  elseif not pos then
+    -- In the set without a hash entry: the keys expire together, so only a key evicted on its
+    -- own (maxmemory) gets here. The swarm starts again from nothing; its peers re-announce.
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], ids, KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+    return redis.error_reply('octotracker: swarm keys out of step (' .. KEYS[into] .. '): swarm reset')
+  end
 end
 
 -- 3. Counts after the announce; an empty swarm is dropped with its download count.
-local ns, nl = redis.call('ZCARD', seeders), redis.call('ZCARD', leechers)
-local os, ol = redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4])
+local ns, nl, os, ol = n[1], n[2], n[3], n[4]
 if ns + nl + os + ol == 0 then
-  redis.call('DEL', ids)
-  return {0, 0, 0, ''}
-end
-if pass then
-  for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ARGV[8]) end
+  redis.call('DEL', ids, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  return {0, 0, 0}
 end
 
--- 4. Up to `want` other peers of the announcer's family, from random positions: a seeder gets
+-- 4. Writes: the announcer's record, then one HSET (its entry, changed counts, prune time),
+--    then expiry times when this is a pass or the announce created a set.
+local fields = {}
+-- (Not fresh: same set, same position; only the peer id may have changed.)
+if stored and (fresh or string.sub(meta[1], 1, 20) ~= pid) then
+  redis.call('SETRANGE', KEYS[into + 5], pos * rec, addr .. pid)
+  fields[1], fields[2] = addr, entry_value(pid, letter(into), pos)
+end
+if dirty then
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = m_value()
+end
+if #fields > 0 then redis.call('HSET', ids, unpack(fields)) end
+if pass then
+  expire_all(ttl)
+elseif fresh and pos == 0 then
+  local at = redis.call('PEXPIRETIME', ids)
+  if at > 0 then
+    redis.call('PEXPIREAT', KEYS[into], at)
+    redis.call('PEXPIREAT', KEYS[into + 5], at)
+  else
+    expire_all(ttl)
+  end
+end
+
+-- 5. Up to `want` other peers of the announcer's family, from random positions: a seeder gets
 --    leechers only, a leecher gets seeders and leechers in proportion.
 local self_s = stored and is_seeder
 local self_l = stored and not is_seeder
@@ -83,39 +122,43 @@ if k < cs + cl then
   if kl > cl then ks, kl = ks + kl - cl, cl end
 end
 
--- A window of `n` consecutive members (by last-seen order) from a random rank, wrapping
--- around: O(log N + n), like the memory backend's selection. One more is read when the
--- announcer is in the set, so that it can be skipped.
-local out = {}
-local function pick(key, card, n, self_inside, random)
-  if n <= 0 then return end
-  local ask = n
-  if self_inside then ask = n + 1 end
-  local got
-  if ask >= card then
-    got = redis.call('ZRANGE', key, 0, -1)
+-- A window of consecutive records of set `i` from a random position, wrapping around, without
+-- the announcer (at record `me` when it is in the set): one GETRANGE per stretch of records,
+-- each appended to the reply as it comes (no string is cut or joined in Lua).
+local out = {ns + os, nl + ol, dl}
+local function range(recs, card, from, count)
+  if count <= 0 then return end
+  from = from % card
+  local to = from + count
+  if to <= card then
+    out[#out + 1] = redis.call('GETRANGE', recs, from * rec, to * rec - 1)
+  else
+    out[#out + 1] = redis.call('GETRANGE', recs, from * rec, card * rec - 1)
+    out[#out + 1] = redis.call('GETRANGE', recs, 0, (to - card) * rec - 1)
+  end
+end
+local function pick(i, card, m, me, random)
+  if m <= 0 then return end
+  local recs = KEYS[i + 5]
+  if not me then
+    if m >= card then m = card end
+    range(recs, card, random, m)
+  elseif m >= card - 1 then
+    range(recs, card, 0, me)
+    range(recs, card, me + 1, card - me - 1)
   else
     local first = random % card
-    local last = first + ask - 1
-    got = redis.call('ZRANGE', key, first, math.min(last, card - 1))
-    if last >= card then
-      for _, m in ipairs(redis.call('ZRANGE', key, 0, last - card)) do got[#got + 1] = m end
-    end
-  end
-  if not self_inside then
-    out[#out + 1] = table.concat(got)
-    return
-  end
-  local taken = 0
-  for _, m in ipairs(got) do
-    if taken < n and m ~= me then
-      out[#out + 1] = m
-      taken = taken + 1
+    local at = (me - first) % card
+    if at < m then
+      range(recs, card, first, at)
+      range(recs, card, me + 1, m - at)
+    else
+      range(recs, card, first, m)
     end
   end
 end
-pick(seeders, ns, ks, self_s, tonumber(ARGV[10]))
-pick(leechers, nl, kl, self_l, tonumber(ARGV[11]))
+pick(1, ns, ks, self_s and pos, r1)
+pick(2, nl, kl, self_l and pos, r2)
 
--- 5. Reply: counts, and the chosen members (address + peer id records) as one blob.
-return {ns + os, nl + ol, dl, table.concat(out)}
+-- 6. Reply: counts, then the chosen records (address + peer id), in one or more strings.
+return out

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# One octotracker on the memory backend vs on Redis, same run, same generator (docs/clustering.md,
+# "Measured"). The server side (the tracker, and redis-server for Redis rows) is pinned to core 0,
+# `octotracker load` to core 1; rows alternate, ROUNDS rounds. Each Redis row gets a fresh,
+# empty redis-server (like each memory row gets a fresh tracker).
+#
+#   benches/redis_compare.sh                         rows: memory, redis (target/release)
+#   OTHERS="before=/tmp/octotracker-old" benches/redis_compare.sh   adds "redis (before)" rows from
+#                                                    other builds (space-separated LABEL=PATH)
+#
+# Per row: announces/s, tracker and redis-server CPU µs per announce (utime+stime from
+# /proc/PID/stat over the announces served), the script's usec_per_call (INFO commandstats),
+# errors; the load average before the run.
+#
+# Environment (defaults): ROUNDS=2 DURATION=10 CONNECTIONS=64 TORRENTS=10000 PEERS=100000
+# PORT=7399 (redis-server's port), BIN=target/release/octotracker, MEMORY=1 (0: no memory rows).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ROUNDS=${ROUNDS:-2}
+PORT=${PORT:-7399}
+BIN=${BIN:-target/release/octotracker}
+LOAD_ARGS=(--duration "${DURATION:-10}" --connections "${CONNECTIONS:-64}" --torrents "${TORRENTS:-10000}"
+    --peers "${PEERS:-100000}" --json)
+TICK=$(getconf CLK_TCK)
+LOGDIR=$(mktemp -d)
+TRACKER=""
+REDIS=""
+
+cleanup() {
+    [ -n "$TRACKER" ] && kill -INT "$TRACKER" 2>/dev/null || true
+    [ -n "$REDIS" ] && kill "$REDIS" 2>/dev/null || true
+    rm -rf -- "$LOGDIR"
+}
+trap cleanup EXIT
+
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+start_redis() {
+    taskset -c 0 redis-server --port "$PORT" --save '' --appendonly no --daemonize yes \
+        --pidfile "$LOGDIR/redis.pid" --bind 127.0.0.1 --logfile "$LOGDIR/redis.log"
+    for _ in $(seq 1 100); do
+        redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
+        sleep 0.05
+    done
+    REDIS=$(cat "$LOGDIR/redis.pid")
+}
+
+stop_redis() {
+    redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || kill "$REDIS" 2>/dev/null || true
+    while kill -0 "$REDIS" 2>/dev/null; do sleep 0.05; done
+    REDIS=""
+}
+
+# row LABEL BINARY BACKEND-ARGS...
+row() {
+    local label=$1 bin=$2 log="$LOGDIR/tracker.log" addr="" out t0 t1 r0=0 r1=0 usec="-"
+    shift 2
+    local redis_row=0
+    [[ "$*" == *redis://* ]] && redis_row=1
+    [ "$redis_row" = 1 ] && start_redis
+    taskset -c 0 "$bin" --http 127.0.0.1:0 "$@" >"$log" 2>&1 &
+    TRACKER=$!
+    for _ in $(seq 1 400); do
+        addr=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -n 1 | sed 's/listening on //' || true)
+        [ -n "$addr" ] && break
+        sleep 0.05
+    done
+    [ -n "$addr" ] || { echo "$label did not start: $(cat "$log")" >&2; exit 1; }
+    t0=$(ticks "$TRACKER")
+    [ "$redis_row" = 1 ] && r0=$(ticks "$REDIS")
+    out=$(taskset -c 1 "$bin" load "$addr/announce" "${LOAD_ARGS[@]}" 2>>"$LOGDIR/load.err")
+    t1=$(ticks "$TRACKER")
+    if [ "$redis_row" = 1 ]; then
+        r1=$(ticks "$REDIS")
+        usec=$(redis-cli -p "$PORT" info commandstats | grep -o 'cmdstat_evalsha:[^,]*,[^,]*,usec_per_call=[0-9.]*' |
+            sed 's/.*usec_per_call=//' || echo "-")
+    fi
+    kill -INT "$TRACKER"
+    wait "$TRACKER" || true
+    TRACKER=""
+    [ "$redis_row" = 1 ] && stop_redis
+    /usr/bin/python3 - "$label" "$((t1 - t0))" "$((r1 - r0))" "$TICK" "$usec" "$out" <<'PY'
+import json, sys
+label, t, r, tick, usec, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], json.loads(sys.argv[6])
+n = out["requests"]
+tr = t / tick * 1e6 / n
+rs = r / tick * 1e6 / n
+redis = f"{rs:.1f}" if r else "-"
+print(f"| {label} | {out['requests_per_second']:,.0f} | {tr:.1f} | {redis} | {usec} | {out['errors']['total']} |", flush=True)
+PY
+}
+
+echo "$(date -u '+%F %T UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(redis-server --version | cut -d' ' -f1-3)"
+echo "load: octotracker load ${LOAD_ARGS[*]} (core 1); servers on core 0"
+echo
+echo "| setup | announces/s | tracker µs/announce | redis-server µs/announce | script usec_per_call | errors |"
+echo "|---|--:|--:|--:|--:|--:|"
+for round in $(seq 1 "$ROUNDS"); do
+    [ "${MEMORY:-1}" = 1 ] && row "memory" "$BIN" --backend memory
+    row "redis" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+    for other in ${OTHERS:-}; do
+        row "redis (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+    done
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
