@@ -35,7 +35,7 @@ pub enum Command {
     /// Make or inspect .torrent files.
     #[command(subcommand)]
     Torrent(TorrentCommand),
-    /// Issue, revoke or list the passkeys a backend keeps (Redis), for a private tracker
+    /// Issue, revoke or list the passkeys a backend keeps (Redis, PostgreSQL), for a private tracker
     /// serving with `--passkeys backend`. Takes the backend from --backend / --config.
     #[command(subcommand)]
     Keys(KeysCommand),

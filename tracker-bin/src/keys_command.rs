@@ -1,4 +1,4 @@
-//! `octotracker keys add|revoke|list`: the passkeys a storage backend keeps (Redis), read by
+//! `octotracker keys add|revoke|list`: the passkeys a storage backend keeps (Redis, PostgreSQL), read by
 //! every tracker process serving with `--passkeys backend`.
 
 use std::sync::Arc;
@@ -15,7 +15,7 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), Failur
     let store = storage.passkeys().ok_or_else(|| {
         Failure::Usage(
             "this storage backend keeps no passkeys (the memory backend reads them from a file: \
-             --passkeys FILE); use --backend redis://…"
+             --passkeys FILE); use --backend redis://… or postgres://…"
                 .into(),
         )
     })?;

@@ -60,6 +60,7 @@ mod config;
 mod connect;
 mod error;
 mod manager;
+mod passkeys;
 
 pub use config::PostgresConfig;
 pub use error::PostgresError;

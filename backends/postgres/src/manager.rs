@@ -117,6 +117,10 @@ impl TorrentManager for PostgresTorrentManager {
             .collect()
     }
 
+    fn passkeys(&self) -> Option<&dyn octotracker_core::PasskeyStore> {
+        Some(self)
+    }
+
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
         let mut report = ExpiryReport::default();
         loop {

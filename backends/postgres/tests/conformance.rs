@@ -109,3 +109,26 @@ mod two_stores_on_one_schema {
         concurrent_stops_leave_exact_counts
     );
 }
+
+/// Passkeys in the `passkeys` table: issued, listed, revoked, issued again; shared by two stores
+/// on one schema, as two tracker processes would.
+#[tokio::test]
+async fn passkeys_are_issued_listed_revoked_and_shared() {
+    use octotracker_core::TorrentManager;
+    let config = fresh_config().await;
+    let one = PostgresTorrentManager::connect(&config).await.expect("postgres is running (scripts/test.sh)");
+    let two = PostgresTorrentManager::connect(&config).await.expect("a second store on the schema");
+    let (a, b) = (one.passkeys().expect("postgres keeps passkeys"), two.passkeys().expect("postgres keeps passkeys"));
+    assert!(a.list_passkeys().await.unwrap().is_empty());
+    assert!(a.add_passkey("alice0001").await.unwrap());
+    assert!(!b.add_passkey("alice0001").await.unwrap(), "already valid, through the other store");
+    assert!(b.add_passkey("bob0002").await.unwrap());
+    assert_eq!(a.list_passkeys().await.unwrap(), ["alice0001", "bob0002"]);
+    assert!(a.revoke_passkey("alice0001").await.unwrap());
+    assert!(!b.revoke_passkey("alice0001").await.unwrap(), "revoked twice");
+    assert_eq!(b.list_passkeys().await.unwrap(), ["bob0002"]);
+    assert!(b.add_passkey("alice0001").await.unwrap(), "a revoked key issued again");
+    assert_eq!(a.list_passkeys().await.unwrap(), ["alice0001", "bob0002"]);
+    let bad = sqlx::query("INSERT INTO passkeys (passkey, created) VALUES ('has space', 0)").execute(one.pool()).await;
+    assert!(bad.is_err(), "the table refuses keys that are not passkeys");
+}
