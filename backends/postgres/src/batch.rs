@@ -7,6 +7,7 @@
 //! can (a `completed` locks the swarm row while later peer rows are still to be locked): such a
 //! rare deadlock is detected by PostgreSQL, which rolls one batch back; it is retried.
 
+use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 
 use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply};
@@ -60,8 +61,24 @@ impl Lanes {
 }
 
 async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+    // Announces received and not yet sent, in arrival order.
+    let mut pending: VecDeque<Job> = VecDeque::with_capacity(MAX_BATCH);
+    let mut received = Vec::with_capacity(MAX_BATCH);
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        if pending.is_empty() {
+            if rx.recv_many(&mut received, MAX_BATCH).await == 0 {
+                break;
+            }
+            pending.extend(received.drain(..));
+        }
+        while pending.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => pending.push_back(job),
+                Err(_) => break,
+            }
+        }
+        take_batch(&mut pending, &mut jobs);
         let mut result = run_batch(&pool, &jobs).await;
         for _ in 0..RETRIES {
             match &result {
@@ -82,6 +99,7 @@ async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
                 // While the database is away, fail what queued behind this call too, rather
                 // than making each batch wait its own acquire timeout.
                 if matches!(e, StorageError::Unavailable(_)) {
+                    jobs.extend(pending.drain(..));
                     while let Ok(job) = rx.try_recv() {
                         jobs.push(job);
                     }
@@ -94,7 +112,31 @@ async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One row of `octotracker_announce_batch`: the reply to the announce at position `ord` (from 1).
+/// Moves the next batch from `pending` to `jobs`: at most [`MAX_BATCH`] announces in arrival
+/// order, each peer (info hash, address and port) at most once. A second announce of a peer
+/// already in the batch stays queued, ahead of what arrives later, for the next batch: the
+/// set-based call applies a batch as one step and needs each peer once.
+fn take_batch(pending: &mut VecDeque<Job>, jobs: &mut Vec<Job>) {
+    let mut peers = HashSet::with_capacity(pending.len().min(MAX_BATCH));
+    let mut kept = VecDeque::new();
+    while let Some(job) = pending.pop_front() {
+        if jobs.len() == MAX_BATCH {
+            pending.push_front(job);
+            break;
+        }
+        if peers.insert((job.announce.info_hash, job.announce.addr)) {
+            jobs.push(job);
+        } else {
+            kept.push_back(job);
+        }
+    }
+    // What was set aside goes first, in its order.
+    while let Some(job) = kept.pop_back() {
+        pending.push_front(job);
+    }
+}
+
+/// One row of `octotracker_announce_set`: the reply to the announce at position `ord` (from 1).
 #[derive(sqlx::FromRow)]
 struct BatchRow {
     ord: i32,
@@ -125,7 +167,7 @@ async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply,
     }
     let rows: Vec<BatchRow> = sqlx::query_as(
         "SELECT ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded \
-         FROM octotracker_announce_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         FROM octotracker_announce_set($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(hashes)
     .bind(ips)
