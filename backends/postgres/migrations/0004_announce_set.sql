@@ -1,8 +1,92 @@
--- Set-based batches: octotracker_announce_set applies the announces of one lane call with a
--- handful of statements over the whole batch (unnest of the arrays) instead of a loop of
--- per-announce statements (octotracker_announce_batch, migration 0003, which stays for older
--- processes during a rolling upgrade and as the fallback below).
+-- Set-based batches and stored counts.
 --
+-- 1. swarm_counts: seeders and leechers of each swarm, kept by triggers on peers in the same
+--    transaction as every change of a peer row (whoever makes it: announces, expiry, an older
+--    octotracker during a rolling upgrade, an operator's SQL). Counts are read in O(1) instead
+--    of counting the swarm; they cannot drift from the rows. UNLOGGED like peers: a crash of
+--    PostgreSQL empties both together.
+-- 2. peers refreshed in place: a re-announce changes only columns no index covers (peer_id,
+--    last_seen, and seeder unless the role changes), so PostgreSQL updates the row in place
+--    (a HOT update, no index entry) instead of adding an entry to every index. The indexes on
+--    (info_hash, seeder) and (last_seen) go (counts come from swarm_counts; expiry scans the
+--    table, O(peers) per sweep), slot is drawn once when the peer is stored, and pages keep room
+--    for the new row versions (fillfactor).
+-- 3. octotracker_announce_set applies the announces of one lane call with a few statements over
+--    the whole batch (unnest of the arrays) instead of a loop of per-announce statements
+--    (octotracker_announce_batch, migration 0003, stays for older processes and as the fallback
+--    below).
+
+LOCK TABLE peers IN SHARE ROW EXCLUSIVE MODE;
+
+CREATE UNLOGGED TABLE swarm_counts (
+    info_hash bytea  PRIMARY KEY,
+    seeders   bigint NOT NULL,
+    leechers  bigint NOT NULL
+);
+
+INSERT INTO swarm_counts (info_hash, seeders, leechers)
+SELECT p.info_hash, count(*) FILTER (WHERE p.seeder), count(*) FILTER (WHERE NOT p.seeder)
+FROM peers p GROUP BY p.info_hash;
+
+-- One row changed: add it to its swarm's counts, take its previous version away.
+CREATE FUNCTION octotracker_count_peer() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.info_hash = NEW.info_hash THEN
+        UPDATE swarm_counts c
+            SET seeders = c.seeders + NEW.seeder::integer - OLD.seeder::integer,
+                leechers = c.leechers + (NOT NEW.seeder)::integer - (NOT OLD.seeder)::integer
+            WHERE c.info_hash = NEW.info_hash;
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO swarm_counts AS c (info_hash, seeders, leechers)
+            VALUES (NEW.info_hash, NEW.seeder::integer, (NOT NEW.seeder)::integer)
+            ON CONFLICT (info_hash) DO UPDATE
+            SET seeders = c.seeders + EXCLUDED.seeders, leechers = c.leechers + EXCLUDED.leechers;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        UPDATE swarm_counts c
+            SET seeders = c.seeders - OLD.seeder::integer, leechers = c.leechers - (NOT OLD.seeder)::integer
+            WHERE c.info_hash = OLD.info_hash;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION octotracker_count_truncate() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    DELETE FROM swarm_counts;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER peers_count_insert AFTER INSERT ON peers
+    FOR EACH ROW EXECUTE FUNCTION octotracker_count_peer();
+CREATE TRIGGER peers_count_delete AFTER DELETE ON peers
+    FOR EACH ROW EXECUTE FUNCTION octotracker_count_peer();
+CREATE TRIGGER peers_count_update AFTER UPDATE OF info_hash, seeder ON peers
+    FOR EACH ROW WHEN (OLD.info_hash IS DISTINCT FROM NEW.info_hash OR OLD.seeder IS DISTINCT FROM NEW.seeder)
+    EXECUTE FUNCTION octotracker_count_peer();
+CREATE TRIGGER peers_count_truncate AFTER TRUNCATE ON peers
+    FOR EACH STATEMENT EXECUTE FUNCTION octotracker_count_truncate();
+
+DROP INDEX peers_swarm_seeder;
+DROP INDEX peers_last_seen;
+ALTER TABLE peers SET (fillfactor = 80);
+
+-- Scrape from the stored counts (same signature as migration 0003).
+CREATE OR REPLACE FUNCTION octotracker_scrape(p_hashes bytea[])
+RETURNS TABLE (complete bigint, incomplete bigint, downloaded bigint)
+LANGUAGE sql STABLE SET enable_seqscan = off AS $$
+    SELECT coalesce(c.seeders, 0), coalesce(c.leechers, 0), coalesce(t.downloaded, 0)
+    FROM unnest(p_hashes) WITH ORDINALITY AS h(info_hash, ord)
+    LEFT JOIN swarm_counts c ON c.info_hash = h.info_hash
+    LEFT JOIN torrents t ON t.info_hash = h.info_hash
+    ORDER BY h.ord
+$$;
+
 -- Precondition (the caller ensures it, the function checks it): a peer, (info hash, address,
 -- port), appears at most once in a batch. A batch that breaks it is handed to
 -- octotracker_announce_batch, which applies its announces one by one.
@@ -11,26 +95,29 @@
 --   1. the stored rows of the batch's peers are locked FOR UPDATE in (hash, ip, port) order and
 --      their roles before the batch read (a concurrent batch of another process waits, then
 --      reads this one's result: a completed counts once);
---   2. one statement deletes the stopped peers (stored or not at step 1), updates the stored ones, inserts the new ones
---      (a row inserted meanwhile by another process is updated: an unknown peer, it counts no
+--   2. one statement deletes the stopped peers, refreshes the stored ones, inserts the new ones
+--      (a row inserted meanwhile by another process is refreshed: an unknown peer, it counts no
 --      download), creates the rows of new swarms and adds the downloads counted (a completed
---      from a peer stored as a leecher before the batch);
+--      from a peer stored as a leecher before the batch); the triggers keep swarm_counts;
 --   3. the reply of each announce: the swarm's counts after the batch minus the changes of the
 --      announces after it in the same swarm (so each reply holds the counts just after its own
---      announce, as a loop would), the download count likewise, and up to want peers chosen as
---      before (a window of slots from a random start; the whole swarm in one range when it is
---      no larger than want).
-
+--      announce, as a loop would), the download count likewise, and up to want peers: the whole
+--      swarm in one index range when it is no larger than want, else a window of slots from a
+--      random start, wrapping around.
+--
+-- Only nested loops over the arrays and index lookups: the plans are cached per connection,
+-- and a plan made while the tables were small must not scan them whole once they have grown.
 CREATE FUNCTION octotracker_announce_set(
     p_hashes bytea[], p_ips inet[], p_ports integer[], p_peer_ids bytea[], p_seeders boolean[],
     p_stopped boolean[], p_completed boolean[], p_nows bigint[], p_wants integer[]
 ) RETURNS TABLE (
     ord integer, peer_ips inet[], peer_ports integer[], peer_ids bytea[],
     complete bigint, incomplete bigint, downloaded bigint
-) LANGUAGE plpgsql SET enable_seqscan = off AS $$
+) LANGUAGE plpgsql
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
 DECLARE
-    old_ords bigint[];
-    old_seeders boolean[];
+    -- The role of each announce's peer before the batch (by position): null when not stored.
+    was boolean[];
 BEGIN
     IF (SELECT count(DISTINCT (k.h, k.ip, k.port)) <> count(*)
         FROM unnest(p_hashes, p_ips, p_ports) AS k(h, ip, port)) THEN
@@ -40,28 +127,26 @@ BEGIN
     END IF;
 
     -- 1. Lock the stored peers of the batch, in key order, and read their roles.
-    SELECT coalesce(array_agg(l.ord), '{}'), coalesce(array_agg(l.seeder), '{}')
-        INTO old_ords, old_seeders
-        FROM (SELECT a.ord, o.seeder
-              FROM unnest(p_hashes, p_ips, p_ports) WITH ORDINALITY AS a(h, ip, port, ord)
-              JOIN peers o ON o.info_hash = a.h AND o.ip = a.ip AND o.port = a.port
-              ORDER BY a.h, a.ip, a.port
-              FOR UPDATE OF o) l;
+    SELECT array_agg(l.seeder ORDER BY l.ord) INTO was
+        FROM (SELECT k.ord, o.seeder
+              FROM (SELECT * FROM unnest(p_hashes, p_ips, p_ports) WITH ORDINALITY AS u(h, ip, port, ord)
+                    ORDER BY u.h, u.ip, u.port) k
+              LEFT JOIN LATERAL (SELECT p.seeder FROM peers p
+                                 WHERE p.info_hash = k.h AND p.ip = k.ip AND p.port = k.port
+                                 FOR UPDATE) o ON true) l;
 
     -- 2. Apply the batch.
     WITH a AS (
-        SELECT a.*, o.seeder AS was_seeder,
-               (a.completed AND NOT a.stopped AND o.seeder IS FALSE) AS counted
+        SELECT a.*, was[a.ord] AS was_seeder,
+               (a.completed AND NOT a.stopped AND was[a.ord] IS FALSE) AS counted
         FROM unnest(p_hashes, p_ips, p_ports, p_peer_ids, p_seeders, p_stopped, p_completed, p_nows)
              WITH ORDINALITY AS a(h, ip, port, peer_id, seeder, stopped, completed, now, ord)
-        LEFT JOIN unnest(old_ords, old_seeders) AS o(ord, seeder) ON o.ord = a.ord
     ), gone AS (
         DELETE FROM peers p USING a
         WHERE a.stopped AND p.info_hash = a.h AND p.ip = a.ip AND p.port = a.port
     ), kept AS (
         UPDATE peers p
-        SET peer_id = a.peer_id, seeder = a.seeder, last_seen = a.now,
-            slot = floor(random() * 2147483647)::integer
+        SET peer_id = a.peer_id, seeder = a.seeder, last_seen = a.now
         FROM a
         WHERE NOT a.stopped AND a.was_seeder IS NOT NULL
           AND p.info_hash = a.h AND p.ip = a.ip AND p.port = a.port
@@ -69,15 +154,17 @@ BEGIN
         INSERT INTO peers AS p (info_hash, ip, port, peer_id, seeder, last_seen, slot)
         SELECT a.h, a.ip, a.port, a.peer_id, a.seeder, a.now, floor(random() * 2147483647)::integer
         FROM a WHERE NOT a.stopped AND a.was_seeder IS NULL
+        ORDER BY a.h, a.ip, a.port
         ON CONFLICT (info_hash, ip, port) DO UPDATE
-        SET peer_id = EXCLUDED.peer_id, seeder = EXCLUDED.seeder, last_seen = EXCLUDED.last_seen,
-            slot = EXCLUDED.slot
+        SET peer_id = EXCLUDED.peer_id, seeder = EXCLUDED.seeder, last_seen = EXCLUDED.last_seen
     )
     INSERT INTO torrents AS t (info_hash, downloaded, first_seen, last_seen)
     SELECT s.h, s.counted, s.now, s.now
     FROM (SELECT a.h, count(*) FILTER (WHERE a.counted) AS counted, max(a.now) AS now
           FROM a WHERE NOT a.stopped GROUP BY a.h) s
-    WHERE s.counted > 0 OR NOT EXISTS (SELECT 1 FROM torrents e WHERE e.info_hash = s.h)
+    LEFT JOIN torrents e ON e.info_hash = s.h
+    WHERE s.counted > 0 OR e.info_hash IS NULL
+    ORDER BY s.h
     ON CONFLICT (info_hash) DO UPDATE
     SET downloaded = t.downloaded + EXCLUDED.downloaded,
         last_seen = greatest(t.last_seen, EXCLUDED.last_seen);
@@ -86,15 +173,12 @@ BEGIN
     RETURN QUERY
     WITH a AS (
         SELECT a.*, floor(random() * 2147483647)::integer AS start,
-               (CASE WHEN NOT a.stopped AND a.seeder THEN 1 ELSE 0 END)
-                 - (CASE WHEN o.seeder IS TRUE THEN 1 ELSE 0 END) AS d_seeders,
-               (CASE WHEN NOT a.stopped AND NOT a.seeder THEN 1 ELSE 0 END)
-                 - (CASE WHEN o.seeder IS FALSE THEN 1 ELSE 0 END) AS d_leechers,
-               (a.completed AND NOT a.stopped AND o.seeder IS FALSE)::integer AS d_downloaded
+               (NOT a.stopped AND a.seeder)::integer - (was[a.ord] IS TRUE)::integer AS d_seeders,
+               (NOT a.stopped AND NOT a.seeder)::integer - (was[a.ord] IS FALSE)::integer AS d_leechers,
+               (a.completed AND NOT a.stopped AND was[a.ord] IS FALSE)::integer AS d_downloaded
         FROM unnest(p_hashes, p_ips, p_ports, p_seeders, p_stopped, p_completed, p_wants)
              WITH ORDINALITY AS a(h, ip, port, seeder, stopped, completed, want, ord)
-        LEFT JOIN unnest(old_ords, old_seeders) AS o(ord, seeder) ON o.ord = a.ord
-    ), later AS (
+    ), l AS (
         -- What the announces after each one, in the same swarm, changed.
         SELECT a.*,
                coalesce(sum(a.d_seeders) OVER w, 0) AS l_seeders,
@@ -102,43 +186,39 @@ BEGIN
                coalesce(sum(a.d_downloaded) OVER w, 0) AS l_downloaded
         FROM a
         WINDOW w AS (PARTITION BY a.h ORDER BY a.ord ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
-    ), swarm AS (
-        SELECT s.h, c.seeders, c.leechers, coalesce(t.downloaded, 0) AS downloaded
-        FROM (SELECT DISTINCT a.h FROM a) s
-        CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE p.seeder) AS seeders,
-                                   count(*) FILTER (WHERE NOT p.seeder) AS leechers
-                            FROM peers p WHERE p.info_hash = s.h) c
-        LEFT JOIN torrents t ON t.info_hash = s.h
     )
     SELECT l.ord::integer,
            coalesce(sel.ips, '{}'), coalesce(sel.ports, '{}'), coalesce(sel.ids, '{}'),
-           s.seeders - l.l_seeders, s.leechers - l.l_leechers, s.downloaded - l.l_downloaded
-    FROM later l
-    JOIN swarm s ON s.h = l.h
+           greatest(coalesce(c.seeders, 0) - l.l_seeders, 0)::bigint,
+           greatest(coalesce(c.leechers, 0) - l.l_leechers, 0)::bigint,
+           greatest(coalesce(t.downloaded, 0) - l.l_downloaded, 0)::bigint
+    FROM l
+    LEFT JOIN swarm_counts c ON c.info_hash = l.h
+    LEFT JOIN torrents t ON t.info_hash = l.h
     LEFT JOIN LATERAL (
-        SELECT array_agg(c.ip) AS ips, array_agg(c.port) AS ports, array_agg(c.peer_id) AS ids
+        SELECT array_agg(x.ip) AS ips, array_agg(x.port) AS ports, array_agg(x.peer_id) AS ids
         FROM (
             -- A swarm no larger than want: every eligible peer, one index range.
             (SELECT p.ip, p.port, p.peer_id FROM peers p
-                WHERE l.want > 0 AND s.seeders + s.leechers <= l.want
+                WHERE l.want > 0 AND coalesce(c.seeders + c.leechers, 0) <= l.want
                   AND p.info_hash = l.h AND family(p.ip) = family(l.ip)
                   AND NOT (p.seeder AND l.seeder) AND NOT (p.ip = l.ip AND p.port = l.port)
                 LIMIT l.want)
             UNION ALL
             -- Larger: the slots from a random start, wrapping around.
             (SELECT p.ip, p.port, p.peer_id FROM peers p
-                WHERE l.want > 0 AND s.seeders + s.leechers > l.want
+                WHERE l.want > 0 AND c.seeders + c.leechers > l.want
                   AND p.info_hash = l.h AND p.slot >= l.start AND family(p.ip) = family(l.ip)
                   AND NOT (p.seeder AND l.seeder) AND NOT (p.ip = l.ip AND p.port = l.port)
                 ORDER BY p.slot LIMIT l.want)
             UNION ALL
             (SELECT p.ip, p.port, p.peer_id FROM peers p
-                WHERE l.want > 0 AND s.seeders + s.leechers > l.want
+                WHERE l.want > 0 AND c.seeders + c.leechers > l.want
                   AND p.info_hash = l.h AND p.slot < l.start AND family(p.ip) = family(l.ip)
                   AND NOT (p.seeder AND l.seeder) AND NOT (p.ip = l.ip AND p.port = l.port)
                 ORDER BY p.slot LIMIT l.want)
             LIMIT l.want
-        ) c
+        ) x
     ) sel ON true
     ORDER BY l.ord;
 END;

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use octotracker_core::{
-    ExpiryReport, InfoHash, Peer, PeerAnnounce, PeerId, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, Peer, PeerAnnounce, PeerId, StorageError, StoreTotals, SwarmReply, SwarmStats,
+    TorrentManager, UnixTime,
 };
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
@@ -98,10 +99,8 @@ impl TorrentManager for PostgresTorrentManager {
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT c.info_hash, c.complete, c.incomplete, coalesce(t.downloaded, 0) \
-             FROM (SELECT p.info_hash, count(*) FILTER (WHERE p.seeder) AS complete, \
-                          count(*) FILTER (WHERE NOT p.seeder) AS incomplete \
-                   FROM peers p GROUP BY p.info_hash LIMIT $1) c \
+            "SELECT c.info_hash, c.seeders, c.leechers, coalesce(t.downloaded, 0) \
+             FROM (SELECT * FROM swarm_counts WHERE seeders + leechers > 0 LIMIT $1) c \
              LEFT JOIN torrents t ON t.info_hash = c.info_hash",
         )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -115,6 +114,21 @@ impl TorrentManager for PostgresTorrentManager {
                 Ok((InfoHash(hash), stats(c, i, d)))
             })
             .collect()
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        // swarm_counts holds the counts of every swarm's stored peers (kept by triggers), and
+        // rows of swarms left empty until the next expiry: one pass over it, no lock taken.
+        let (torrents, seeders, leechers): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE seeders + leechers > 0), \
+                    coalesce(sum(seeders), 0)::bigint, coalesce(sum(leechers), 0)::bigint \
+             FROM swarm_counts",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(StoreTotals { torrents: count(torrents), seeders: count(seeders), leechers: count(leechers) })
     }
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
@@ -135,6 +149,12 @@ impl TorrentManager for PostgresTorrentManager {
                 break;
             }
         }
+        // Counts of swarms left empty (by expiry or stops): a swarm gaining a peer meanwhile is
+        // re-checked (its row updated) or re-created by the trigger.
+        sqlx::query("DELETE FROM swarm_counts WHERE seeders = 0 AND leechers = 0")
+            .execute(&self.pool)
+            .await
+            .map_err(storage_error)?;
         loop {
             let done = sqlx::query(
                 "DELETE FROM torrents WHERE info_hash = ANY(ARRAY(\
