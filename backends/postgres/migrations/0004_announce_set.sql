@@ -5,9 +5,9 @@
 --    octotracker during a rolling upgrade, an operator's SQL). Counts are read in O(1) instead
 --    of counting the swarm; they cannot drift from the rows. UNLOGGED like peers: a crash of
 --    PostgreSQL empties both together.
--- 2. peers refreshed in place: a re-announce changes only columns no index covers (peer_id,
---    last_seen, and seeder unless the role changes), so PostgreSQL updates the row in place
---    (a HOT update, no index entry) instead of adding an entry to every index. The indexes on
+-- 2. cheap refreshes: a re-announce changes only columns no index covers (peer_id, seeder,
+--    last_seen, prev_seeder), so PostgreSQL writes the new row version on the same page without
+--    index entries (a HOT update) instead of adding an entry to every index. The indexes on
 --    (info_hash, seeder) and (last_seen) go (counts come from swarm_counts; expiry scans the
 --    table, O(peers) per sweep), slot is drawn once when the peer is stored, and pages keep room
 --    for the new row versions (fillfactor).
@@ -72,6 +72,9 @@ CREATE TRIGGER peers_count_update AFTER UPDATE OF info_hash, seeder ON peers
 CREATE TRIGGER peers_count_truncate AFTER TRUNCATE ON peers
     FOR EACH STATEMENT EXECUTE FUNCTION octotracker_count_truncate();
 
+-- The role a refresh replaced (set by octotracker_announce_set, null until then).
+ALTER TABLE peers ADD COLUMN prev_seeder boolean;
+
 DROP INDEX peers_swarm_seeder;
 DROP INDEX peers_last_seen;
 ALTER TABLE peers SET (fillfactor = 80);
@@ -92,18 +95,20 @@ $$;
 -- octotracker_announce_batch, which applies its announces one by one.
 --
 -- Each announce of the batch is applied as if alone, in the order of the arrays:
---   1. the stored rows of the batch's peers are locked FOR UPDATE in (hash, ip, port) order and
---      their roles before the batch read (a concurrent batch of another process waits, then
---      reads this one's result: a completed counts once);
---   2. one statement deletes the stopped peers, refreshes the stored ones, inserts the new ones
---      (a row inserted meanwhile by another process is refreshed: an unknown peer, it counts no
---      download), creates the rows of new swarms and adds the downloads counted (a completed
---      from a peer stored as a leecher before the batch); the triggers keep swarm_counts;
---   3. the reply of each announce: the swarm's counts after the batch minus the changes of the
+--   1. one statement refreshes the stored peers (rows locked in (hash, ip, port) order; each
+--      refresh returns the role it replaced, from prev_seeder, read in the locked row: a
+--      concurrent batch of another process waits, then reads this one's result, so a completed
+--      counts once), deletes the stopped peers, inserts the new ones (a row inserted meanwhile by
+--      another process is refreshed: an unknown peer, it counts no download), creates the rows
+--      of new swarms and adds the downloads counted (a completed from a peer stored as a
+--      leecher); the triggers keep swarm_counts;
+--   2. the reply of each announce: the swarm's counts after the batch minus the changes of the
 --      announces after it in the same swarm (so each reply holds the counts just after its own
 --      announce, as a loop would), the download count likewise, and up to want peers: the whole
 --      swarm in one index range when it is no larger than want, else a window of slots from a
---      random start, wrapping around.
+--      random start, wrapping around. The peers come packed in one bytea, each as
+--      inet_send(ip) (4 header bytes, then 4 or 16 address bytes), int4send(port), peer_id
+--      (20 bytes): one value to build and decode instead of three arrays.
 --
 -- Only nested loops over the arrays and index lookups: the plans are cached per connection,
 -- and a plan made while the tables were small must not scan them whole once they have grown.
@@ -111,65 +116,71 @@ CREATE FUNCTION octotracker_announce_set(
     p_hashes bytea[], p_ips inet[], p_ports integer[], p_peer_ids bytea[], p_seeders boolean[],
     p_stopped boolean[], p_completed boolean[], p_nows bigint[], p_wants integer[]
 ) RETURNS TABLE (
-    ord integer, peer_ips inet[], peer_ports integer[], peer_ids bytea[],
-    complete bigint, incomplete bigint, downloaded bigint
+    ord integer, peers bytea, complete bigint, incomplete bigint, downloaded bigint
 ) LANGUAGE plpgsql
-SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS $$
+SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off SET jit = off AS $$
 DECLARE
     -- The role of each announce's peer before the batch (by position): null when not stored.
     was boolean[];
 BEGIN
     IF (SELECT count(DISTINCT (k.h, k.ip, k.port)) <> count(*)
         FROM unnest(p_hashes, p_ips, p_ports) AS k(h, ip, port)) THEN
-        RETURN QUERY SELECT * FROM octotracker_announce_batch(p_hashes, p_ips, p_ports, p_peer_ids,
-            p_seeders, p_stopped, p_completed, p_nows, p_wants);
+        RETURN QUERY
+        SELECT b.ord,
+               coalesce((SELECT string_agg(inet_send(u.ip) || int4send(u.port) || u.id, ''::bytea)
+                         FROM unnest(b.peer_ips, b.peer_ports, b.peer_ids) AS u(ip, port, id)), ''::bytea),
+               b.complete, b.incomplete, b.downloaded
+        FROM octotracker_announce_batch(p_hashes, p_ips, p_ports, p_peer_ids,
+            p_seeders, p_stopped, p_completed, p_nows, p_wants) b;
         RETURN;
     END IF;
 
-    -- 1. Lock the stored peers of the batch, in key order, and read their roles.
-    SELECT array_agg(l.seeder ORDER BY l.ord) INTO was
-        FROM (SELECT k.ord, o.seeder
-              FROM (SELECT * FROM unnest(p_hashes, p_ips, p_ports) WITH ORDINALITY AS u(h, ip, port, ord)
-                    ORDER BY u.h, u.ip, u.port) k
-              LEFT JOIN LATERAL (SELECT p.seeder FROM peers p
-                                 WHERE p.info_hash = k.h AND p.ip = k.ip AND p.port = k.port
-                                 FOR UPDATE) o ON true) l;
-
-    -- 2. Apply the batch.
-    WITH a AS (
-        SELECT a.*, was[a.ord] AS was_seeder,
-               (a.completed AND NOT a.stopped AND was[a.ord] IS FALSE) AS counted
+    -- 1. Apply the batch: refresh the stored peers (in key order, so that concurrent batches
+    -- lock rows in one order), delete the stopped ones, insert the new ones, create the rows of
+    -- new swarms and count the downloads. prev_seeder keeps the role a refresh replaced: the
+    -- refresh returns the role before it, read from the row it locked.
+    WITH a AS MATERIALIZED (
+        SELECT a.*
         FROM unnest(p_hashes, p_ips, p_ports, p_peer_ids, p_seeders, p_stopped, p_completed, p_nows)
              WITH ORDINALITY AS a(h, ip, port, peer_id, seeder, stopped, completed, now, ord)
+        ORDER BY a.h, a.ip, a.port
+    ), kept AS (
+        UPDATE peers p
+        SET peer_id = a.peer_id, seeder = a.seeder, last_seen = a.now, prev_seeder = p.seeder
+        FROM a
+        WHERE NOT a.stopped AND p.info_hash = a.h AND p.ip = a.ip AND p.port = a.port
+        RETURNING a.ord, p.prev_seeder AS was_seeder, (a.completed AND NOT p.prev_seeder) AS counted
     ), gone AS (
         DELETE FROM peers p USING a
         WHERE a.stopped AND p.info_hash = a.h AND p.ip = a.ip AND p.port = a.port
-    ), kept AS (
-        UPDATE peers p
-        SET peer_id = a.peer_id, seeder = a.seeder, last_seen = a.now
-        FROM a
-        WHERE NOT a.stopped AND a.was_seeder IS NOT NULL
-          AND p.info_hash = a.h AND p.ip = a.ip AND p.port = a.port
+        RETURNING a.ord, p.seeder AS was_seeder
     ), added AS (
+        -- A row inserted meanwhile by another process is refreshed: an unknown peer to this
+        -- batch, it counts no download.
         INSERT INTO peers AS p (info_hash, ip, port, peer_id, seeder, last_seen, slot)
         SELECT a.h, a.ip, a.port, a.peer_id, a.seeder, a.now, floor(random() * 2147483647)::integer
-        FROM a WHERE NOT a.stopped AND a.was_seeder IS NULL
-        ORDER BY a.h, a.ip, a.port
+        FROM a WHERE NOT a.stopped AND NOT EXISTS (SELECT 1 FROM kept k WHERE k.ord = a.ord)
         ON CONFLICT (info_hash, ip, port) DO UPDATE
-        SET peer_id = EXCLUDED.peer_id, seeder = EXCLUDED.seeder, last_seen = EXCLUDED.last_seen
+        SET peer_id = EXCLUDED.peer_id, seeder = EXCLUDED.seeder, last_seen = EXCLUDED.last_seen,
+            prev_seeder = p.seeder
+    ), downloads AS (
+        INSERT INTO torrents AS t (info_hash, downloaded, first_seen, last_seen)
+        SELECT s.h, s.counted, s.now, s.now
+        FROM (SELECT a.h, count(*) FILTER (WHERE k.counted) AS counted, max(a.now) AS now
+              FROM a LEFT JOIN kept k ON k.ord = a.ord
+              WHERE NOT a.stopped GROUP BY a.h) s
+        LEFT JOIN torrents e ON e.info_hash = s.h
+        WHERE s.counted > 0 OR e.info_hash IS NULL
+        ORDER BY s.h
+        ON CONFLICT (info_hash) DO UPDATE
+        SET downloaded = t.downloaded + EXCLUDED.downloaded,
+            last_seen = greatest(t.last_seen, EXCLUDED.last_seen)
     )
-    INSERT INTO torrents AS t (info_hash, downloaded, first_seen, last_seen)
-    SELECT s.h, s.counted, s.now, s.now
-    FROM (SELECT a.h, count(*) FILTER (WHERE a.counted) AS counted, max(a.now) AS now
-          FROM a WHERE NOT a.stopped GROUP BY a.h) s
-    LEFT JOIN torrents e ON e.info_hash = s.h
-    WHERE s.counted > 0 OR e.info_hash IS NULL
-    ORDER BY s.h
-    ON CONFLICT (info_hash) DO UPDATE
-    SET downloaded = t.downloaded + EXCLUDED.downloaded,
-        last_seen = greatest(t.last_seen, EXCLUDED.last_seen);
+    SELECT array_agg(o.was_seeder ORDER BY a.ord) INTO was
+    FROM a LEFT JOIN (SELECT k.ord, k.was_seeder FROM kept k
+                      UNION ALL SELECT g.ord, g.was_seeder FROM gone g) o ON o.ord = a.ord;
 
-    -- 3. The replies.
+    -- 2. The replies.
     RETURN QUERY
     WITH a AS (
         SELECT a.*, floor(random() * 2147483647)::integer AS start,
@@ -187,8 +198,7 @@ BEGIN
         FROM a
         WINDOW w AS (PARTITION BY a.h ORDER BY a.ord ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
     )
-    SELECT l.ord::integer,
-           coalesce(sel.ips, '{}'), coalesce(sel.ports, '{}'), coalesce(sel.ids, '{}'),
+    SELECT l.ord::integer, coalesce(sel.packed, ''::bytea),
            greatest(coalesce(c.seeders, 0) - l.l_seeders, 0)::bigint,
            greatest(coalesce(c.leechers, 0) - l.l_leechers, 0)::bigint,
            greatest(coalesce(t.downloaded, 0) - l.l_downloaded, 0)::bigint
@@ -196,7 +206,7 @@ BEGIN
     LEFT JOIN swarm_counts c ON c.info_hash = l.h
     LEFT JOIN torrents t ON t.info_hash = l.h
     LEFT JOIN LATERAL (
-        SELECT array_agg(x.ip) AS ips, array_agg(x.port) AS ports, array_agg(x.peer_id) AS ids
+        SELECT string_agg(inet_send(x.ip) || int4send(x.port) || x.peer_id, ''::bytea) AS packed
         FROM (
             -- A swarm no larger than want: every eligible peer, one index range.
             (SELECT p.ip, p.port, p.peer_id FROM peers p

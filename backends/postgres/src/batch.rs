@@ -8,14 +8,14 @@
 //! rare deadlock is detected by PostgreSQL, which rolls one batch back; it is retried.
 
 use std::collections::{HashSet, VecDeque};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply};
+use octotracker_core::{Event, Peer, PeerAnnounce, PeerId, StorageError, SwarmReply};
 use sqlx::postgres::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::storage_error;
-use crate::manager::{AnnounceRow, reply_from_row, unix};
+use crate::manager::{stats, unix};
 
 /// Announces one call carries at most.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -136,16 +136,40 @@ fn take_batch(pending: &mut VecDeque<Job>, jobs: &mut Vec<Job>) {
     }
 }
 
-/// One row of `octotracker_announce_set`: the reply to the announce at position `ord` (from 1).
+/// One row of `octotracker_announce_set`: the reply to the announce at position `ord` (from 1),
+/// its peers packed (see [`unpack_peers`]).
 #[derive(sqlx::FromRow)]
 struct BatchRow {
     ord: i32,
-    peer_ips: Vec<IpAddr>,
-    peer_ports: Vec<i32>,
-    peer_ids: Vec<Vec<u8>>,
+    peers: Vec<u8>,
     complete: i64,
     incomplete: i64,
     downloaded: i64,
+}
+
+/// The peers of a reply, packed by `octotracker_announce_set` (migration 0004) as, for each:
+/// `inet_send(ip)` (family, bits, is_cidr, address length, then 4 or 16 address bytes),
+/// `int4send(port)` (big-endian), the peer id (20 bytes).
+fn unpack_peers(mut packed: &[u8]) -> Result<Vec<Peer>, StorageError> {
+    let malformed = |what: &str| StorageError::Internal(format!("malformed packed peers: {what}"));
+    let mut peers = Vec::with_capacity(packed.len() / 26);
+    while !packed.is_empty() {
+        let (header, rest) = packed.split_first_chunk::<4>().ok_or_else(|| malformed("header"))?;
+        let len = header[3];
+        let ip = match len {
+            4 => rest.first_chunk::<4>().map(|a| IpAddr::from(*a)),
+            16 => rest.first_chunk::<16>().map(|a| IpAddr::from(*a)),
+            _ => None,
+        }
+        .ok_or_else(|| malformed("address"))?;
+        let rest = &rest[usize::from(len)..];
+        let (port, rest) = rest.split_first_chunk::<4>().ok_or_else(|| malformed("port"))?;
+        let port = u16::try_from(i32::from_be_bytes(*port)).map_err(|_| malformed("port out of range"))?;
+        let (id, rest) = rest.split_first_chunk::<20>().ok_or_else(|| malformed("peer id"))?;
+        peers.push(Peer { addr: SocketAddr::new(ip, port), id: PeerId(*id) });
+        packed = rest;
+    }
+    Ok(peers)
 }
 
 /// One call for `jobs`: the reply of each, in order.
@@ -166,7 +190,7 @@ async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply,
         wants.push(i32::try_from(job.want).unwrap_or(i32::MAX));
     }
     let rows: Vec<BatchRow> = sqlx::query_as(
-        "SELECT ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded \
+        "SELECT ord, peers, complete, incomplete, downloaded \
          FROM octotracker_announce_set($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(hashes)
@@ -182,11 +206,12 @@ async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply,
     .await
     .map_err(storage_error)?;
     let mut replies: Vec<Option<Result<SwarmReply, StorageError>>> = (0..n).map(|_| None).collect();
-    for BatchRow { ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded } in rows {
+    for BatchRow { ord, peers, complete, incomplete, downloaded } in rows {
         let slot = usize::try_from(ord).ok().and_then(|o| o.checked_sub(1)).and_then(|o| replies.get_mut(o));
         let slot = slot.ok_or_else(|| StorageError::Internal(format!("batch reply for position {ord} of {n}")))?;
-        let row: AnnounceRow = (peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded);
-        *slot = Some(reply_from_row(row));
+        *slot = Some(
+            unpack_peers(&peers).map(|peers| SwarmReply { peers, stats: stats(complete, incomplete, downloaded) }),
+        );
     }
     Ok(replies
         .into_iter()

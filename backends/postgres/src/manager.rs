@@ -1,12 +1,10 @@
 //! [`PostgresTorrentManager`]: the [`TorrentManager`] contract as SQL.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use octotracker_core::{
-    ExpiryReport, InfoHash, Peer, PeerAnnounce, PeerId, StorageError, StoreTotals, SwarmReply, SwarmStats,
-    TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager, UnixTime,
 };
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
@@ -26,9 +24,6 @@ pub struct PostgresTorrentManager {
     lanes: Arc<Lanes>,
 }
 
-/// What `octotracker_announce` returns for one announce.
-pub(crate) type AnnounceRow = (Vec<IpAddr>, Vec<i32>, Vec<Vec<u8>>, i64, i64, i64);
-
 impl PostgresTorrentManager {
     /// Connects, creates the schema if `config.schema` names one, and applies the migrations.
     ///
@@ -47,32 +42,13 @@ impl PostgresTorrentManager {
     }
 }
 
-fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmStats {
+pub(crate) fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmStats {
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     SwarmStats { complete: count(complete), incomplete: count(incomplete), downloaded: downloaded.max(0) as u64 }
 }
 
 pub(crate) fn unix(t: UnixTime) -> i64 {
     i64::try_from(t.0).unwrap_or(i64::MAX)
-}
-
-fn peer(ip: IpAddr, port: i32, id: &[u8]) -> Result<Peer, StorageError> {
-    let port = u16::try_from(port).map_err(|_| StorageError::Internal(format!("stored port {port} out of range")))?;
-    let id = <[u8; 20]>::try_from(id)
-        .map_err(|_| StorageError::Internal(format!("stored peer id of {} bytes", id.len())))?;
-    Ok(Peer { addr: SocketAddr::new(ip, port), id: PeerId(id) })
-}
-
-/// The reply to one announce from its row.
-pub(crate) fn reply_from_row(row: AnnounceRow) -> Result<SwarmReply, StorageError> {
-    let (ips, ports, ids, complete, incomplete, downloaded) = row;
-    let peers = ips
-        .into_iter()
-        .zip(ports)
-        .zip(ids)
-        .map(|((ip, port), id)| peer(ip, port, &id))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SwarmReply { peers, stats: stats(complete, incomplete, downloaded) })
 }
 
 #[async_trait]

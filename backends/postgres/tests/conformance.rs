@@ -199,10 +199,8 @@ mod totals {
             let (stored,): (i64,) =
                 sqlx::query_as("SELECT count(*) FROM peers").fetch_one(stores[0].pool()).await.unwrap();
             assert_eq!(both.peers(), stored as u64, "totals equal the stored peers");
-            let (seeding,): (i64,) = sqlx::query_as("SELECT count(*) FROM peers WHERE seeder")
-                .fetch_one(stores[0].pool())
-                .await
-                .unwrap();
+            let (seeding,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM peers WHERE seeder").fetch_one(stores[0].pool()).await.unwrap();
             assert_eq!(both.seeders, seeding as u64);
         });
     }
