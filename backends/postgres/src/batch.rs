@@ -1,11 +1,12 @@
 //! Grouping concurrent announces: each announce goes to a *lane* chosen by its info hash; a lane
-//! sends what has queued up (at most [`MAX_BATCH`]) as one `octotracker_announce_batch` call, one
-//! round trip and one transaction, and hands each caller its own reply.
+//! sends what has queued up (at most [`MAX_BATCH`], each peer at most once) as one
+//! `octotracker_announce_set` call, one round trip and one transaction, and hands each caller its
+//! own reply.
 //!
 //! A swarm always maps to the same lane and a lane has one call in flight, so two batches of one
 //! process never touch the same swarm and cannot wait on each other. Batches of two processes
-//! can (a `completed` locks the swarm row while later peer rows are still to be locked): such a
-//! rare deadlock is detected by PostgreSQL, which rolls one batch back; it is retried.
+//! can (each locks peer rows, then its swarms' count and download rows): such a rare deadlock is
+//! detected by PostgreSQL, which rolls one batch back; it is retried.
 
 use std::collections::{HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
