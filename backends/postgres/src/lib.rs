@@ -42,7 +42,8 @@
 //!   batch's peers with one statement over the arrays; each refresh returns the role it
 //!   replaced, read in the row it locked (a concurrent announce of the same peer waits, then sees
 //!   this one's result, so a retried `completed` counts once). Each reply holds the counts just
-//!   after its own announce, as if the batch had been applied one announce at a time.
+//!   after its own announce, as if the batch had been applied one announce at a time; its peers
+//!   are chosen from the swarm as it is after the whole batch.
 //! - **Counts are stored and cannot drift**: `swarm_counts` is kept by row triggers on `peers`,
 //!   in the same transaction as every change of a peer row, whoever makes it (announces,
 //!   expiry, an older octotracker, an operator's SQL): O(1) counts, scrapes and totals.
