@@ -1,20 +1,22 @@
 //! Grouping concurrent announces: each announce goes to a *lane* chosen by its info hash; a lane
-//! sends what has queued up (at most [`MAX_BATCH`]) as one `octotracker_announce_batch` call, one
-//! round trip and one transaction, and hands each caller its own reply.
+//! sends what has queued up (at most [`MAX_BATCH`], each peer at most once) as one
+//! `octotracker_announce_set` call, one round trip and one transaction, and hands each caller its
+//! own reply.
 //!
 //! A swarm always maps to the same lane and a lane has one call in flight, so two batches of one
 //! process never touch the same swarm and cannot wait on each other. Batches of two processes
-//! can (a `completed` locks the swarm row while later peer rows are still to be locked): such a
-//! rare deadlock is detected by PostgreSQL, which rolls one batch back; it is retried.
+//! can (each locks peer rows, then its swarms' count and download rows): such a rare deadlock is
+//! detected by PostgreSQL, which rolls one batch back; it is retried.
 
-use std::net::IpAddr;
+use std::collections::{HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 
-use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply};
+use octotracker_core::{Event, Peer, PeerAnnounce, PeerId, StorageError, SwarmReply};
 use sqlx::postgres::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::storage_error;
-use crate::manager::{AnnounceRow, reply_from_row, unix};
+use crate::manager::{stats, unix};
 
 /// Announces one call carries at most.
 pub(crate) const MAX_BATCH: usize = 64;
@@ -60,8 +62,24 @@ impl Lanes {
 }
 
 async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
+    // Announces received and not yet sent, in arrival order.
+    let mut pending: VecDeque<Job> = VecDeque::with_capacity(MAX_BATCH);
+    let mut received = Vec::with_capacity(MAX_BATCH);
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    loop {
+        if pending.is_empty() {
+            if rx.recv_many(&mut received, MAX_BATCH).await == 0 {
+                break;
+            }
+            pending.extend(received.drain(..));
+        }
+        while pending.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => pending.push_back(job),
+                Err(_) => break,
+            }
+        }
+        take_batch(&mut pending, &mut jobs);
         let mut result = run_batch(&pool, &jobs).await;
         for _ in 0..RETRIES {
             match &result {
@@ -82,6 +100,7 @@ async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
                 // While the database is away, fail what queued behind this call too, rather
                 // than making each batch wait its own acquire timeout.
                 if matches!(e, StorageError::Unavailable(_)) {
+                    jobs.extend(pending.drain(..));
                     while let Ok(job) = rx.try_recv() {
                         jobs.push(job);
                     }
@@ -94,16 +113,64 @@ async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// One row of `octotracker_announce_batch`: the reply to the announce at position `ord` (from 1).
+/// Moves the next batch from `pending` to `jobs`: at most [`MAX_BATCH`] announces in arrival
+/// order, each peer (info hash, address and port) at most once. A second announce of a peer
+/// already in the batch stays queued, ahead of what arrives later, for the next batch: the
+/// set-based call applies a batch as one step and needs each peer once.
+fn take_batch(pending: &mut VecDeque<Job>, jobs: &mut Vec<Job>) {
+    let mut peers = HashSet::with_capacity(pending.len().min(MAX_BATCH));
+    let mut kept = VecDeque::new();
+    while let Some(job) = pending.pop_front() {
+        if jobs.len() == MAX_BATCH {
+            pending.push_front(job);
+            break;
+        }
+        if peers.insert((job.announce.info_hash, job.announce.addr)) {
+            jobs.push(job);
+        } else {
+            kept.push_back(job);
+        }
+    }
+    // What was set aside goes first, in its order.
+    while let Some(job) = kept.pop_back() {
+        pending.push_front(job);
+    }
+}
+
+/// One row of `octotracker_announce_set`: the reply to the announce at position `ord` (from 1),
+/// its peers packed (see [`unpack_peers`]).
 #[derive(sqlx::FromRow)]
 struct BatchRow {
     ord: i32,
-    peer_ips: Vec<IpAddr>,
-    peer_ports: Vec<i32>,
-    peer_ids: Vec<Vec<u8>>,
+    peers: Vec<u8>,
     complete: i64,
     incomplete: i64,
     downloaded: i64,
+}
+
+/// The peers of a reply, packed by `octotracker_announce_set` (migration 0004) as, for each:
+/// `inet_send(ip)` (family, bits, is_cidr, address length, then 4 or 16 address bytes),
+/// `int4send(port)` (big-endian), the peer id (20 bytes).
+fn unpack_peers(mut packed: &[u8]) -> Result<Vec<Peer>, StorageError> {
+    let malformed = |what: &str| StorageError::Internal(format!("malformed packed peers: {what}"));
+    let mut peers = Vec::with_capacity(packed.len() / 26);
+    while !packed.is_empty() {
+        let (header, rest) = packed.split_first_chunk::<4>().ok_or_else(|| malformed("header"))?;
+        let len = header[3];
+        let ip = match len {
+            4 => rest.first_chunk::<4>().map(|a| IpAddr::from(*a)),
+            16 => rest.first_chunk::<16>().map(|a| IpAddr::from(*a)),
+            _ => None,
+        }
+        .ok_or_else(|| malformed("address"))?;
+        let rest = &rest[usize::from(len)..];
+        let (port, rest) = rest.split_first_chunk::<4>().ok_or_else(|| malformed("port"))?;
+        let port = u16::try_from(i32::from_be_bytes(*port)).map_err(|_| malformed("port out of range"))?;
+        let (id, rest) = rest.split_first_chunk::<20>().ok_or_else(|| malformed("peer id"))?;
+        peers.push(Peer { addr: SocketAddr::new(ip, port), id: PeerId(*id) });
+        packed = rest;
+    }
+    Ok(peers)
 }
 
 /// One call for `jobs`: the reply of each, in order.
@@ -124,8 +191,8 @@ async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply,
         wants.push(i32::try_from(job.want).unwrap_or(i32::MAX));
     }
     let rows: Vec<BatchRow> = sqlx::query_as(
-        "SELECT ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded \
-         FROM octotracker_announce_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "SELECT ord, peers, complete, incomplete, downloaded \
+         FROM octotracker_announce_set($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(hashes)
     .bind(ips)
@@ -140,11 +207,12 @@ async fn run_batch(pool: &PgPool, jobs: &[Job]) -> Result<Vec<Result<SwarmReply,
     .await
     .map_err(storage_error)?;
     let mut replies: Vec<Option<Result<SwarmReply, StorageError>>> = (0..n).map(|_| None).collect();
-    for BatchRow { ord, peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded } in rows {
+    for BatchRow { ord, peers, complete, incomplete, downloaded } in rows {
         let slot = usize::try_from(ord).ok().and_then(|o| o.checked_sub(1)).and_then(|o| replies.get_mut(o));
         let slot = slot.ok_or_else(|| StorageError::Internal(format!("batch reply for position {ord} of {n}")))?;
-        let row: AnnounceRow = (peer_ips, peer_ports, peer_ids, complete, incomplete, downloaded);
-        *slot = Some(reply_from_row(row));
+        *slot = Some(
+            unpack_peers(&peers).map(|peers| SwarmReply { peers, stats: stats(complete, incomplete, downloaded) }),
+        );
     }
     Ok(replies
         .into_iter()

@@ -48,6 +48,10 @@ pub(crate) async fn open_pool(config: &PostgresConfig) -> Result<PgPool, Postgre
         .min_connections(0)
         .acquire_timeout(config.acquire_timeout)
         .idle_timeout(Some(Duration::from_secs(300)))
+        // No ping before each use (one round trip per announce batch): a connection that broke
+        // while idle fails its next statement as unavailable, and sqlx's ping when the
+        // connection is released closes it.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| connect_error(describe(&e)))?;

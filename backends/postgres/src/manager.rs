@@ -1,11 +1,10 @@
 //! [`PostgresTorrentManager`]: the [`TorrentManager`] contract as SQL.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use octotracker_core::{
-    ExpiryReport, InfoHash, Peer, PeerAnnounce, PeerId, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager, UnixTime,
 };
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
@@ -25,9 +24,6 @@ pub struct PostgresTorrentManager {
     lanes: Arc<Lanes>,
 }
 
-/// What `octotracker_announce` returns for one announce.
-pub(crate) type AnnounceRow = (Vec<IpAddr>, Vec<i32>, Vec<Vec<u8>>, i64, i64, i64);
-
 impl PostgresTorrentManager {
     /// Connects, creates the schema if `config.schema` names one, and applies the migrations.
     ///
@@ -46,32 +42,13 @@ impl PostgresTorrentManager {
     }
 }
 
-fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmStats {
+pub(crate) fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmStats {
     let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     SwarmStats { complete: count(complete), incomplete: count(incomplete), downloaded: downloaded.max(0) as u64 }
 }
 
 pub(crate) fn unix(t: UnixTime) -> i64 {
     i64::try_from(t.0).unwrap_or(i64::MAX)
-}
-
-fn peer(ip: IpAddr, port: i32, id: &[u8]) -> Result<Peer, StorageError> {
-    let port = u16::try_from(port).map_err(|_| StorageError::Internal(format!("stored port {port} out of range")))?;
-    let id = <[u8; 20]>::try_from(id)
-        .map_err(|_| StorageError::Internal(format!("stored peer id of {} bytes", id.len())))?;
-    Ok(Peer { addr: SocketAddr::new(ip, port), id: PeerId(id) })
-}
-
-/// The reply to one announce from its row.
-pub(crate) fn reply_from_row(row: AnnounceRow) -> Result<SwarmReply, StorageError> {
-    let (ips, ports, ids, complete, incomplete, downloaded) = row;
-    let peers = ips
-        .into_iter()
-        .zip(ports)
-        .zip(ids)
-        .map(|((ip, port), id)| peer(ip, port, &id))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(SwarmReply { peers, stats: stats(complete, incomplete, downloaded) })
 }
 
 #[async_trait]
@@ -98,10 +75,8 @@ impl TorrentManager for PostgresTorrentManager {
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
-            "SELECT c.info_hash, c.complete, c.incomplete, coalesce(t.downloaded, 0) \
-             FROM (SELECT p.info_hash, count(*) FILTER (WHERE p.seeder) AS complete, \
-                          count(*) FILTER (WHERE NOT p.seeder) AS incomplete \
-                   FROM peers p GROUP BY p.info_hash LIMIT $1) c \
+            "SELECT c.info_hash, c.seeders, c.leechers, coalesce(t.downloaded, 0) \
+             FROM (SELECT * FROM swarm_counts WHERE seeders + leechers > 0 LIMIT $1) c \
              LEFT JOIN torrents t ON t.info_hash = c.info_hash",
         )
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
@@ -119,6 +94,21 @@ impl TorrentManager for PostgresTorrentManager {
 
     fn passkeys(&self) -> Option<&dyn octotracker_core::PasskeyStore> {
         Some(self)
+    }
+
+    async fn totals(&self) -> Result<StoreTotals, StorageError> {
+        // swarm_counts holds the counts of every swarm's stored peers (kept by triggers), and
+        // rows of swarms left empty until the next expiry: one pass over it, no lock taken.
+        let (torrents, seeders, leechers): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE seeders + leechers > 0), \
+                    coalesce(sum(seeders), 0)::bigint, coalesce(sum(leechers), 0)::bigint \
+             FROM swarm_counts",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(StoreTotals { torrents: count(torrents), seeders: count(seeders), leechers: count(leechers) })
     }
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
@@ -139,6 +129,12 @@ impl TorrentManager for PostgresTorrentManager {
                 break;
             }
         }
+        // Counts of swarms left empty (by expiry or stops): a swarm gaining a peer meanwhile is
+        // re-checked (its row updated) or re-created by the trigger.
+        sqlx::query("DELETE FROM swarm_counts WHERE seeders = 0 AND leechers = 0")
+            .execute(&self.pool)
+            .await
+            .map_err(storage_error)?;
         loop {
             let done = sqlx::query(
                 "DELETE FROM torrents WHERE info_hash = ANY(ARRAY(\

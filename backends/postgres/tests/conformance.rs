@@ -132,3 +132,99 @@ async fn passkeys_are_issued_listed_revoked_and_shared() {
     let bad = sqlx::query("INSERT INTO passkeys (passkey, created) VALUES ('has space', 0)").execute(one.pool()).await;
     assert!(bad.is_err(), "the table refuses keys that are not passkeys");
 }
+
+/// `totals`: swarms with at least one peer, seeders and leechers over all swarms, kept by the
+/// triggers on `peers` through announces, stops, completions, expiry and a second store.
+mod totals {
+    use octotracker_core::testing::peers::{AnnounceExt, T0, announce, expire, info_hash, leecher, seeder, v4, v6};
+    use octotracker_core::{StoreTotals, TorrentManager, UnixTime};
+
+    use super::{PostgresTorrentManager, fresh_config, fresh_store};
+
+    fn totals(torrents: u64, seeders: u64, leechers: u64) -> StoreTotals {
+        StoreTotals { torrents, seeders, leechers }
+    }
+
+    async fn totals_of(store: &PostgresTorrentManager) -> StoreTotals {
+        store.totals().await.expect("totals")
+    }
+
+    #[test]
+    fn totals_follow_announces_stops_completions_and_expiry() {
+        octotracker_core::testing::run(fresh_store(), |store| async move {
+            let store = &*store;
+            assert_eq!(store.totals().await.unwrap(), totals(0, 0, 0), "an empty store");
+
+            announce(store, seeder(info_hash(1), v4(1)), 0).await;
+            announce(store, leecher(info_hash(1), v4(2)), 0).await;
+            announce(store, leecher(info_hash(1), v6(3)), 0).await;
+            announce(store, leecher(info_hash(2), v4(4)), 0).await;
+            assert_eq!(store.totals().await.unwrap(), totals(2, 1, 3));
+
+            // A re-announce changes nothing; a stop removes the peer; a completion moves a
+            // leecher to the seeders.
+            announce(store, leecher(info_hash(1), v4(2)), 50).await;
+            announce(store, leecher(info_hash(1), v6(3)).stopped(), 0).await;
+            announce(store, leecher(info_hash(1), v4(2)).completed().seeding(), 0).await;
+            assert_eq!(store.totals().await.unwrap(), totals(2, 2, 1));
+
+            // A swarm whose last peer stopped is not counted, though kept until expiry.
+            announce(store, leecher(info_hash(2), v4(4)).stopped(), 0).await;
+            assert_eq!(store.totals().await.unwrap(), totals(1, 2, 0));
+
+            // Peers not yet expired count as present; expiry removes them from the totals.
+            let later = UnixTime(T0.0 + 100);
+            announce(store, seeder(info_hash(3), v4(5)).at(later), 0).await;
+            assert_eq!(store.totals().await.unwrap(), totals(2, 3, 0));
+            expire(store, later).await;
+            assert_eq!(store.totals().await.unwrap(), totals(1, 1, 0));
+            expire(store, UnixTime(later.0 + 1)).await;
+            assert_eq!(store.totals().await.unwrap(), totals(0, 0, 0));
+        });
+    }
+
+    /// Many announces from two stores (two pools, two processes' worth of lanes) at once: the
+    /// totals match the swarms' scrapes and what was announced.
+    #[test]
+    fn totals_match_the_peers_after_concurrent_announces_from_two_stores() {
+        octotracker_core::testing::run(fresh_store(), |_| async move {
+            let config = fresh_config().await;
+            let stores = [
+                PostgresTorrentManager::connect(&config).await.expect("postgres is running"),
+                PostgresTorrentManager::connect(&config).await.expect("postgres is running"),
+            ];
+            let tasks: Vec<_> = (0..32u32)
+                .map(|t| {
+                    let store = stores[(t % 2) as usize].clone();
+                    tokio::spawn(async move {
+                        // Tasks t and t + 16 announce the same 40 peers: stored once each.
+                        let owner = t % 16;
+                        for k in 0..40 {
+                            let a = leecher(info_hash(owner % 4), v4(owner * 100 + k));
+                            let a = if k % 4 == 0 { a.seeding() } else { a };
+                            // A third of them stop again.
+                            let a = if k % 3 == 1 && t >= 16 { a.stopped() } else { a };
+                            announce(&store, a, 10).await;
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("task");
+            }
+            let both = totals_of(&stores[0]).await;
+            assert_eq!(both, totals_of(&stores[1]).await);
+            let hashes: Vec<_> = (0..4).map(info_hash).collect();
+            let scraped = stores[0].scrape(&hashes).await.unwrap();
+            let seeders: u64 = scraped.iter().map(|s| u64::from(s.complete)).sum();
+            let leechers: u64 = scraped.iter().map(|s| u64::from(s.incomplete)).sum();
+            assert_eq!(both, totals(4, seeders, leechers));
+            let (stored,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM peers").fetch_one(stores[0].pool()).await.unwrap();
+            assert_eq!(both.peers(), stored as u64, "totals equal the stored peers");
+            let (seeding,): (i64,) =
+                sqlx::query_as("SELECT count(*) FROM peers WHERE seeder").fetch_one(stores[0].pool()).await.unwrap();
+            assert_eq!(both.seeders, seeding as u64);
+        });
+    }
+}
