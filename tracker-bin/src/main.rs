@@ -18,6 +18,7 @@ mod metrics_endpoint;
 mod serve;
 mod settings;
 mod torrent_commands;
+mod transfers;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

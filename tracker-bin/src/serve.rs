@@ -66,6 +66,14 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         tracker = tracker.with_access(list.clone());
         access = Some((list, files));
     }
+    // A private tracker on a backend that keeps per-key transfer totals (PostgreSQL).
+    let mut transfer_writer = None;
+    if settings.access.passkeys.is_some()
+        && let Some((recorder, writer)) = crate::transfers::recorder(tracker.storage().clone()).await
+    {
+        tracker = tracker.with_transfers(Arc::new(recorder));
+        transfer_writer = Some(writer);
+    }
     let mut metrics = None;
     if metrics_listener.is_some() {
         let mut registry = Registry::default();
@@ -107,6 +115,10 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         );
         let storage = tracker.storage().clone();
         tasks.spawn(crate::access_files::reload_periodically(list, files, storage, stopped(stop_rx.clone())));
+    }
+    if let Some(writer) = transfer_writer {
+        tracing::info!("recording per-passkey transfer totals");
+        tasks.spawn(writer.run(stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 

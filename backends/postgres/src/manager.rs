@@ -151,6 +151,8 @@ impl TorrentManager for PostgresTorrentManager {
                 break;
             }
         }
+        // The last counters of peers of private trackers go with the peers (the keys' totals stay).
+        self.expire_transfers(unix(cutoff)).await?;
         Ok(report)
     }
 }

@@ -228,3 +228,75 @@ mod totals {
         });
     }
 }
+
+/// Per-key transfer totals from announce deltas: growth since a peer's previous announce, all
+/// of it for a new peer or after a restart of the client; unknown keys ignored; two stores
+/// recording at once count each growth once.
+#[tokio::test]
+async fn passkey_transfer_totals_add_up_the_deltas() {
+    use octotracker_core::{Event, TorrentManager, Transfer, UnixTime};
+    let config = fresh_config().await;
+    let one = PostgresTorrentManager::connect(&config).await.expect("postgres is running (scripts/test.sh)");
+    let two = PostgresTorrentManager::connect(&config).await.expect("a second store on the schema");
+    let keys = one.passkeys().expect("postgres keeps passkeys");
+    keys.add_passkey("alice0001").await.unwrap();
+    let t = |key: &str, port: u16, up: u64, down: u64| Transfer {
+        passkey: key.to_owned(),
+        info_hash: octotracker_core::InfoHash([1; 20]),
+        addr: std::net::SocketAddr::from(([10, 0, 0, 1], port)),
+        uploaded: up,
+        downloaded: down,
+        event: Event::None,
+        now: UnixTime(1_000),
+    };
+    let totals = |pool: &sqlx::PgPool| {
+        let pool = pool.clone();
+        async move {
+            let row: (i64, i64) =
+                sqlx::query_as("SELECT uploaded, downloaded FROM passkeys WHERE passkey = 'alice0001'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            row
+        }
+    };
+    keys.record_transfers(&[t("alice0001", 1, 100, 10)]).await.unwrap();
+    assert_eq!(totals(one.pool()).await, (100, 10), "a new peer: everything it reports");
+    // Growth 50 then (same batch) 25 more; another peer 40; an unknown key ignored.
+    let batch =
+        [t("alice0001", 1, 150, 10), t("alice0001", 1, 175, 12), t("alice0001", 2, 40, 0), t("mallory", 1, 999, 999)];
+    keys.record_transfers(&batch).await.unwrap();
+    assert_eq!(totals(one.pool()).await, (100 + 75 + 40, 12));
+    // The client restarted: its counters begin again from zero.
+    keys.record_transfers(&[t("alice0001", 1, 30, 5)]).await.unwrap();
+    assert_eq!(totals(one.pool()).await, (245, 17));
+
+    // Two stores at once: each its own peer growing by 10 per announce (1,010 … 1,200), and
+    // between those, the same third peer reporting 1,200 again and again. With the rows locked
+    // in turn, the third peer's 1,200 is counted exactly once, whoever records it first.
+    let (a, b) = (one.passkeys().unwrap(), two.passkeys().unwrap());
+    let sequence = |own: u16| {
+        (1..=20u64).flat_map(move |k| [t("alice0001", own, 1_000 + 10 * k, 0), t("alice0001", 11, 1_200, 0)])
+    };
+    tokio::join!(
+        async {
+            for x in sequence(10) {
+                a.record_transfers(&[x]).await.unwrap();
+            }
+        },
+        async {
+            for x in sequence(12) {
+                b.record_transfers(&[x]).await.unwrap();
+            }
+        }
+    );
+    assert_eq!(totals(one.pool()).await, (245 + 1_200 * 3, 17), "each growth counted once");
+    let stored: (i64,) = sqlx::query_as("SELECT count(*) FROM passkey_peers").fetch_one(one.pool()).await.unwrap();
+    assert_eq!(stored.0, 5, "one row per (key, swarm, peer)");
+
+    // Expiry removes the last counters with the peers; the totals stay.
+    one.expire(UnixTime(2_000)).await.unwrap();
+    let stored: (i64,) = sqlx::query_as("SELECT count(*) FROM passkey_peers").fetch_one(one.pool()).await.unwrap();
+    assert_eq!(stored.0, 0);
+    assert_eq!(totals(one.pool()).await, (245 + 3_600, 17));
+}
