@@ -127,7 +127,9 @@ impl PostgresTorrentManager {
         .fetch_all(&mut *tx)
         .await
         .map_err(storage_error)?;
-        let mut last: HashMap<(String, Vec<u8>, std::net::IpAddr, i32), (i64, i64, i64)> =
+        // (key, swarm, address, port) → (uploaded, downloaded, last seen)
+        type PeerKey = (String, Vec<u8>, std::net::IpAddr, i32);
+        let mut last: HashMap<PeerKey, (i64, i64, i64)> =
             stored.into_iter().map(|(k, h, ip, port, up, down)| ((k, h, ip, port), (up, down, 0))).collect();
         let mut totals: HashMap<String, (i64, i64)> = HashMap::new();
         for s in &steps {
