@@ -127,6 +127,13 @@ fn load_json(args: &[&str]) -> Value {
 
 /// The checks every report must pass: requests, no errors, ordered percentiles, CPU measured.
 fn assert_clean_report(report: &Value) {
+    assert_clean_counts(report);
+    let cpu = report["generator_cpu_seconds"].as_f64();
+    assert!(cpu.is_some_and(|c| c > 0.0), "{report:#}");
+}
+
+/// [`assert_clean_report`] but the CPU time (a short run may use less than a clock tick).
+fn assert_clean_counts(report: &Value) {
     let num = |path: &[&str]| {
         let v = path.iter().fold(report, |v, k| &v[k]);
         v.as_f64().unwrap_or_else(|| panic!("{path:?} is not a number in {report:#}"))
@@ -139,7 +146,7 @@ fn assert_clean_report(report: &Value) {
     }
     let p: Vec<f64> = ["p50", "p90", "p99", "p999"].iter().map(|q| num(&["latency_ms", q])).collect();
     assert!(p[0] > 0.0 && p.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order: {p:?}");
-    assert!(num(&["generator_cpu_seconds"]) > 0.0, "{report:#}");
+    assert!(num(&["generator_cpu_seconds"]) >= 0.0, "{report:#}");
     assert_eq!(num(&["announces"]) + num(&["scrapes"]), num(&["requests"]), "{report:#}");
 }
 
@@ -290,7 +297,8 @@ fn udp_connect_every_n_requests_and_max_requests() {
         "--max-requests",
         "300",
     ]);
-    assert_clean_report(&report);
+    // 300 datagrams may take less CPU than one clock tick: CPU is checked by the other runs.
+    assert_clean_counts(&report);
     assert_eq!(report["requests"], 300, "--max-requests bounds the run: {report:#}");
     // 300 requests over 2 workers, a connect before every 10th of each: 30 connects (±1 per
     // worker for how the budget splits).
