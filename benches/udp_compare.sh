@@ -273,7 +273,9 @@ if (( PERF )) && command -v perf >/dev/null 2>&1; then
     wait "$PERF_PID" || true
     echo
     echo "perf, octotracker, self time by symbol (top 25):"
-    perf report -i "$WORK/perf.data" --no-children --sort symbol --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -25
+    # `|| true`: head closes the pipe early (SIGPIPE under pipefail).
+    perf report -i "$WORK/perf.data" --no-children --sort symbol -g none --stdio 2>/dev/null \
+        | grep -v '^#' | grep '%' | head -25 | cut -c1-110 || true
 fi
 
 # ---------------------------------------------------------------- the table
