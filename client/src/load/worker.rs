@@ -304,3 +304,71 @@ async fn within<F: Future>(mut timer: Pin<&mut Sleep>, fut: F) -> Option<F::Outp
     })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use octotracker_core::udp_wire::{UdpRequest, parse_request};
+
+    use super::*;
+    use crate::load::population::info_hashes;
+
+    fn udp_worker(numwant: Option<u32>, scrape_ratio: f64) -> Worker {
+        let plan = Plan {
+            info_hashes: info_hashes(10, 1).collect(),
+            zipf: Zipf::new(10, 1.0).unwrap(),
+            scheme: Scheme::Udp,
+            announce_prefix: "/key/announce".into(),
+            scrape_prefix: Some(String::new()),
+            lifecycle: LifecycleConfig::default(),
+            announce: AnnounceOptions { numwant, send_ip: false },
+            scrape_ratio,
+            scrape_max_hashes: 5,
+            timeout: Duration::from_secs(1),
+            seed: 1,
+        };
+        let peers = vec![(SimPeer { index: 3, torrent: 7, port: 1030 }, Lifecycle::new())];
+        let conn = Transport::Udp(UdpConnection::new("127.0.0.1:9".parse().unwrap(), None, 0));
+        Worker::new(0, Arc::new(plan), Arc::new(Live::new(None)), peers, conn)
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn udp_announces_carry_the_peer_its_step_numwant_and_url_data() {
+        let _rt = runtime().enter();
+        let mut worker = udp_worker(Some(30), 0.0);
+        assert_eq!(worker.prepare(), Kind::Announce(Event::Started));
+        let Ok(UdpRequest::Announce(a)) = parse_request(&worker.packet) else { panic!("not an announce") };
+        assert_eq!(a.request.info_hash, worker.plan.info_hashes[7]);
+        assert_eq!(a.request.peer_id.0[..16], peer_id(3, 0).0[..16], "the peer slot's id");
+        assert_eq!(a.request.port, 1030);
+        assert_eq!(a.request.event, Event::Started);
+        assert_eq!(a.request.numwant, Some(30));
+        assert_eq!(a.request.ip, None);
+        assert_eq!(a.url_data, b"/key/announce");
+        assert_eq!(worker.prepare(), Kind::Announce(Event::None));
+        let Ok(UdpRequest::Announce(a)) = parse_request(&worker.packet) else { panic!("not an announce") };
+        assert_eq!(a.request.event, Event::None);
+        let mut worker = udp_worker(None, 0.0);
+        worker.prepare();
+        let Ok(UdpRequest::Announce(a)) = parse_request(&worker.packet) else { panic!("not an announce") };
+        assert_eq!(a.request.numwant, None, "no --numwant: -1, the tracker's default");
+    }
+
+    #[test]
+    fn udp_scrapes_name_their_hashes() {
+        let _rt = runtime().enter();
+        let mut worker = udp_worker(None, 1.0);
+        for _ in 0..20 {
+            assert_eq!(worker.prepare(), Kind::Scrape);
+            let Ok(UdpRequest::Scrape { info_hashes, .. }) = parse_request(&worker.packet) else {
+                panic!("not a scrape")
+            };
+            assert_eq!(info_hashes.len(), worker.scrape_hashes);
+            assert!((1..=5).contains(&info_hashes.len()));
+            assert!(info_hashes.iter().all(|h| worker.plan.info_hashes.contains(h)));
+        }
+    }
+}
