@@ -1,4 +1,4 @@
-//! `octotracker load`: drive an HTTP tracker with a simulated swarm population and report
+//! `octotracker load`: drive an HTTP or UDP tracker with a simulated swarm population and report
 //! requests/s, errors by kind, latency percentiles and the generator's own CPU time (see
 //! `octotracker_client::load`). `--list-info-hashes` prints the population's info hashes instead.
 
@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::Args;
 use octotracker_client::load::{
-    self, AnnounceOptions, LifecycleConfig, LoadConfig, LoadError, MAX_DURATION, MAX_POPULATION, Mode, Report, Target,
+    self, AnnounceOptions, LifecycleConfig, LoadConfig, LoadError, MAX_DURATION, MAX_POPULATION, Mode, Report, Scheme,
+    Target,
 };
 use serde_json::{Map, Value, json};
 
@@ -14,12 +15,13 @@ use crate::Failure;
 
 /// `octotracker load`
 ///
-/// Only loopback targets (127.0.0.0/8, ::1, localhost) unless --allow-remote. Every simulated
+/// http:// or udp:// (BEP 15) trackers. Only loopback targets (127.0.0.0/8, ::1, localhost) unless --allow-remote. Every simulated
 /// peer reaches the tracker from 127.0.0.1 and is told apart by its port (distinct within each
 /// swarm); trackers ignore the `ip` parameter (--send-ip) unless configured to accept it.
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// The announce URL, e.g. http://127.0.0.1:6969/announce (the scrape URL is derived from it).
+    /// The announce URL, e.g. http://127.0.0.1:6969/announce (the scrape URL is derived from it)
+    /// or udp://127.0.0.1:6969/announce (path and query sent as BEP 41 URL data).
     #[arg(required_unless_present = "list_info_hashes")]
     pub url: Option<String>,
     /// Torrents in the population (Zipf popularity).
@@ -28,7 +30,7 @@ pub struct LoadArgs {
     /// Peers in the population (at least --connections).
     #[arg(long, default_value_t = 10_000)]
     pub peers: u32,
-    /// Concurrent HTTP connections, one worker each.
+    /// Concurrent HTTP connections (udp://: sockets), one worker each, one request in flight each.
     #[arg(long, default_value_t = 16)]
     pub connections: u32,
     /// Seconds to run (at most 3600; fractions allowed).
@@ -55,6 +57,10 @@ pub struct LoadArgs {
     /// Open a connection for every request (Connection: close), as with trackers that close after each reply.
     #[arg(long)]
     pub new_connection_per_request: bool,
+    /// udp:// only: a connect request before every N-th request of a worker (aquatic's
+    /// connect/announce mix); default: connect only when the connection id is 60 s old or refused.
+    #[arg(long)]
+    pub udp_connect_every: Option<u32>,
     /// Allow a target that is not on this machine (only load trackers you operate).
     #[arg(long)]
     pub allow_remote: bool,
@@ -174,6 +180,7 @@ fn config_of(args: &LoadArgs) -> Result<LoadConfig, Failure> {
         max_requests: args.max_requests,
         timeout: seconds("--timeout", args.timeout, load::MAX_TIMEOUT)?,
         threads: args.threads.unwrap_or_else(load::default_threads),
+        udp_connect_every: args.udp_connect_every,
     };
     config.validate().map_err(failure)?;
     Ok(config)
@@ -212,6 +219,7 @@ fn report_json(r: &Report, config: &LoadConfig, url: &str) -> Value {
         "generator_cpu_system_seconds": r.cpu.map(|c| c.system.as_secs_f64()),
         "generator_cpu_us_per_request": r.cpu_us_per_request(),
         "url": url,
+        "scheme": match r.scheme { Scheme::Http => "http", Scheme::Udp => "udp" },
         "mode": r.mode.as_str(),
         "rate": rate,
         "connections": r.connections,
@@ -231,6 +239,7 @@ fn report_json(r: &Report, config: &LoadConfig, url: &str) -> Value {
         "scrapes": s.scrapes,
         "failure_reasons": reasons,
         "connections_opened": s.connections_opened,
+        "udp_connects": s.udp_connects,
         "population": {
             "torrents": config.torrents,
             "peers": config.peers,

@@ -1,6 +1,6 @@
-//! `octotracker load`, black box: the real binary serving on `127.0.0.1:0`, driven by its own
-//! load generator closed-loop and open-loop; the `--json` report is checked, and a non-loopback
-//! target must be refused. Everything talks to 127.0.0.1 only; every wait is bounded and the
+//! `octotracker load`, black box: the real binary serving on `127.0.0.1:0` (HTTP, and UDP with
+//! `--udp 127.0.0.1:0`), driven by its own load generator closed-loop and open-loop; the
+//! `--json` report is checked, and a non-loopback target must be refused. Everything talks to 127.0.0.1 only; every wait is bounded and the
 //! server is killed when the test ends.
 
 use std::io::{BufRead, BufReader, Read};
@@ -28,8 +28,17 @@ struct Server {
 impl Server {
     /// Starts `octotracker --http 127.0.0.1:0` and waits (bounded) for its `listening on` line.
     fn start() -> Server {
-        let child =
-            octotracker().args(["--http", "127.0.0.1:0"]).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        Self::start_with(&["--http", "127.0.0.1:0"], "listening on http://")
+    }
+
+    /// Starts `octotracker --udp 127.0.0.1:0` (UDP only); `addr` is the UDP listener's.
+    fn start_udp() -> Server {
+        Self::start_with(&["--udp", "127.0.0.1:0"], "listening on udp://")
+    }
+
+    /// Starts `octotracker ARGS…` and waits (bounded) for the line with `marker` and an address.
+    fn start_with(args: &[&str], marker: &str) -> Server {
+        let child = octotracker().args(args).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
         // The guard first: a panic below still kills and reaps the server.
         let mut server = Server { child, addr: SocketAddr::from(([0, 0, 0, 0], 0)) };
         let (tx, rx) = mpsc::channel();
@@ -47,7 +56,7 @@ impl Server {
             let line = rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or_else(|e| panic!("no `listening on` line ({e:?}): {log:#?}"));
-            if let Some(rest) = line.split("listening on http://").nth(1) {
+            if let Some(rest) = line.split(marker).nth(1) {
                 server.addr = rest.split_whitespace().next().unwrap().parse().unwrap();
                 // Keep draining stderr so the server never blocks on a full pipe.
                 thread::spawn(move || while rx.recv().is_ok() {});
@@ -59,6 +68,10 @@ impl Server {
 
     fn announce_url(&self) -> String {
         format!("http://{}/announce", self.addr)
+    }
+
+    fn udp_url(&self) -> String {
+        format!("udp://{}/announce", self.addr)
     }
 }
 
@@ -114,6 +127,13 @@ fn load_json(args: &[&str]) -> Value {
 
 /// The checks every report must pass: requests, no errors, ordered percentiles, CPU measured.
 fn assert_clean_report(report: &Value) {
+    assert_clean_counts(report);
+    let cpu = report["generator_cpu_seconds"].as_f64();
+    assert!(cpu.is_some_and(|c| c > 0.0), "{report:#}");
+}
+
+/// [`assert_clean_report`] but the CPU time (a short run may use less than a clock tick).
+fn assert_clean_counts(report: &Value) {
     let num = |path: &[&str]| {
         let v = path.iter().fold(report, |v, k| &v[k]);
         v.as_f64().unwrap_or_else(|| panic!("{path:?} is not a number in {report:#}"))
@@ -126,7 +146,7 @@ fn assert_clean_report(report: &Value) {
     }
     let p: Vec<f64> = ["p50", "p90", "p99", "p999"].iter().map(|q| num(&["latency_ms", q])).collect();
     assert!(p[0] > 0.0 && p.windows(2).all(|w| w[0] <= w[1]), "percentiles out of order: {p:?}");
-    assert!(num(&["generator_cpu_seconds"]) > 0.0, "{report:#}");
+    assert!(num(&["generator_cpu_seconds"]) >= 0.0, "{report:#}");
     assert_eq!(num(&["announces"]) + num(&["scrapes"]), num(&["requests"]), "{report:#}");
 }
 
@@ -209,9 +229,103 @@ fn non_loopback_targets_are_refused_with_exit_2() {
         assert!(outcome.stderr.contains("--allow-remote"), "{outcome:#?}");
         assert!(outcome.stdout.is_empty(), "{outcome:#?}");
     }
-    let udp = run(&["load", "udp://127.0.0.1:6969/announce"]);
+    for url in ["udp://192.0.2.1:6969/announce", "udp://[2001:db8::1]:6969"] {
+        let outcome = run(&["load", url, "--duration", "1", "--json"]);
+        assert_eq!(outcome.code, Some(2), "{outcome:#?}");
+        assert!(outcome.stderr.contains("--allow-remote"), "{outcome:#?}");
+        assert!(outcome.stdout.is_empty(), "{outcome:#?}");
+    }
+    let https = run(&["load", "https://127.0.0.1:6969/announce"]);
+    assert_eq!(https.code, Some(2), "{https:#?}");
+    assert!(https.stderr.contains("https"), "{https:#?}");
+}
+
+#[test]
+fn closed_loop_udp_load_reports_clean_json() {
+    let server = Server::start_udp();
+    let url = server.udp_url();
+    let report = load_json(&[
+        "load",
+        &url,
+        "--torrents",
+        "50",
+        "--peers",
+        "400",
+        "--connections",
+        "4",
+        "--duration",
+        "2",
+        "--json",
+        "--numwant",
+        "30",
+        "--scrape-ratio",
+        "0.2",
+        "--scrape-hashes",
+        "3",
+        "--session-announces",
+        "2",
+    ]);
+    assert_clean_report(&report);
+    assert_eq!(report["mode"], "closed-loop");
+    assert_eq!(report["scheme"], "udp");
+    assert_eq!(report["connections_opened"], 4, "one socket per worker: {report:#}");
+    assert_eq!(report["udp_connects"], 4, "one connect per worker in 2 s: {report:#}");
+    assert!(report["scrapes"].as_u64().unwrap() > 0);
+    let events = &report["events"];
+    for event in ["started", "regular", "completed", "stopped"] {
+        assert!(events[event].as_u64().unwrap() > 0, "no {event} announce: {report:#}");
+    }
+}
+
+#[test]
+fn udp_connect_every_n_requests_and_max_requests() {
+    let server = Server::start_udp();
+    let url = server.udp_url();
+    let report = load_json(&[
+        "load",
+        &url,
+        "--peers",
+        "100",
+        "--connections",
+        "2",
+        "--duration",
+        "5",
+        "--json",
+        "--quiet",
+        "--udp-connect-every",
+        "10",
+        "--max-requests",
+        "300",
+    ]);
+    // 300 datagrams may take less CPU than one clock tick: CPU is checked by the other runs.
+    assert_clean_counts(&report);
+    assert_eq!(report["requests"], 300, "--max-requests bounds the run: {report:#}");
+    // 300 requests over 2 workers, a connect before every 10th of each: 30 connects (±1 per
+    // worker for how the budget splits).
+    let connects = report["udp_connects"].as_u64().unwrap();
+    assert!((30..=32).contains(&connects), "{connects} connects: {report:#}");
+}
+
+#[test]
+fn open_loop_udp_load_holds_the_rate_without_errors() {
+    let server = Server::start_udp();
+    let url = server.udp_url();
+    let report = load_json(&["load", &url, "--rate", "200", "--connections", "4", "--duration", "2", "--json"]);
+    assert_clean_report(&report);
+    assert_eq!(report["mode"], "open-loop");
+    assert_eq!(report["scheme"], "udp");
+    let requests = report["requests"].as_u64().unwrap();
+    assert!((390..=400).contains(&requests), "{requests} requests: {report:#}");
+}
+
+#[test]
+fn udp_only_options_are_refused_on_http_and_the_reverse() {
+    let udp = run(&["load", "udp://127.0.0.1:9/announce", "--new-connection-per-request"]);
     assert_eq!(udp.code, Some(2), "{udp:#?}");
-    assert!(udp.stderr.contains("udp://"), "{udp:#?}");
+    assert!(udp.stderr.contains("--udp-connect-every"), "{udp:#?}");
+    let http = run(&["load", "http://127.0.0.1:9/announce", "--udp-connect-every", "5"]);
+    assert_eq!(http.code, Some(2), "{http:#?}");
+    assert!(http.stderr.contains("udp://"), "{http:#?}");
 }
 
 #[test]

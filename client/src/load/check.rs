@@ -39,6 +39,32 @@ pub fn check_scrape(body: &[u8]) -> Verdict<'_> {
     })
 }
 
+/// Checks a UDP announce reply (BEP 15), its transaction id already matched: action 1 with
+/// interval, leechers and seeders, then whole peers (6 bytes each, 18 when `v6`); or an error
+/// packet, whose message counts as a failure reason.
+pub fn check_udp_announce(reply: &[u8], v6: bool) -> Verdict<'_> {
+    let peer = if v6 { 18 } else { 6 };
+    match udp_action(reply) {
+        Some(1) if reply.len() >= 20 && (reply.len() - 20).is_multiple_of(peer) => Verdict::Ok,
+        Some(3) => Verdict::Failure(&reply[8..]),
+        _ => Verdict::Malformed,
+    }
+}
+
+/// Checks a UDP scrape reply of `hashes` hashes: action 2 and 12 bytes per hash; or an error.
+pub fn check_udp_scrape(reply: &[u8], hashes: usize) -> Verdict<'_> {
+    match udp_action(reply) {
+        Some(2) if reply.len() == 8 + 12 * hashes => Verdict::Ok,
+        Some(3) => Verdict::Failure(&reply[8..]),
+        _ => Verdict::Malformed,
+    }
+}
+
+fn udp_action(reply: &[u8]) -> Option<u32> {
+    let action: [u8; 4] = reply.get(..4)?.try_into().ok()?;
+    (reply.len() >= 8).then(|| u32::from_be_bytes(action))
+}
+
 /// The shape of a top-level value.
 #[derive(Debug, Clone, Copy)]
 enum Shape<'a> {
@@ -186,6 +212,49 @@ mod tests {
         assert_eq!(check_scrape(b"d5:filesi1ee"), Verdict::Malformed);
         assert_eq!(check_scrape(b"de"), Verdict::Malformed);
         assert_eq!(check_scrape(b""), Verdict::Malformed);
+    }
+
+    #[test]
+    fn udp_replies() {
+        use octotracker_core::udp_wire::{write_announce, write_error, write_scrape};
+        use octotracker_core::{AnnounceResponse, ScrapeResponse, SwarmStats};
+        let mut announce = [1u32.to_be_bytes(), 9u32.to_be_bytes(), 1800u32.to_be_bytes(), [0; 4], [0; 4]].concat();
+        assert_eq!(check_udp_announce(&announce, false), Verdict::Ok, "no peers");
+        announce.extend_from_slice(&[127, 0, 0, 1, 0x1a, 0xe1]);
+        assert_eq!(check_udp_announce(&announce, false), Verdict::Ok);
+        assert_eq!(check_udp_announce(&announce, true), Verdict::Malformed, "6 bytes are no IPv6 peer");
+        announce.push(0);
+        assert_eq!(check_udp_announce(&announce, false), Verdict::Malformed, "a torn peer");
+        assert_eq!(check_udp_announce(&announce[..16], false), Verdict::Malformed, "no seeders count");
+        let mut out = Vec::new();
+        let peer =
+            octotracker_core::Peer { addr: "127.0.0.1:1".parse().unwrap(), id: octotracker_core::PeerId([0; 20]) };
+        let response = AnnounceResponse {
+            interval: 1800,
+            min_interval: 0,
+            stats: SwarmStats::default(),
+            peers: vec![peer; 2],
+            peers6: Vec::new(),
+            tracker_id: None,
+            warning: None,
+            external_ip: None,
+            compact: true,
+            no_peer_id: false,
+        };
+        write_announce(&mut out, 5, &response);
+        assert_eq!(check_udp_announce(&out, false), Verdict::Ok);
+        assert_eq!(check_udp_scrape(&out, 1), Verdict::Malformed, "an announce reply to a scrape");
+        out.clear();
+        write_error(&mut out, 5, "not whitelisted");
+        assert_eq!(check_udp_announce(&out, false), Verdict::Failure(b"not whitelisted"));
+        assert_eq!(check_udp_scrape(&out, 3), Verdict::Failure(b"not whitelisted"));
+        out.clear();
+        let files = vec![(octotracker_core::InfoHash([1; 20]), SwarmStats::default()); 3];
+        write_scrape(&mut out, 5, &ScrapeResponse { files });
+        assert_eq!(check_udp_scrape(&out, 3), Verdict::Ok);
+        assert_eq!(check_udp_scrape(&out, 2), Verdict::Malformed, "one hash too many");
+        assert_eq!(check_udp_announce(&[0, 0, 0, 1], false), Verdict::Malformed);
+        assert_eq!(check_udp_scrape(&[], 1), Verdict::Malformed);
     }
 
     #[test]

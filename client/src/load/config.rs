@@ -74,6 +74,10 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// Generator threads, each with its own single-threaded runtime (at most `connections`).
     pub threads: u32,
+    /// `udp://` only: send a connect request before every N-th request (announces and scrapes)
+    /// of a worker, the connect/announce mix of aquatic's load test; `None`: connect only when
+    /// the connection id is about to expire (every 60 s) or is refused.
+    pub udp_connect_every: Option<u32>,
 }
 
 impl Default for LoadConfig {
@@ -95,6 +99,7 @@ impl Default for LoadConfig {
             max_requests: None,
             timeout: Duration::from_secs(5),
             threads: default_threads(),
+            udp_connect_every: None,
         }
     }
 }
@@ -156,6 +161,9 @@ impl LoadConfig {
         }
         if self.threads == 0 {
             return bad("--threads must be at least 1".into());
+        }
+        if self.udp_connect_every == Some(0) {
+            return bad("--udp-connect-every must be at least 1".into());
         }
         Ok(())
     }

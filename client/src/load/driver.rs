@@ -6,6 +6,8 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use octotracker_core::udp_wire::MAX_SCRAPE_HASHES as UDP_MAX_SCRAPE_HASHES;
+
 use super::config::{LoadConfig, Mode};
 use super::connection::Connection;
 use super::cpu::CpuTime;
@@ -15,8 +17,9 @@ use super::open_loop::{self, Schedule};
 use super::population::{Population, SimPeer};
 use super::report::{Progress, Report};
 use super::stats::{Live, Stats};
-use super::target::Target;
-use super::worker::{Plan, Worker};
+use super::target::{Scheme, Target};
+use super::udp::UdpConnection;
+use super::worker::{Plan, Transport, Worker};
 use super::zipf::Zipf;
 
 /// One worker's peers.
@@ -38,6 +41,20 @@ pub fn run(config: &LoadConfig, target: &Target, mut on_progress: impl FnMut(&Pr
             target.url
         )));
     }
+    if target.scheme == Scheme::Udp {
+        if config.new_connection_per_request {
+            return Err(LoadError::Config(
+                "--new-connection-per-request is for http:// targets; for udp:// see --udp-connect-every".into(),
+            ));
+        }
+        if config.scrape_ratio > 0.0 && config.scrape_max_hashes as usize > UDP_MAX_SCRAPE_HASHES {
+            return Err(LoadError::Config(format!(
+                "--scrape-hashes must be at most {UDP_MAX_SCRAPE_HASHES} for a udp:// target (one datagram)"
+            )));
+        }
+    } else if config.udp_connect_every.is_some() {
+        return Err(LoadError::Config("--udp-connect-every is for udp:// targets".into()));
+    }
     let population = Population::build(config.torrents, config.peers, config.zipf_exponent, config.seed)
         .ok_or_else(|| LoadError::Config("invalid population".into()))?;
     let zipf = Zipf::new(u64::from(config.torrents), config.zipf_exponent)
@@ -45,6 +62,7 @@ pub fn run(config: &LoadConfig, target: &Target, mut on_progress: impl FnMut(&Pr
     let plan = Arc::new(Plan {
         info_hashes: population.info_hashes,
         zipf,
+        scheme: target.scheme,
         announce_prefix: target.announce_prefix.clone(),
         scrape_prefix: (config.scrape_ratio > 0.0).then(|| target.scrape_prefix.clone()).flatten(),
         lifecycle: config.lifecycle,
@@ -127,6 +145,7 @@ pub fn run(config: &LoadConfig, target: &Target, mut on_progress: impl FnMut(&Pr
     }
     Ok(Report {
         mode: config.mode,
+        scheme: target.scheme,
         connections,
         new_connection_per_request: config.new_connection_per_request,
         threads,
@@ -228,8 +247,17 @@ impl GeneratorThread {
         runtime.block_on(async move {
             let mut tasks = Vec::with_capacity(self.workers.len());
             for (index, peers) in self.workers {
-                let conn = Connection::new(target.addr, &target.host, config.new_connection_per_request)
-                    .ok_or_else(|| format!("{:?} is not a valid Host header", target.host))?;
+                let conn = match target.scheme {
+                    Scheme::Http => Transport::Http(
+                        Connection::new(target.addr, &target.host, config.new_connection_per_request)
+                            .ok_or_else(|| format!("{:?} is not a valid Host header", target.host))?,
+                    ),
+                    Scheme::Udp => {
+                        // Each worker has its own socket: any first transaction id will do.
+                        let first_tid = index.wrapping_mul(0x9e37_79b9) ^ (config.seed as u32);
+                        Transport::Udp(UdpConnection::new(target.addr, config.udp_connect_every, first_tid))
+                    }
+                };
                 let worker = Worker::new(index, Arc::clone(plan), Arc::clone(live), peers, conn);
                 tasks.push(match config.mode {
                     Mode::ClosedLoop => tokio::spawn(worker.run_closed()),

@@ -11,10 +11,15 @@
 //!        │                               popularity) or the next peer's Lifecycle step, written
 //!        │                               into a reused RequestTarget buffer
 //!        ▼
-//!  Connection                            hyper client::conn::http1 over a TcpStream (nodelay),
-//!        │                               keep-alive and reopened when closed, or one per request
+//!  Transport                             http://: Connection, hyper client::conn::http1 over a
+//!        │                               TcpStream (nodelay), keep-alive and reopened when
+//!        │                               closed, or one per request;
+//!        │                               udp://: UdpConnection, one connected UDP socket and a
+//!        │                               BEP 15 connection id (renewed every 60 s, when refused,
+//!        │                               or every N requests), replies matched by transaction id
 //!        ▼
-//!  check::{check_announce, check_scrape} ok / failure reason / malformed → Stats + Histogram
+//!  check::{check_announce, check_scrape, ok / failure reason (HTTP `failure reason`, UDP error
+//!   check_udp_announce, check_udp_scrape} packet) / malformed → Stats + Histogram
 //!        │
 //!        ▼
 //!  Report                                req/s, errors by kind, p50/p90/p99/p99.9, generator CPU
@@ -35,6 +40,10 @@
 //!   `backlog` errors): latency at a given load. See `open_loop.rs`.
 //! - **Measurements**: [`Histogram`] (log-linear, merged across workers), [`ErrorKind`],
 //!   [`CpuTime`] of the generator itself, all gathered in a [`Report`].
+//! - **UDP** (`udp://HOST:PORT[/path]`): the same population, lifecycle, loops and report; each
+//!   request is a BEP 15 packet (announces carry the URL's path and query as BEP 41 URL data,
+//!   `numwant` as `--numwant` says, -1 otherwise); one request in flight per worker; a reply
+//!   lost past the timeout counts as a `timeout` error. See `udp.rs`.
 //! - **Safety**: [`Target::resolve`] refuses any host that is not loopback unless told otherwise;
 //!   runs are bounded in time ([`MAX_DURATION`]) and optionally in requests.
 //!
@@ -60,6 +69,7 @@ mod query;
 mod report;
 mod stats;
 mod target;
+mod udp;
 mod worker;
 mod zipf;
 
@@ -73,5 +83,6 @@ pub use population::{FIRST_PORT, MAX_POPULATION, Population, SimPeer, info_hash,
 pub use query::{AnnounceOptions, RequestTarget};
 pub use report::{Progress, Report};
 pub use stats::{ErrorCounts, ErrorKind, EventCounts, Stats};
-pub use target::{Target, is_loopback};
+pub use target::{Scheme, Target, is_loopback};
+pub use udp::RENEW_AFTER as UDP_RENEW_AFTER;
 pub use zipf::Zipf;

@@ -6,12 +6,15 @@ use std::time::Duration;
 use super::config::Mode;
 use super::cpu::CpuTime;
 use super::stats::Stats;
+use super::target::Scheme;
 
 /// The outcome of a run.
 #[derive(Debug, Clone)]
 pub struct Report {
     /// Closed or open loop.
     pub mode: Mode,
+    /// HTTP or UDP.
+    pub scheme: Scheme,
     /// Connections (workers).
     pub connections: u32,
     /// Whether each request had a connection of its own.
@@ -57,7 +60,11 @@ impl fmt::Display for Report {
     /// A human summary, several lines.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.stats;
-        let conn = if self.new_connection_per_request { "a new connection per request" } else { "keep-alive" };
+        let conn = match self.scheme {
+            Scheme::Udp => "udp",
+            Scheme::Http if self.new_connection_per_request => "a new connection per request",
+            Scheme::Http => "keep-alive",
+        };
         let rate = match self.mode {
             Mode::ClosedLoop => String::new(),
             Mode::OpenLoop { rate } => format!(" at {rate} req/s"),
@@ -121,7 +128,10 @@ impl fmt::Display for Report {
             )?,
             (None, _) => write!(f, "CPU time unavailable")?,
         }
-        write!(f, ", {} connections opened", s.connections_opened)
+        match self.scheme {
+            Scheme::Http => write!(f, ", {} connections opened", s.connections_opened),
+            Scheme::Udp => write!(f, ", {} sockets opened, {} connect requests", s.connections_opened, s.udp_connects),
+        }
     }
 }
 

@@ -137,8 +137,10 @@ pub struct Stats {
     pub errors: ErrorCounts,
     /// The first distinct failure reasons, with their counts.
     pub failure_reasons: Vec<(String, u64)>,
-    /// TCP connections opened.
+    /// TCP connections opened (HTTP), or UDP sockets opened.
     pub connections_opened: u64,
+    /// UDP only: connect requests sent (connection ids asked for).
+    pub udp_connects: u64,
     /// Latency of every request that got an HTTP reply, nanoseconds.
     pub latency: Histogram,
 }
@@ -171,6 +173,7 @@ impl Stats {
             }
         }
         self.connections_opened += other.connections_opened;
+        self.udp_connects += other.udp_connects;
         self.latency.merge(&other.latency);
     }
 }

@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# octotracker's UDP frontend (BEP 15) side by side with Debian's opentracker over UDP, in one
+# run, on 127.0.0.1.
+#
+#   benches/udp_compare.sh [TABLE_FILE]          (as root: opentracker chroots and drops privileges)
+#
+# Starts two servers, each pinned to the server core (SERVER_CPUS, default core 0):
+#   - octotracker (release build, memory backend): `octotracker --udp 127.0.0.1:0 --http 127.0.0.1:0`;
+#   - Debian's /usr/bin/opentracker, whitelist-only as Debian builds it, listening on UDP (and
+#     TCP, only for the probe that proves its whitelist is loaded; see compare.sh);
+# and drives each, from the generator core (GENERATOR_CPUS, default core 1), with the same
+# `octotracker load udp://…` settings: aquatic's methodology by default, 1,000,000 torrents with
+# Zipf popularity, numwant 30, closed loop, one request in flight per socket, announces only,
+# one connect per connection id lifetime (60 s) unless CONNECT_EVERY is set.
+#
+# Per server: responses/s (replies received: requests minus timeouts and socket errors), latency
+# p50/p99, server CPU µs per response (utime + stime from /proc/PID/stat before and after the
+# measured run), resident memory (VmRSS) after it, errors, and the generator's own CPU µs per
+# request (near the inverse of the rate means the generator, not the server, set the pace).
+# A last row gives octotracker / opentracker.
+#
+# Prints the machine, the command line and ONE markdown table; writes the table to TABLE_FILE
+# too when given. Everything it starts is stopped on exit (by pid), its temp dir removed.
+#
+# Environment (defaults):
+#   DURATION=10  CONNECTIONS=64  TORRENTS=1000000  PEERS=1000000  NUMWANT=30  SEED=1  ZIPF=1.0
+#   THREADS=1 (generator threads)  WARMUP=3 (seconds per server before measuring)
+#   CONNECT_EVERY= (empty: connect only when the id is 60 s old; N: --udp-connect-every N)
+#   SERVER_CPUS=0  GENERATOR_CPUS=1
+#   PERF=0       1: record `perf record -g` of octotracker during a second run, print its top
+#                symbols (needs perf)
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+TORRENTS=${TORRENTS:-1000000}
+PEERS=${PEERS:-1000000}
+NUMWANT=${NUMWANT:-30}
+SEED=${SEED:-1}
+ZIPF=${ZIPF:-1.0}
+THREADS=${THREADS:-1}
+WARMUP=${WARMUP:-3}
+CONNECT_EVERY=${CONNECT_EVERY:-}
+SERVER_CPUS=${SERVER_CPUS:-0}
+GENERATOR_CPUS=${GENERATOR_CPUS:-1}
+PERF=${PERF:-0}
+TABLE_FILE=${1:-}
+
+OCTOTRACKER=$REPO_ROOT/target/release/octotracker
+
+log() { printf 'udp_compare.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------- cleanup
+
+PIDS=()
+WORK=$(mktemp -d /tmp/octotracker-udp-compare.XXXXXX)
+chmod 755 "$WORK"
+
+stop_pid() {
+    local pid=$1
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    [[ -n ${GEN_PID:-} ]] && stop_pid "$GEN_PID"
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a command in the background and waits for it, so that a signal is handled at once.
+GEN_PID=
+run_waited() {
+    local status=0
+    "$@" &
+    GEN_PID=$!
+    wait "$GEN_PID" || status=$?
+    GEN_PID=
+    return "$status"
+}
+
+# ---------------------------------------------------------------- machine and tools
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+NPROC=$(nproc)
+MACHINE="$NPROC cores ($CPU_MODEL), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
+COMMAND="DURATION=$DURATION CONNECTIONS=$CONNECTIONS TORRENTS=$TORRENTS PEERS=$PEERS NUMWANT=$NUMWANT SEED=$SEED \
+ZIPF=$ZIPF THREADS=$THREADS CONNECT_EVERY=$CONNECT_EVERY SERVER_CPUS=$SERVER_CPUS GENERATOR_CPUS=$GENERATOR_CPUS \
+benches/udp_compare.sh $*"
+echo "machine: $MACHINE"
+echo "command: $COMMAND"
+
+if (( NPROC < 2 )); then
+    log "one CPU only: servers and generator share it (no pinning)"
+    PIN_SERVER=()
+    PIN_GENERATOR=()
+else
+    PIN_SERVER=(taskset -c "$SERVER_CPUS")
+    PIN_GENERATOR=(taskset -c "$GENERATOR_CPUS")
+fi
+
+for tool in opentracker curl python3 ss; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install -y $tool)"
+done
+(( EUID == 0 )) || die "run as root: opentracker chroots to its directory and drops to _opentracker"
+
+log "building (release)"
+cargo build --release -q -p octotracker
+
+# ---------------------------------------------------------------- helpers
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# CPU ticks (utime + stime, every thread) of a pid.
+cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat")
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo $(( ${12} + ${13} ))
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+free_port() { # tcp|udp
+    local port flag=-Htln
+    [[ $1 == udp ]] && flag=-Huln
+    while :; do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if ! ss "$flag" "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# Waits for "listening on SCHEME://ADDR" in a log file; prints ADDR.
+wait_listening() { # LOGFILE PID SCHEME
+    local addr
+    for _ in $(seq 1 100); do
+        addr=$(grep -ao "listening on $3://[0-9.:]*" "$1" | head -1 | sed "s|listening on $3://||") || true
+        [[ -n $addr ]] && { echo "$addr"; return; }
+        kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
+        sleep 0.1
+    done
+    die "no 'listening on $3://' line in $1"
+}
+
+# A regular announce of hash HEX over HTTP, then a `stopped` one; fails unless the first is a
+# success (opentracker answers `stopped` without checking its whitelist).
+check_announce() { # ADDR HEX
+    local query="info_hash=" body i
+    for (( i = 0; i < ${#2}; i += 2 )); do query+="%${2:i:2}"; done
+    query+="&peer_id=-CK0001-000000000001&port=6881&left=0&compact=1"
+    body=$(curl -s --max-time 2 "http://$1/announce?$query&event=started" | tr -d '\0') || return 1
+    curl -s --max-time 2 -o /dev/null "http://$1/announce?$query&event=stopped" || true
+    [[ $body == *interval* && $body != *"failure reason"* ]]
+}
+
+# ---------------------------------------------------------------- the population and servers
+
+HASHES=$WORK/hashes.txt
+"$OCTOTRACKER" load --list-info-hashes --torrents "$TORRENTS" --seed "$SEED" >"$HASHES"
+PROBE=$(tail -1 "$HASHES")
+
+log "starting octotracker (CPUs $SERVER_CPUS)"
+"${PIN_SERVER[@]}" "$OCTOTRACKER" --udp 127.0.0.1:0 --http 127.0.0.1:0 --log warn,octotracker=info \
+    </dev/null >"$WORK/octotracker.log" 2>&1 &
+OCT_PID=$!
+PIDS+=("$OCT_PID")
+OCT_UDP=$(wait_listening "$WORK/octotracker.log" "$OCT_PID" udp)
+
+log "starting opentracker (CPUs $SERVER_CPUS), whitelisting $(wc -l <"$HASHES") hashes"
+ROOT=$WORK/opentracker
+mkdir -p "$ROOT"
+chmod 755 "$ROOT"
+cp "$HASHES" "$ROOT/whitelist.txt"
+chmod 644 "$ROOT/whitelist.txt"
+OT_TCP_PORT=$(free_port tcp)
+OT_UDP_PORT=$(free_port udp)
+cat >"$WORK/opentracker.conf" <<EOF
+listen.tcp 127.0.0.1:$OT_TCP_PORT
+listen.udp 127.0.0.1:$OT_UDP_PORT
+access.whitelist /whitelist.txt
+tracker.rootdir $ROOT
+tracker.user _opentracker
+EOF
+"${PIN_SERVER[@]}" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/opentracker.log" 2>&1 &
+OT_PID=$!
+PIDS+=("$OT_PID")
+OT_UDP=127.0.0.1:$OT_UDP_PORT
+for i in $(seq 1 600); do
+    check_announce "127.0.0.1:$OT_TCP_PORT" "$PROBE" && break
+    kill -0 "$OT_PID" 2>/dev/null || die "opentracker exited: $(cat "$WORK/opentracker.log")"
+    (( i < 600 )) || die "opentracker does not accept whitelisted hashes (see $WORK/opentracker.log)"
+    sleep 0.1
+done
+log "octotracker udp://$OCT_UDP (pid $OCT_PID), opentracker udp://$OT_UDP (pid $OT_PID)"
+
+# ---------------------------------------------------------------- runs
+
+LOAD_ARGS=(--torrents "$TORRENTS" --peers "$PEERS" --zipf "$ZIPF" --seed "$SEED" --numwant "$NUMWANT"
+    --connections "$CONNECTIONS" --threads "$THREADS" --quiet --json)
+[[ -n $CONNECT_EVERY ]] && LOAD_ARGS+=(--udp-connect-every "$CONNECT_EVERY")
+
+declare -A M
+ROWS=()
+
+# run NAME ADDR PID: one measured closed-loop run.
+run() {
+    local name=$1 addr=$2 pid=$3 out=$WORK/$1.json t0 t1 rss
+    log "warm-up: $name ($WARMUP s)"
+    run_waited "${PIN_GENERATOR[@]}" "$OCTOTRACKER" load "udp://$addr/announce" "${LOAD_ARGS[@]}" \
+        --duration "$WARMUP" >/dev/null 2>&1 || true
+    log "run: $name ($DURATION s)"
+    t0=$(cpu_ticks "$pid")
+    run_waited "${PIN_GENERATOR[@]}" "$OCTOTRACKER" load "udp://$addr/announce" "${LOAD_ARGS[@]}" \
+        --duration "$DURATION" >"$out" 2>"$out.err" || die "load against $name failed: $(tail -5 "$out.err")"
+    t1=$(cpu_ticks "$pid")
+    rss=$(rss_kib "$pid")
+    python3 - "$out" "$name" "$t0" "$t1" "$CLK_TCK" "$rss" >"$WORK/$name.row" <<'EOF'
+import json, sys
+path, name, t0, t1, tck, rss = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+r = json.load(open(path))
+e = r["errors"]
+responses = r["requests"] - e["timeout"] - e["connect"] - e["io"]
+rps = responses / r["duration_seconds"]
+cpu_us = (t1 - t0) / tck * 1e6 / responses if responses else float("nan")
+# name rps p50 p99 cpu_us rss_mib errors gen_us reasons
+reasons = "; ".join(f"{k} ×{v}" for k, v in r["failure_reasons"].items())
+print(name, f"{rps:.0f}", f"{r['latency_ms']['p50']:.3f}", f"{r['latency_ms']['p99']:.3f}", f"{cpu_us:.2f}",
+      f"{rss / 1024:.1f}", e["total"], f"{r['generator_cpu_us_per_request'] or 0:.2f}", r["udp_connects"], reasons, sep="\t")
+EOF
+    IFS=$'\t' read -r _ rps p50 p99 cpu rssm errors gen connects reasons <"$WORK/$name.row"
+    M[$name/rps]=$rps M[$name/p50]=$p50 M[$name/p99]=$p99 M[$name/cpu]=$cpu M[$name/rss]=$rssm
+    local rps_fmt
+    rps_fmt=$(printf "%.0f" "$rps" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/; ta')
+    ROWS+=("| $name | $rps_fmt | $p50 | $p99 | $cpu | $rssm | $errors | $gen | $connects |")
+    [[ -n $reasons ]] && log "$name failure reasons: $reasons"
+    return 0
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
+
+run octotracker "$OCT_UDP" "$OCT_PID"
+run opentracker "$OT_UDP" "$OT_PID"
+ROWS+=("| **octotracker / opentracker** | $(ratio "${M[octotracker/rps]}" "${M[opentracker/rps]}") \
+| $(ratio "${M[octotracker/p50]}" "${M[opentracker/p50]}") | $(ratio "${M[octotracker/p99]}" "${M[opentracker/p99]}") \
+| $(ratio "${M[octotracker/cpu]}" "${M[opentracker/cpu]}") | $(ratio "${M[octotracker/rss]}" "${M[opentracker/rss]}") | | | |")
+
+if (( PERF )) && command -v perf >/dev/null 2>&1; then
+    log "perf: recording octotracker for $DURATION s under the same load"
+    perf record -q -g -p "$OCT_PID" -o "$WORK/perf.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    PERF_PID=$!
+    run_waited "${PIN_GENERATOR[@]}" "$OCTOTRACKER" load "udp://$OCT_UDP/announce" "${LOAD_ARGS[@]}" \
+        --duration "$DURATION" >/dev/null 2>&1 || true
+    wait "$PERF_PID" || true
+    echo
+    echo "perf, octotracker, self time by symbol (top 25):"
+    # `|| true`: head closes the pipe early (SIGPIPE under pipefail).
+    perf report -i "$WORK/perf.data" --no-children --sort symbol -g none --stdio 2>/dev/null \
+        | grep -v '^#' | grep '%' | head -25 | cut -c1-110 || true
+fi
+
+# ---------------------------------------------------------------- the table
+
+TABLE=$(
+    echo "| server | responses/s | p50 ms | p99 ms | server CPU µs / response | RSS MiB | errors | generator CPU µs / request | connects |"
+    echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+    printf '%s\n' "${ROWS[@]}"
+    echo
+    echo "Machine: $MACHINE; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
+    echo "Servers on CPU $SERVER_CPUS, generator on CPU $GENERATOR_CPUS ($THREADS thread(s)); $DURATION s per run after" \
+        "$WARMUP s of warm-up; closed loop, $CONNECTIONS sockets; population: $TORRENTS torrents (Zipf $ZIPF)," \
+        "$PEERS peers, numwant $NUMWANT, seed $SEED."
+    echo "Command: \`$COMMAND\`"
+)
+echo
+echo "$TABLE"
+if [[ -n $TABLE_FILE ]]; then
+    echo "$TABLE" >"$TABLE_FILE"
+    log "table written to $TABLE_FILE"
+fi
