@@ -12,7 +12,10 @@ fuzz_target!(|data: &[u8]| {
         let again = parse_announce(query.as_str().as_bytes()).expect("an encoded announce parses");
         assert_eq!(again.info_hash, req.info_hash);
         assert_eq!(again.peer_id, req.peer_id);
-        assert_eq!((again.port, again.uploaded, again.downloaded, again.left), (req.port, req.uploaded, req.downloaded, req.left));
+        assert_eq!(
+            (again.port, again.uploaded, again.downloaded, again.left),
+            (req.port, req.uploaded, req.downloaded, req.left)
+        );
         assert_eq!((again.event, again.numwant, again.compact), (req.event, req.numwant, req.compact));
     }
     if let Ok(scrape) = parse_scrape(data, 100) {
