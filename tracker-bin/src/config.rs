@@ -205,7 +205,7 @@ impl Default for StorageSection {
             backend: "memory".into(),
             expiry_interval: 60,
             memory_shards: 0,
-            postgres_pool_size: 16,
+            postgres_pool_size: 4,
             postgres_statement_timeout: 5000,
             redis_prefix: "octotracker".into(),
         }
