@@ -186,6 +186,9 @@ pub struct ServeArgs {
     /// [http] drain_timeout, seconds.
     #[arg(long, env = "OCTOTRACKER_DRAIN_TIMEOUT")]
     pub drain_timeout: Option<u64>,
+    /// [http] max_connections: connections served at once per listener.
+    #[arg(long, env = "OCTOTRACKER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
 
     /// [tracker] numwant_default.
     #[arg(long, env = "OCTOTRACKER_NUMWANT_DEFAULT")]
@@ -307,7 +310,7 @@ impl ServeArgs {
         if !self.trusted_proxies.is_empty() {
             config.http.trusted_proxies = self.trusted_proxies.clone();
         }
-        apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout);
+        apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout, max_connections);
         apply!(self => config.tracker; numwant_default, numwant_max, allow_non_compact, allow_scrape,
             scrape_max_hashes, allow_full_scrape, full_scrape_max, tracker_id, accept_ip_param, send_external_ip);
         if let Some(spec) = &self.interval {

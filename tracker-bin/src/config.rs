@@ -97,6 +97,8 @@ pub struct HttpSection {
     pub idle_timeout: u64,
     /// Seconds.
     pub drain_timeout: u64,
+    /// Connections served at once per listener.
+    pub max_connections: usize,
 }
 
 impl Default for HttpSection {
@@ -107,6 +109,7 @@ impl Default for HttpSection {
             header_read_timeout: 10,
             idle_timeout: 60,
             drain_timeout: 10,
+            max_connections: 10_000,
         }
     }
 }

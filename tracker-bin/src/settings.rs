@@ -163,6 +163,11 @@ impl Settings {
             header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
             drain_timeout: Duration::from_secs(config.http.drain_timeout),
+            max_connections: if config.http.max_connections == 0 {
+                return Err("max_connections must be at least 1".into());
+            } else {
+                config.http.max_connections
+            },
             ..HttpConfig::default()
         };
 

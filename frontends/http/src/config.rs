@@ -16,6 +16,10 @@ pub struct HttpConfig {
     pub idle_timeout: Duration,
     /// On shutdown, how long requests in flight may take before connections are dropped.
     pub drain_timeout: Duration,
+    /// Connections served at once by the standalone server; beyond it, new connections wait in
+    /// the kernel's accept queue until one closes (a flood cannot take the tracker's memory or
+    /// descriptors, and the connections already held keep being answered).
+    pub max_connections: usize,
     /// The path announces are answered at, as the service sees it: `/announce` by default. Behind
     /// a router that strips a prefix (axum's `nest_service("/tracker", …)`) keep the default;
     /// for [`TrackerLayer`](crate::TrackerLayer), which sees whole paths, give the full path
@@ -43,6 +47,7 @@ impl Default for HttpConfig {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
             announce_path: "/announce".to_owned(),
             scrape_path: "/scrape".to_owned(),
         }

@@ -41,13 +41,41 @@ impl Frontend for HttpFrontend {
         let mut builder = http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
         let graceful = GracefulShutdown::new();
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+        let mut at_limit_since: Option<std::time::Instant> = None;
 
         loop {
+            // A slot first: at the limit, stop accepting until a connection closes.
+            let slot = match slots.clone().try_acquire_owned() {
+                Ok(slot) => slot,
+                Err(_) => {
+                    if at_limit_since.is_none() {
+                        tracing::warn!(
+                            limit = config.max_connections,
+                            "connection limit reached; new connections wait"
+                        );
+                        at_limit_since = Some(std::time::Instant::now());
+                    }
+                    tokio::select! {
+                        slot = slots.clone().acquire_owned() => match slot {
+                            Ok(slot) => slot,
+                            Err(_) => break,
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
+            if let Some(since) = at_limit_since.take() {
+                tracing::info!(waited_ms = since.elapsed().as_millis() as u64, "below the connection limit again");
+            }
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, remote)) => {
                         let conn = serve_connection(&builder, &graceful, stream, remote, service.clone(), &config);
-                        tokio::spawn(conn);
+                        tokio::spawn(async move {
+                            conn.await;
+                            drop(slot);
+                        });
                     }
                     // Out of descriptors or a connection reset before accept: keep serving.
                     Err(e) => {
