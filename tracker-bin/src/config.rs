@@ -99,6 +99,10 @@ pub struct HttpSection {
     pub drain_timeout: u64,
     /// Connections served at once per listener.
     pub max_connections: usize,
+    /// Requests per second one address may send (0: no limit).
+    pub rate_limit: u32,
+    /// Requests one address may send at once above the rate (0: the rate).
+    pub rate_limit_burst: u32,
 }
 
 impl Default for HttpSection {
@@ -110,6 +114,8 @@ impl Default for HttpSection {
             idle_timeout: 60,
             drain_timeout: 10,
             max_connections: 10_000,
+            rate_limit: 0,
+            rate_limit_burst: 0,
         }
     }
 }

@@ -163,6 +163,15 @@ impl Settings {
             header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
             drain_timeout: Duration::from_secs(config.http.drain_timeout),
+            rate_limit: (config.http.rate_limit > 0).then(|| {
+                let per_second = f64::from(config.http.rate_limit);
+                let burst = if config.http.rate_limit_burst == 0 {
+                    per_second
+                } else {
+                    f64::from(config.http.rate_limit_burst)
+                };
+                octotracker_http::RateLimit { per_second, burst }
+            }),
             max_connections: if config.http.max_connections == 0 {
                 return Err("max_connections must be at least 1".into());
             } else {

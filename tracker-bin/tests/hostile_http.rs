@@ -171,3 +171,19 @@ fn bad_escapes_and_a_repeated_info_hash_name_the_parameter() {
     let (_, body) = announce_on(&mut stream, "info_hash=%zz&peer_id=-qB4650-abcdefghijkl&port=1&left=0");
     assert!(String::from_utf8_lossy(&body).contains("invalid info_hash: bad percent-encoding"), "{body:?}");
 }
+
+#[test]
+fn a_rate_limit_refuses_an_address_over_its_budget_with_a_reason() {
+    let (_server, addr) = start(&["--rate-limit", "5", "--rate-limit-burst", "10"]);
+    let mut stream = connect(&addr);
+    let reason = "rate limit exceeded: at most 5 requests per second from one address";
+    let started = Instant::now();
+    let refused =
+        (0..40).filter(|_| String::from_utf8_lossy(&announce_on(&mut stream, QUERY).1).contains(reason)).count();
+    let elapsed = started.elapsed().as_secs_f64();
+    // A burst of 10, then 5 per second over the time the 40 requests took.
+    let answered = 40 - refused;
+    let most = 10 + (elapsed * 5.0).ceil() as usize;
+    assert!(answered >= 10 && answered <= most, "{answered} answered in {elapsed:.2} s (at most {most})");
+    assert!(refused > 0, "nothing refused in {elapsed:.2} s");
+}

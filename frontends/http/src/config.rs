@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::IpNet;
 
 /// How the HTTP frontend serves. `Default` gives the documented defaults.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HttpConfig {
     /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` are believed. Empty by default:
     /// the connection's address is the client's.
@@ -20,6 +20,9 @@ pub struct HttpConfig {
     /// the kernel's accept queue until one closes (a flood cannot take the tracker's memory or
     /// descriptors, and the connections already held keep being answered).
     pub max_connections: usize,
+    /// Per-address request limit of the standalone server (see [`RateLimit`](crate::RateLimit));
+    /// `None` (the default): no limit.
+    pub rate_limit: Option<crate::RateLimit>,
     /// The path announces are answered at, as the service sees it: `/announce` by default. Behind
     /// a router that strips a prefix (axum's `nest_service("/tracker", …)`) keep the default;
     /// for [`TrackerLayer`](crate::TrackerLayer), which sees whole paths, give the full path
@@ -48,6 +51,7 @@ impl Default for HttpConfig {
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(10),
             max_connections: 10_000,
+            rate_limit: None,
             announce_path: "/announce".to_owned(),
             scrape_path: "/scrape".to_owned(),
         }

@@ -26,12 +26,14 @@ mod client_ip;
 mod config;
 mod idle;
 mod layer;
+mod rate_limit;
 mod server;
 mod service;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip};
 pub use config::HttpConfig;
 pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
+pub use rate_limit::{Limiter, RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
 

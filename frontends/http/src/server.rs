@@ -42,6 +42,7 @@ impl Frontend for HttpFrontend {
         builder.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
         let graceful = GracefulShutdown::new();
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
+        let limiter = config.rate_limit.map(|limit| Arc::new(crate::Limiter::new(limit)));
         let mut at_limit_since: Option<std::time::Instant> = None;
 
         loop {
@@ -71,7 +72,8 @@ impl Frontend for HttpFrontend {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, remote)) => {
-                        let conn = serve_connection(&builder, &graceful, stream, remote, service.clone(), &config);
+                        let service = service.clone();
+                        let conn = serve_connection(&builder, &graceful, stream, remote, service, limiter.clone(), &config);
                         tokio::spawn(async move {
                             conn.await;
                             drop(slot);
@@ -95,20 +97,40 @@ impl Frontend for HttpFrontend {
     }
 }
 
+/// A request refused by the rate limit, or handed to the tracker.
+enum Reply<F> {
+    Refused(hyper::Response<http_body_util::Full<bytes::Bytes>>),
+    Handled(F),
+}
+
 fn serve_connection(
     builder: &http1::Builder,
     graceful: &GracefulShutdown,
     stream: TcpStream,
     remote: std::net::SocketAddr,
     service: TrackerService,
+    limiter: Option<Arc<crate::Limiter>>,
     config: &HttpConfig,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let trusted: Arc<[crate::IpNet]> = config.trusted_proxies.clone().into();
     let _ = stream.set_nodelay(true);
     let (io, activity) = ActivityIo::new(stream);
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(RemoteAddr(remote));
-        let response = service.handle_parts(req.into_parts().0);
-        async move { Ok::<_, std::convert::Infallible>(response.await) }
+        let refused = limiter.as_ref().and_then(|limiter| {
+            let ip = crate::rate_limit::request_ip(req.extensions(), req.headers(), &trusted)?;
+            (!limiter.allow(ip, std::time::Instant::now())).then(|| limiter.refusal())
+        });
+        let reply = match refused {
+            Some(refusal) => Reply::Refused(refusal),
+            None => Reply::Handled(service.handle_parts(req.into_parts().0)),
+        };
+        async move {
+            Ok::<_, std::convert::Infallible>(match reply {
+                Reply::Refused(refusal) => refusal,
+                Reply::Handled(response) => response.await,
+            })
+        }
     });
     let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));
     let idle = config.idle_timeout;
