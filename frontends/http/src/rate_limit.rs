@@ -51,7 +51,14 @@ struct Bucket {
 pub struct Limiter {
     limit: RateLimit,
     hasher: RandomState,
-    shards: Vec<Mutex<HashMap<IpAddr, Bucket>>>,
+    shards: Vec<Mutex<Shard>>,
+}
+
+/// One shard's buckets, and when it was last pruned.
+#[derive(Debug, Default)]
+struct Shard {
+    buckets: HashMap<IpAddr, Bucket>,
+    pruned: Option<Instant>,
 }
 
 impl Limiter {
@@ -64,14 +71,21 @@ impl Limiter {
     pub fn allow(&self, ip: IpAddr, now: Instant) -> bool {
         let RateLimit { per_second, burst } = self.limit;
         let shard = &self.shards[self.hasher.hash_one(ip) as usize % SHARDS];
-        let Ok(mut buckets) = shard.lock() else { return true };
-        if !buckets.contains_key(&ip) && buckets.len() >= PER_SHARD {
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.last).as_secs_f64() * per_second < burst);
-            if buckets.len() >= PER_SHARD {
+        let Ok(mut shard) = shard.lock() else { return true };
+        if !shard.buckets.contains_key(&ip) && shard.buckets.len() >= PER_SHARD {
+            // Full: forget the buckets that have refilled, at most once a second (a flood of new
+            // addresses must not turn every request into a scan).
+            if shard.pruned.is_none_or(|t| now.saturating_duration_since(t).as_secs() >= 1) {
+                shard.pruned = Some(now);
+                shard
+                    .buckets
+                    .retain(|_, b| b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * per_second < burst);
+            }
+            if shard.buckets.len() >= PER_SHARD {
                 return true;
             }
         }
-        let bucket = buckets.entry(ip).or_insert(Bucket { tokens: burst, last: now });
+        let bucket = shard.buckets.entry(ip).or_insert(Bucket { tokens: burst, last: now });
         let refilled = bucket.tokens + now.saturating_duration_since(bucket.last).as_secs_f64() * per_second;
         bucket.tokens = refilled.min(burst);
         bucket.last = now;
@@ -186,10 +200,17 @@ mod tests {
     fn memory_stays_bounded_under_many_addresses() {
         let limiter = Limiter::new(RateLimit { per_second: 1.0, burst: 1.0 });
         let t0 = Instant::now();
-        for n in 0..(SHARDS * PER_SHARD * 2) as u32 {
-            limiter.allow(IpAddr::from(n.to_be_bytes()), t0);
+        for n in 0..(SHARDS * PER_SHARD + 50_000) as u32 {
+            assert!(limiter.allow(IpAddr::from(n.to_be_bytes()), t0), "a first request is always allowed");
         }
-        let tracked: usize = limiter.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+        let tracked: usize = limiter.shards.iter().map(|s| s.lock().unwrap().buckets.len()).sum();
         assert!(tracked <= SHARDS * PER_SHARD, "{tracked}");
+        // A second later every bucket has refilled: the next new addresses prune their shard.
+        let later = t0 + std::time::Duration::from_secs(2);
+        for n in 0..1_000u32 {
+            limiter.allow(IpAddr::from((u32::MAX - n).to_be_bytes()), later);
+        }
+        let tracked: usize = limiter.shards.iter().map(|s| s.lock().unwrap().buckets.len()).sum();
+        assert!(tracked < SHARDS * PER_SHARD / 2, "refilled buckets forgotten: {tracked}");
     }
 }
