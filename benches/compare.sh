@@ -77,44 +77,10 @@ die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- cleanup
 
-PIDS=()
 WORK=$(mktemp -d /tmp/octotracker-compare.XXXXXX)
 chmod 755 "$WORK"
-
-stop_pid() {
-    local pid=$1
-    kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local pid
-    [[ -n ${GEN_PID:-} ]] && stop_pid "$GEN_PID"
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Runs a generator (or populate) to completion in the background and waits for it, so that a
-# signal to this script is handled at once (the trap stops it) instead of after it ends.
-GEN_PID=
-run_waited() {
-    local status=0
-    "$@" &
-    GEN_PID=$!
-    wait "$GEN_PID" || status=$?
-    GEN_PID=
-    return "$status"
-}
+# shellcheck source=benches/processes.sh
+source "$REPO_ROOT/benches/processes.sh"
 
 # ---------------------------------------------------------------- machine and tools
 
@@ -183,7 +149,6 @@ cpu_seconds() {
     awk -v u="${12}" -v s="${13}" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (u + s) / t }'
 }
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # CPU seconds used so far by this shell's waited-for children (the second line of bash's
 # `times`). Call it as `children_cpu VAR`, not in $(...): a subshell has no children's times.
@@ -315,7 +280,6 @@ declare -A M   # metrics: M[gen/mode/server/metric]
 
 fmt() { awk -v v="$1" -v f="$2" 'BEGIN { if (v == "") print "–"; else printf f, v }'; }
 thousands() { [[ -z $1 ]] && { echo "–"; return; }; printf "%.0f" "$1" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/; ta'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
 
 # One measured run: run GEN MODE SERVER ADDR PID
 run() {

@@ -56,43 +56,10 @@ die() { log "error: $*"; exit 1; }
 
 # ---------------------------------------------------------------- cleanup
 
-PIDS=()
 WORK=$(mktemp -d /tmp/octotracker-udp-compare.XXXXXX)
 chmod 755 "$WORK"
-
-stop_pid() {
-    local pid=$1
-    kill "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local pid
-    [[ -n ${GEN_PID:-} ]] && stop_pid "$GEN_PID"
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Runs a command in the background and waits for it, so that a signal is handled at once.
-GEN_PID=
-run_waited() {
-    local status=0
-    "$@" &
-    GEN_PID=$!
-    wait "$GEN_PID" || status=$?
-    GEN_PID=
-    return "$status"
-}
+# shellcheck source=benches/processes.sh
+source "$REPO_ROOT/benches/processes.sh"
 
 # ---------------------------------------------------------------- machine and tools
 
@@ -136,7 +103,6 @@ cpu_ticks() {
     echo $(( ${12} + ${13} ))
 }
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 free_port() { # tcp|udp
     local port flag=-Htln
@@ -256,7 +222,6 @@ EOF
     return 0
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
 
 run octotracker "$OCT_UDP" "$OCT_PID"
 run opentracker "$OT_UDP" "$OT_PID"

@@ -62,7 +62,9 @@ async fn eventually(within: Duration, what: &str, mut check: impl AsyncFnMut() -
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_stopped_and_started_under_load_fails_clearly_then_recovers() {
     let cluster = Cluster::start_new();
-    let mut server = Server::serve(&cluster.url(), &["--postgres-pool-size", "4"]);
+    // Metrics on a port the OS picked a moment ago: the outage must show in them too.
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let mut server = Server::serve(&cluster.url(), &["--postgres-pool-size", "4", "--metrics", &metrics]);
     let h = hash(1);
     announce_ok(&server, &request(h, 40001, true, Event::Started)).await;
 
@@ -107,5 +109,20 @@ async fn postgres_stopped_and_started_under_load_fails_clearly_then_recovers() {
         &server.log
     });
     assert!(tally.unavailable.load(Ordering::Relaxed) + failed_while_down > 0, "the load saw the outage");
+
+    // Every announce told "storage unavailable" is counted as such, once per view.
+    let body = client.get(&format!("http://{metrics}/metrics"), "").await.expect("metrics answered");
+    let text = String::from_utf8_lossy(&body);
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
+            .map_or(0, |v| v.trim().parse().unwrap_or_else(|_| panic!("bad value for {series}")))
+    };
+    let told = tally.unavailable.load(Ordering::Relaxed) + 1; // the load's and the single announce above
+    let backend_errors = value("octotracker_backend_errors_total{operation=\"announce\",kind=\"unavailable\"}");
+    assert!(backend_errors >= told, "{backend_errors} backend errors for {told} unavailable replies:\n{text}");
+    assert!(value("octotracker_failures_total{reason=\"storage_unavailable\"}") >= told, "{text}");
+    let unavailable = "octotracker_announces_total{event=\"none\",outcome=\"unavailable\"}";
+    assert!(value(unavailable) >= 1, "{text}");
     server.stop();
 }

@@ -144,13 +144,17 @@ impl Worker {
                     return;
                 }
                 // A UDP scrape answers every hash asked, in order: refused ones as zeros.
-                let asked = info_hashes.clone();
-                match self.tracker.scrape(&ScrapeRequest { info_hashes }).await {
+                let request = ScrapeRequest { info_hashes };
+                match self.tracker.scrape(&request).await {
                     Ok(mut response) => {
-                        if response.files.len() != asked.len() {
+                        // Access control left some out: put every hash asked back, in order.
+                        if response.files.len() != request.info_hashes.len() {
                             let served: std::collections::HashMap<_, _> = response.files.into_iter().collect();
-                            response.files =
-                                asked.iter().map(|h| (*h, served.get(h).copied().unwrap_or_default())).collect();
+                            response.files = request
+                                .info_hashes
+                                .iter()
+                                .map(|h| (*h, served.get(h).copied().unwrap_or_default()))
+                                .collect();
                         }
                         write_scrape(out, transaction_id, &response);
                     }

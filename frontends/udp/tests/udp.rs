@@ -212,3 +212,20 @@ async fn a_private_tracker_reads_the_passkey_from_bep41_url_data() {
     let UdpReply::Error { message, .. } = c.announce(cid, &req, b"").await else { panic!() };
     assert!(message.starts_with("missing passkey"), "{message}");
 }
+
+#[tokio::test]
+async fn a_scrape_answers_refused_hashes_as_zeros_in_their_place() {
+    let mut policy = AccessPolicy { mode: octotracker_core::AccessMode::Deny, ..AccessPolicy::default() };
+    policy.denied.insert(InfoHash([2; 20]));
+    let server = server_with("127.0.0.1:0", Some(policy)).await;
+    let c = Client::to(&server).await;
+    let cid = c.connect().await;
+    for hash in [1, 3] {
+        c.announce(cid, &request(hash, c.port(), 0), b"").await;
+    }
+    let mut p = Vec::new();
+    write_scrape_request(&mut p, cid, 44, &[InfoHash([1; 20]), InfoHash([2; 20]), InfoHash([3; 20])]);
+    let UdpReply::Scrape { stats, .. } = c.exchange(&p).await else { panic!("not a scrape reply") };
+    let seeders: Vec<u32> = stats.iter().map(|s| s.complete).collect();
+    assert_eq!(seeders, [1, 0, 1], "the denied hash reads as zeros, the others keep their place");
+}

@@ -1,0 +1,45 @@
+# Process helpers shared by compare.sh and udp_compare.sh (source it after creating $WORK, the
+# run's temp dir): every pid pushed onto PIDS and the generator run by run_waited are stopped,
+# and $WORK removed, when the script exits or is interrupted.
+
+PIDS=()
+
+# Stops PID: TERM, then KILL after 5 s.
+stop_pid() {
+    local pid=$1
+    kill "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local pid
+    [[ -n ${GEN_PID:-} ]] && stop_pid "$GEN_PID"
+    for pid in "${PIDS[@]}"; do
+        stop_pid "$pid"
+    done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Runs a generator (or populate) to completion in the background and waits for it, so that a
+# signal to the script is handled at once (the trap stops it) instead of after it ends.
+GEN_PID=
+run_waited() {
+    local status=0
+    "$@" &
+    GEN_PID=$!
+    wait "$GEN_PID" || status=$?
+    GEN_PID=
+    return "$status"
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
