@@ -267,23 +267,35 @@ fn start_libtorrent_seeder(
     dir: &TempDir,
     deadline: Instant,
 ) -> (ChildGuard, (i64, i64)) {
-    let mut child = Command::new(PYTHON)
-        .arg(LIBTORRENT_PEER)
-        .arg("seed")
-        .arg(torrent)
-        .arg(seed_dir)
-        // The seeder exits when its stdin closes: if this test process dies
-        // without running destructors, the seeder still goes away.
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(dir.log_file("libtorrent-seeder.log"))
-        .spawn()
-        .expect("spawn the libtorrent seeder");
-    let lines = lines_of(child.stdout.take().expect("seeder stdout"), None);
-    let seeder = ChildGuard::new("libtorrent seeder", child);
-    let schedule = wait_for_line(&lines, deadline, ready_schedule)
-        .unwrap_or_else(|| panic!("the libtorrent seeder never reported it was seeding and announced\n{}", dir.logs()));
-    (seeder, schedule)
+    // python3-libtorrent once died at start-up in CI before logging anything (a crash of the
+    // client, not a refusal by the tracker): a seeder that exits before it is ready is started
+    // once more, and its exit status is reported either way.
+    let mut exits = Vec::new();
+    for attempt in 1..=2 {
+        let mut child = Command::new(PYTHON)
+            .arg(LIBTORRENT_PEER)
+            .arg("seed")
+            .arg(torrent)
+            .arg(seed_dir)
+            // The seeder exits when its stdin closes: if this test process dies
+            // without running destructors, the seeder still goes away.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(dir.log_file(&format!("libtorrent-seeder-{attempt}.log")))
+            .spawn()
+            .expect("spawn the libtorrent seeder");
+        let lines = lines_of(child.stdout.take().expect("seeder stdout"), None);
+        let mut seeder = ChildGuard::new("libtorrent seeder", child);
+        if let Some(schedule) = wait_for_line(&lines, deadline, ready_schedule) {
+            return (seeder, schedule);
+        }
+        let exit = seeder.child.try_wait().ok().flatten();
+        exits.push(format!("attempt {attempt}: {exit:?}"));
+        if exit.is_none() {
+            break; // still running at the deadline: no point in another attempt
+        }
+    }
+    panic!("the libtorrent seeder never reported it was seeding and announced ({exits:?})\n{}", dir.logs())
 }
 
 /// Parses `ready next_announce_in=N min_announce_in=M`.
