@@ -10,13 +10,11 @@ mod access_files;
 mod backend;
 mod cli;
 mod client_commands;
-mod config;
 mod keys_command;
 mod listen;
 mod load_command;
 mod metrics_endpoint;
 mod serve;
-mod settings;
 mod torrent_commands;
 mod transfers;
 
@@ -24,6 +22,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+// The configuration lives in its own crate (octotracker-config); these keep `crate::config` and
+// `crate::settings` paths working across the binary.
+use octotracker_config::{config, settings};
 
 use crate::cli::{Cli, Command, ServeArgs};
 use crate::config::Config;

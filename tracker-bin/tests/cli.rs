@@ -509,6 +509,16 @@ mod operator_errors {
     }
 
     #[test]
+    fn a_timeout_too_long_for_the_clock_exits_2_naming_it() {
+        // 2^63 seconds: before the bound, the server started and then panicked on every connection
+        // while arming the header-read timer.
+        let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--header-read-timeout", "9223372036854775807"]);
+        assert_usage_error(&outcome, "header_read_timeout must be at most 31536000 seconds (a year)");
+        let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--expiry-interval", "31536001"]);
+        assert_usage_error(&outcome, "expiry_interval must be at most");
+    }
+
+    #[test]
     fn inconsistent_intervals_exit_2() {
         let outcome = octotracker_run(&["--http", "127.0.0.1:0", "--interval", "4000"]);
         assert_usage_error(&outcome, "peer timeout (3000s) must exceed interval (4000s)");

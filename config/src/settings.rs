@@ -76,9 +76,7 @@ impl AccessSettings {
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
-        if a.reload_interval == 0 {
-            return Err("access reload_interval must be at least 1 second".into());
-        }
+        let reload_interval = bounded_secs("access reload_interval", a.reload_interval, 1)?;
         // `./torrents` when none is configured and it exists; a configured one is created.
         let torrents = match path(&a.torrents) {
             Some(dir) => Some(dir),
@@ -104,7 +102,7 @@ impl AccessSettings {
                 allow: prefixes(&a.client_allow, "client_allow")?,
                 deny: prefixes(&a.client_deny, "client_deny")?,
             },
-            reload_interval: Duration::from_secs(a.reload_interval),
+            reload_interval,
         })
     }
 
@@ -127,6 +125,23 @@ pub enum Backend {
 
 /// The default listen address when none is configured.
 pub const DEFAULT_LISTEN: &str = "0.0.0.0:6969";
+
+/// The longest timeout or period any setting accepts: a year. Longer ones mean "never" to an
+/// operator, but a deadline that far out overflows the clock of the code that arms it (a header
+/// read timeout of 2^63 seconds panicked every connection before this bound existed).
+pub const MAX_SECONDS: u64 = 365 * 24 * 3600;
+
+/// `value` seconds as a duration, at least `min` and at most [`MAX_SECONDS`].
+fn bounded_secs(name: &str, value: u64, min: u64) -> Result<Duration, String> {
+    if value < min {
+        let unit = if min == 1 { "second" } else { "seconds" };
+        return Err(format!("{name} must be at least {min} {unit}"));
+    }
+    if value > MAX_SECONDS {
+        return Err(format!("{name} must be at most {MAX_SECONDS} seconds (a year), got {value}"));
+    }
+    Ok(Duration::from_secs(value))
+}
 
 impl Settings {
     /// Validates `config`; the error is a message for the operator.
@@ -155,14 +170,12 @@ impl Settings {
             .iter()
             .map(|p| p.parse::<IpNet>().map_err(|e| format!("invalid trusted proxy: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
-        let secs = |name: &str, v: u64| {
-            if v == 0 { Err(format!("{name} must be at least 1 second")) } else { Ok(Duration::from_secs(v)) }
-        };
+        let secs = |name: &str, v: u64| bounded_secs(name, v, 1);
         let http = HttpConfig {
             trusted_proxies,
             header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
-            drain_timeout: Duration::from_secs(config.http.drain_timeout),
+            drain_timeout: bounded_secs("drain_timeout", config.http.drain_timeout, 0)?,
             rate_limit: (config.http.rate_limit > 0).then(|| {
                 let per_second = f64::from(config.http.rate_limit);
                 let burst = if config.http.rate_limit_burst == 0 {
@@ -201,6 +214,14 @@ impl Settings {
         let i = &config.interval;
         let intervals = interval_spec(i)?;
         let peer_timeout = intervals.build().peer_timeout();
+        if peer_timeout > Duration::from_secs(MAX_SECONDS) {
+            return Err(format!(
+                "interval algorithm {:?} keeps silent peers for {} seconds: its longest interval must leave the peer \
+                 timeout at most {MAX_SECONDS} seconds (a year)",
+                i.algorithm.trim(),
+                peer_timeout.as_secs()
+            ));
+        }
 
         let backend = match config.storage.backend.trim() {
             "memory" => Backend::Memory { shards: config.storage.memory_shards },
@@ -208,10 +229,17 @@ impl Settings {
                 if config.storage.postgres_pool_size == 0 {
                     return Err("postgres_pool_size must be at least 1".into());
                 }
+                let statement_timeout = config.storage.postgres_statement_timeout;
+                if statement_timeout > MAX_SECONDS * 1000 {
+                    return Err(format!(
+                        "postgres_statement_timeout must be at most {} milliseconds (a year), got {statement_timeout}",
+                        MAX_SECONDS * 1000
+                    ));
+                }
                 Backend::Postgres {
                     url: url.to_owned(),
                     pool_size: config.storage.postgres_pool_size,
-                    statement_timeout: Duration::from_millis(config.storage.postgres_statement_timeout),
+                    statement_timeout: Duration::from_millis(statement_timeout),
                 }
             }
             url if url.starts_with("redis") => {
@@ -267,8 +295,9 @@ impl Settings {
 fn interval_spec(i: &crate::config::IntervalSection) -> Result<IntervalSpec, String> {
     let spec = i.algorithm.trim();
     if spec == "static" {
-        let fixed = Static::new(i.interval, i.min_interval, Duration::from_secs(i.peer_timeout))
-            .map_err(|e| format!("invalid [interval]: {e}"))?;
+        let peer_timeout = bounded_secs("peer_timeout", i.peer_timeout, 1)?;
+        let fixed =
+            Static::new(i.interval, i.min_interval, peer_timeout).map_err(|e| format!("invalid [interval]: {e}"))?;
         return Ok(IntervalSpec { algorithm: AlgorithmSpec::Static(fixed), jitter: 0 });
     }
     let defaults = crate::config::IntervalSection::default();
@@ -362,6 +391,38 @@ mod tests {
         c.interval.algorithm = "swarm".into();
         c.interval.min_interval = 60;
         assert!(Settings::from_config(&c).unwrap_err().contains("apply to algorithm \"static\" only"));
+    }
+
+    #[test]
+    fn timeouts_beyond_a_year_are_refused_by_name() {
+        type Setter = fn(&mut Config, u64);
+        let huge = 1u64 << 63;
+        let cases: [(&str, Setter); 7] = [
+            ("header_read_timeout", |c, v| c.http.header_read_timeout = v),
+            ("idle_timeout", |c, v| c.http.idle_timeout = v),
+            ("drain_timeout", |c, v| c.http.drain_timeout = v),
+            ("expiry_interval", |c, v| c.storage.expiry_interval = v),
+            ("reload_interval", |c, v| c.access.reload_interval = v),
+            ("peer_timeout", |c, v| c.interval.peer_timeout = v),
+            ("postgres_statement_timeout", |c, v| {
+                c.storage.backend = "postgres://u@h/db".into();
+                c.storage.postgres_statement_timeout = v;
+            }),
+        ];
+        for (name, set) in cases {
+            let mut c = Config::default();
+            set(&mut c, huge);
+            let err = Settings::from_config(&c).unwrap_err();
+            assert!(err.contains(name) && err.contains("at most"), "{name}: {err}");
+            // A year is still accepted (the statement timeout is in milliseconds).
+            let mut c = Config::default();
+            set(&mut c, if name == "postgres_statement_timeout" { MAX_SECONDS * 1000 } else { MAX_SECONDS });
+            Settings::from_config(&c).unwrap_or_else(|e| panic!("{name} of a year: {e}"));
+        }
+        let mut c = Config::default();
+        c.interval.algorithm = "swarm,steps=10:1000000h/1h".into();
+        let err = Settings::from_config(&c).unwrap_err();
+        assert!(err.contains("peer timeout") && err.contains("at most"), "{err}");
     }
 
     #[test]
