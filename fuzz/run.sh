@@ -12,15 +12,18 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz and a nightly toolchain are needed: cargo install cargo-fuzz --locked; rustup toolchain install nightly" >&2
     exit 1
 fi
-for target in http_query bencode udp_packet torrent_file; do
+for target in http_query bencode udp_packet torrent_file config; do
     mkdir -p "corpus/$target"
     # -rss_limit_mb and -max_len bound memory per input; the corpus grows only in a scratch copy
     # so the committed one stays small.
     scratch=$(mktemp -d)
     cp -r "corpus/$target/." "$scratch/" 2>/dev/null || true
     log=$(mktemp)
+    # A target may come with a dictionary of the tokens its format is made of (fuzz/TARGET.dict).
+    dict=()
+    [[ -f "$target.dict" ]] && dict=(-dict="$target.dict")
     if ! cargo +nightly fuzz run --release "$target" "$scratch" -- \
-        -max_total_time="$SECONDS_EACH" -max_len=4096 -rss_limit_mb=1024 -print_final_stats=1 >"$log" 2>&1; then
+        -max_total_time="$SECONDS_EACH" -max_len=4096 -rss_limit_mb=1024 -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
         tail -40 "$log" >&2
         echo "fuzz target $target FAILED: see fuzz/artifacts/$target" >&2
         rm -rf "$scratch" "$log"
