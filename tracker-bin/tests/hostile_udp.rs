@@ -38,9 +38,7 @@ struct Tracker {
 impl Tracker {
     fn start(extra: &[&str]) -> Tracker {
         let mut server = LoggedServer::spawn(
-            octotracker()
-                .args(["--udp", "127.0.0.1:0", "--udp-workers", "2", "--metrics", "127.0.0.1:0"])
-                .args(extra),
+            octotracker().args(["--udp", "127.0.0.1:0", "--udp-workers", "2", "--metrics", "127.0.0.1:0"]).args(extra),
         );
         let port = server.await_after("listening on udp://127.0.0.1", DEADLINE);
         let metrics = server.await_after("metrics on http://", DEADLINE);
