@@ -145,8 +145,10 @@ impl Settings {
         };
         let listen = parse(defaulted(&config.http.listen))?;
         let udp = parse(defaulted(&config.udp.listen))?;
-        let mut udp_config = octotracker_udp::UdpConfig::default();
-        udp_config.rate_limit = rate_limit(config.udp.rate_limit, config.udp.rate_limit_burst);
+        let mut udp_config = octotracker_udp::UdpConfig {
+            rate_limit: rate_limit(config.udp.rate_limit, config.udp.rate_limit_burst),
+            ..octotracker_udp::UdpConfig::default()
+        };
         if config.udp.workers > 0 {
             udp_config.workers = config.udp.workers;
         }

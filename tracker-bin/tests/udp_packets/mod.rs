@@ -77,7 +77,7 @@ impl Reply {
 
     /// (interval, leechers, seeders, number of IPv4 peers) of an announce reply.
     pub fn announced(&self) -> Option<(u32, u32, u32, usize)> {
-        if self.action != ANNOUNCE || self.body.len() < 12 || (self.body.len() - 12) % 6 != 0 {
+        if self.action != ANNOUNCE || self.body.len() < 12 || !(self.body.len() - 12).is_multiple_of(6) {
             return None;
         }
         let word = |i: usize| u32::from_be_bytes(self.body[i..i + 4].try_into().unwrap());
@@ -86,7 +86,7 @@ impl Reply {
 
     /// (seeders, completed, leechers) per hash of a scrape reply.
     pub fn scraped(&self) -> Option<Vec<(u32, u32, u32)>> {
-        if self.action != SCRAPE || self.body.len() % 12 != 0 {
+        if self.action != SCRAPE || !self.body.len().is_multiple_of(12) {
             return None;
         }
         let word = |i: usize| u32::from_be_bytes(self.body[i..i + 4].try_into().unwrap());
