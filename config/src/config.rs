@@ -73,6 +73,10 @@ pub struct UdpSection {
     pub listen: Vec<String>,
     /// Receive workers per socket; 0: one per core.
     pub workers: usize,
+    /// Announces and scrapes per second one address may send (0: no limit).
+    pub rate_limit: u32,
+    /// Requests one address may send at once above the rate (0: the rate).
+    pub rate_limit_burst: u32,
 }
 
 /// `[metrics]`

@@ -160,7 +160,10 @@ impl Settings {
         };
         let listen = parse(defaulted(&config.http.listen))?;
         let udp = parse(defaulted(&config.udp.listen))?;
-        let mut udp_config = octotracker_udp::UdpConfig::default();
+        let mut udp_config = octotracker_udp::UdpConfig {
+            rate_limit: rate_limit(config.udp.rate_limit, config.udp.rate_limit_burst),
+            ..octotracker_udp::UdpConfig::default()
+        };
         if config.udp.workers > 0 {
             udp_config.workers = config.udp.workers;
         }
@@ -176,15 +179,7 @@ impl Settings {
             header_read_timeout: secs("header_read_timeout", config.http.header_read_timeout)?,
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
             drain_timeout: bounded_secs("drain_timeout", config.http.drain_timeout, 0)?,
-            rate_limit: (config.http.rate_limit > 0).then(|| {
-                let per_second = f64::from(config.http.rate_limit);
-                let burst = if config.http.rate_limit_burst == 0 {
-                    per_second
-                } else {
-                    f64::from(config.http.rate_limit_burst)
-                };
-                octotracker_http::RateLimit { per_second, burst }
-            }),
+            rate_limit: rate_limit(config.http.rate_limit, config.http.rate_limit_burst),
             max_connections: if config.http.max_connections == 0 {
                 return Err("max_connections must be at least 1".into());
             } else {
@@ -288,6 +283,14 @@ impl Settings {
             expiry_interval: secs("expiry_interval", config.storage.expiry_interval)?,
         })
     }
+}
+
+/// A `rate_limit` / `rate_limit_burst` pair: `None` for a rate of 0; a burst of 0 is the rate.
+fn rate_limit(per_second: u32, burst: u32) -> Option<octotracker_core::RateLimit> {
+    (per_second > 0).then(|| octotracker_core::RateLimit {
+        per_second: f64::from(per_second),
+        burst: f64::from(if burst == 0 { per_second } else { burst }),
+    })
 }
 
 /// The `[interval]` section as an algorithm: plain `static` takes the three legacy keys; any
@@ -423,6 +426,19 @@ mod tests {
         c.interval.algorithm = "swarm,steps=10:1000000h/1h".into();
         let err = Settings::from_config(&c).unwrap_err();
         assert!(err.contains("peer timeout") && err.contains("at most"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_apply_per_frontend_with_the_burst_defaulting_to_the_rate() {
+        let s = Settings::from_config(&Config::default()).unwrap();
+        assert_eq!((s.http.rate_limit, s.udp_config.rate_limit), (None, None), "off by default");
+        let mut c = Config::default();
+        c.http.rate_limit = 5;
+        c.udp.rate_limit = 20;
+        c.udp.rate_limit_burst = 40;
+        let s = Settings::from_config(&c).unwrap();
+        assert_eq!(s.http.rate_limit, Some(octotracker_core::RateLimit { per_second: 5.0, burst: 5.0 }));
+        assert_eq!(s.udp_config.rate_limit, Some(octotracker_core::RateLimit { per_second: 20.0, burst: 40.0 }));
     }
 
     #[test]

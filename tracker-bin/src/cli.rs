@@ -186,10 +186,11 @@ pub struct ServeArgs {
     /// [http] drain_timeout, seconds.
     #[arg(long, env = "OCTOTRACKER_DRAIN_TIMEOUT")]
     pub drain_timeout: Option<u64>,
-    /// [http] rate_limit: requests per second one address may send (0: no limit).
+    /// [http] and [udp] rate_limit: requests per second one address may send, over HTTP and
+    /// over UDP (0: no limit).
     #[arg(long, env = "OCTOTRACKER_RATE_LIMIT")]
     pub rate_limit: Option<u32>,
-    /// [http] rate_limit_burst: requests at once above the rate (0: the rate).
+    /// [http] and [udp] rate_limit_burst: requests at once above the rate (0: the rate).
     #[arg(long, env = "OCTOTRACKER_RATE_LIMIT_BURST")]
     pub rate_limit_burst: Option<u32>,
     /// [http] max_connections: connections served at once per listener.
@@ -317,7 +318,9 @@ impl ServeArgs {
             config.http.trusted_proxies = self.trusted_proxies.clone();
         }
         apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout, max_connections);
+        // One flag protects every frontend; the file may set [http] and [udp] apart.
         apply!(self => config.http; rate_limit, rate_limit_burst);
+        apply!(self => config.udp; rate_limit, rate_limit_burst);
         apply!(self => config.tracker; numwant_default, numwant_max, allow_non_compact, allow_scrape,
             scrape_max_hashes, allow_full_scrape, full_scrape_max, tracker_id, accept_ip_param, send_external_ip);
         if let Some(spec) = &self.interval {

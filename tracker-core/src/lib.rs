@@ -23,6 +23,8 @@
 //! - Access control: [`AccessControl`] (which torrents and clients are served), [`AccessList`].
 //! - Metrics hooks: [`Observer`], attached with [`Tracker::with_observer`].
 //! - Time: [`Clock`], [`SystemClock`], [`StoppedClock`] for tests.
+//! - Abuse: [`RateLimiter`], per-address token buckets in bounded shards (time passed in), applied
+//!   by the HTTP and UDP frontends.
 //! - Errors: a [`Refusal`] is told to the peer; a [`StorageError`] is logged.
 //! - With the `testing` feature, `testing` holds the conformance suite every backend runs.
 
@@ -37,6 +39,7 @@ mod interval;
 mod observe;
 mod passkeys;
 mod peer;
+mod rate_limit;
 mod request;
 mod response;
 pub mod storage;
@@ -62,6 +65,7 @@ pub use interval::{IntervalAlgorithm, Intervals};
 pub use observe::{Observer, Outcome, RequestKind, StorageOp, failure_label, storage_error_label};
 pub use passkeys::PasskeyStore;
 pub use peer::{AddressFamily, Peer, normalize_addr, normalize_ip};
+pub use rate_limit::{RATE_LIMIT_PER_SHARD, RATE_LIMIT_SHARDS, RateLimit, RateLimiter};
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
 pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};

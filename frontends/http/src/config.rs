@@ -21,7 +21,8 @@ pub struct HttpConfig {
     /// descriptors, and the connections already held keep being answered).
     pub max_connections: usize,
     /// Per-address request limit of the standalone server (see [`RateLimit`](crate::RateLimit));
-    /// `None` (the default): no limit.
+    /// `None` (the default): no limit. Refused requests are counted as the failure
+    /// `rate_limited` when the tracker has an observer.
     pub rate_limit: Option<crate::RateLimit>,
     /// The path announces are answered at, as the service sees it: `/announce` by default. Behind
     /// a router that strips a prefix (axum's `nest_service("/tracker", …)`) keep the default;

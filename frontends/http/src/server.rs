@@ -121,6 +121,11 @@ fn serve_connection(
             let ip = crate::rate_limit::request_ip(req.extensions(), req.headers(), &trusted)?;
             (!limiter.allow(ip, std::time::Instant::now())).then(|| limiter.refusal())
         });
+        if refused.is_some()
+            && let Some(obs) = service.tracker().observer()
+        {
+            obs.failure("rate_limited");
+        }
         let reply = match refused {
             Some(refusal) => Reply::Refused(refusal),
             None => Reply::Handled(service.handle_parts(req.into_parts().0)),

@@ -77,6 +77,11 @@ impl TrackerService {
         &self.inner.config
     }
 
+    /// The engine this service answers for.
+    pub(crate) fn tracker(&self) -> &Tracker {
+        &self.inner.tracker
+    }
+
     /// Whether `path` is one of the tracker's (the announce or the scrape path).
     pub fn serves(&self, path: &str) -> bool {
         self.endpoint(path).is_some()

@@ -408,3 +408,27 @@ mod a_tracker_layer {
         mountable(&layer().layer(Recorder::ready()));
     }
 }
+
+/// `RateLimitLayer` (the core's buckets behind the HTTP API embedders use): the burst answered,
+/// then the reason; another address has its own budget.
+#[tokio::test]
+async fn the_rate_limit_layer_refuses_an_address_over_its_burst() {
+    use octotracker_http::{RateLimit, RateLimitLayer};
+    let limited = RateLimitLayer::new(RateLimit { per_second: 0.1, burst: 2.0 }, Vec::new())
+        .layer(service(HttpConfig::default()));
+    let target = format!("/announce?{}", announce_query(hash(1), 6881));
+    let mut answered = Vec::new();
+    for _ in 0..3 {
+        let resp = limited.clone().oneshot(get_from(&target, "10.0.0.1:6881")).await.unwrap();
+        let body = body_bytes(resp.into_body()).await;
+        answered.push(parse_announce_reply(&body).map(|r| matches!(r, Reply::Ok(_))).unwrap());
+    }
+    assert_eq!(answered, [true, true, false], "two answered, the third refused");
+    let resp = limited.clone().oneshot(get_from(&target, "10.0.0.1:6881")).await.unwrap();
+    assert_eq!(
+        failure_reason(&body_bytes(resp.into_body()).await),
+        "rate limit exceeded: at most 0.1 requests per second from one address"
+    );
+    let resp = limited.oneshot(get_from(&target, "10.0.0.2:6881")).await.unwrap();
+    announce_reply(&body_bytes(resp.into_body()).await);
+}

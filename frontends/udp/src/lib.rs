@@ -7,6 +7,11 @@
 //!   served by several receive workers; no global lock on the path, no per-client state.
 //! - [`ConnectionIds`]: stateless connection ids, a keyed hash of the client's address and a
 //!   coarse clock, valid one to two minutes, with a key that rotates every ten minutes.
+//! - [`UdpConfig::rate_limit`]: the core's per-address token buckets, as over HTTP. Announces
+//!   and scrapes over the limit get the error packet `rate limit exceeded: at most N requests
+//!   per second from one address` (counted as `octotracker_failures_total{reason="rate_limited"}`);
+//!   connects over it are dropped without a reply: their reply is no larger than the request
+//!   (no amplification), and an error packet would be. Off by default.
 //!
 //! Packets are parsed and written by `octotracker_core::udp_wire`; every rule (numwant, access
 //! control, passkeys from BEP 41 URL data) is the engine's. Malformed packets get an error
@@ -24,6 +29,7 @@
 //! ```
 
 mod connection_id;
+mod limits;
 mod server;
 
 pub use connection_id::ConnectionIds;

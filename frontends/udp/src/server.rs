@@ -8,10 +8,13 @@ use async_trait::async_trait;
 use octotracker_core::udp_wire::{
     UdpRequest, max_peers, parse_request, write_announce, write_connect, write_error, write_scrape,
 };
-use octotracker_core::{Frontend, FrontendError, RequestKind, ScrapeRequest, Shutdown, Tracker, TrackerError};
+use octotracker_core::{
+    Frontend, FrontendError, RateLimit, RequestKind, ScrapeRequest, Shutdown, Tracker, TrackerError,
+};
 use tokio::net::UdpSocket;
 
 use crate::ConnectionIds;
+use crate::limits::UdpLimits;
 
 /// Largest datagram read; anything longer is cut (and then malformed or ignored).
 const RECV_BUFFER: usize = 2048;
@@ -21,11 +24,15 @@ const RECV_BUFFER: usize = 2048;
 pub struct UdpConfig {
     /// Receive workers sharing the socket (default: one per core).
     pub workers: usize,
+    /// Per-address request limit (`None`, the default: no limit). Announces and scrapes over it
+    /// get an error packet with the same reason as HTTP's; connects over it are dropped (see
+    /// the crate docs).
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for UdpConfig {
     fn default() -> Self {
-        UdpConfig { workers: std::thread::available_parallelism().map_or(2, |n| n.get()) }
+        UdpConfig { workers: std::thread::available_parallelism().map_or(2, |n| n.get()), rate_limit: None }
     }
 }
 
@@ -57,9 +64,15 @@ impl UdpFrontend {
 impl Frontend for UdpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         let ids = Arc::new(ConnectionIds::default());
+        let limits = self.config.rate_limit.map(|limit| Arc::new(UdpLimits::new(limit)));
         let mut workers = tokio::task::JoinSet::new();
         for _ in 0..self.config.workers.max(1) {
-            let worker = Worker { socket: self.socket.clone(), tracker: tracker.clone(), ids: ids.clone() };
+            let worker = Worker {
+                socket: self.socket.clone(),
+                tracker: tracker.clone(),
+                ids: ids.clone(),
+                limits: limits.clone(),
+            };
             workers.spawn(worker.run());
         }
         // Datagrams need no draining: stop the workers when asked.
@@ -75,6 +88,7 @@ struct Worker {
     socket: Arc<UdpSocket>,
     tracker: Arc<Tracker>,
     ids: Arc<ConnectionIds>,
+    limits: Option<Arc<UdpLimits>>,
 }
 
 impl Worker {
@@ -118,6 +132,9 @@ impl Worker {
         let now = self.tracker.now();
         let kind = match request {
             UdpRequest::Connect { transaction_id } => {
+                if !self.allowed_connect(&from) {
+                    return;
+                }
                 write_connect(out, transaction_id, self.ids.make(&from, now));
                 return;
             }
@@ -125,6 +142,9 @@ impl Worker {
                 if !self.ids.check(announce.connection_id, &from, now) {
                     self.tracker.record_rejected(RequestKind::Announce, "udp_connection_id");
                     write_error(out, announce.transaction_id, "invalid connection id: connect again");
+                    return;
+                }
+                if !self.allowed(RequestKind::Announce, &from, announce.transaction_id, out) {
                     return;
                 }
                 let mut req = announce.request.clone();
@@ -141,6 +161,9 @@ impl Worker {
                 if !self.ids.check(connection_id, &from, now) {
                     self.tracker.record_rejected(RequestKind::Scrape, "udp_connection_id");
                     write_error(out, transaction_id, "invalid connection id: connect again");
+                    return;
+                }
+                if !self.allowed(RequestKind::Scrape, &from, transaction_id, out) {
                     return;
                 }
                 // A UDP scrape answers every hash asked, in order: refused ones as zeros.
@@ -168,6 +191,36 @@ impl Worker {
         }
     }
 }
+
+impl Worker {
+    /// Whether a connect from `from` is within the rate limit (counted as `rate_limited` if not;
+    /// no reply is written, see the crate docs).
+    fn allowed_connect(&self, from: &SocketAddr) -> bool {
+        let Some(limits) = &self.limits else { return true };
+        if limits.allow_connect(from.ip(), Instant::now()) {
+            return true;
+        }
+        if let Some(obs) = self.tracker.observer() {
+            obs.failure(RATE_LIMITED);
+        }
+        false
+    }
+
+    /// Whether an announce or scrape from `from` is within the rate limit; if not, the error
+    /// packet is written into `out` and the refusal counted.
+    fn allowed(&self, kind: RequestKind, from: &SocketAddr, transaction_id: u32, out: &mut Vec<u8>) -> bool {
+        let Some(limits) = &self.limits else { return true };
+        if limits.allow_request(from.ip(), Instant::now()) {
+            return true;
+        }
+        self.tracker.record_rejected(kind, RATE_LIMITED);
+        write_error(out, transaction_id, limits.reason());
+        false
+    }
+}
+
+/// The failure label of a request over the rate limit.
+const RATE_LIMITED: &str = "rate_limited";
 
 fn fail(out: &mut Vec<u8>, transaction_id: u32, e: &TrackerError) {
     if let TrackerError::Storage(s) = e {

@@ -39,7 +39,8 @@ async fn server_with(bind: &str, access: Option<AccessPolicy>) -> Server {
     if let Some(policy) = access {
         tracker = tracker.with_access(Arc::new(AccessList::new(policy)));
     }
-    let frontend = UdpFrontend::bind(bind.parse().unwrap(), UdpConfig { workers: 2 }).await.expect("bind");
+    let frontend =
+        UdpFrontend::bind(bind.parse().unwrap(), UdpConfig { workers: 2, rate_limit: None }).await.expect("bind");
     let addr = frontend.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = Box::pin(async move {
