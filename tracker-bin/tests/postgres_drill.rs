@@ -1,4 +1,4 @@
-//! Outage drill on PostgreSQL, through the real binary: four clients announce distinct peers
+//! Outage drill on PostgreSQL, through the real binary: eight clients announce distinct peers
 //! (and stop some) in a loop; mid-way PostgreSQL is stopped (`pg_ctl stop -m fast`), left down
 //! for three seconds and started again; the load goes on until announces succeed again. Then
 //! every swarm is audited: each announce answered with success is visible (the peer is listed

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use octotracker_client::{ClientError, HttpTrackerClient, Reply};
 use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 
+/// Concurrent clients of a drill.
+pub const CLIENTS: u32 = 8;
 /// Peers in one swarm (below the default numwant maximum of 200, so one reply lists them all).
 pub const SWARM_SIZE: u32 = 40;
 /// Peers one client may use: bounds the run by count.
@@ -374,13 +376,17 @@ pub struct Drill {
     pub audit: Audit,
 }
 
-/// Load from four clients; once 150 announces are acknowledged the store is stopped for
-/// `outage`, then started again; the load goes on until 100 announces sent after the restart
+/// Load from [`CLIENTS`] clients; once 300 announces are acknowledged the store is stopped for
+/// `outage`, then started again; the load goes on until 300 announces sent after the restart
 /// are acknowledged, then stops, and the tracker's state is audited against the ledger.
 pub async fn run(announce_url: &str, scrape_url: &str, store: Arc<dyn Store>, outage: Duration) -> Drill {
-    let (ledger, phase, stop) = (Arc::new(Ledger::default()), Arc::new(PhaseClock::default()), Arc::new(AtomicBool::new(false)));
-    let clients = start_load(announce_url, 4, &ledger, &phase, &stop);
-    eventually(Duration::from_secs(15), "150 announces acknowledged before the outage", || ledger.acknowledged() >= 150).await;
+    let (ledger, phase, stop) =
+        (Arc::new(Ledger::default()), Arc::new(PhaseClock::default()), Arc::new(AtomicBool::new(false)));
+    let clients = start_load(announce_url, CLIENTS, &ledger, &phase, &stop);
+    eventually(Duration::from_secs(15), "300 announces acknowledged before the outage", || {
+        ledger.acknowledged() >= 300
+    })
+    .await;
 
     phase.set(Phase::StoreDown);
     let down = store.clone();
@@ -389,8 +395,8 @@ pub async fn run(announce_url: &str, scrape_url: &str, store: Arc<dyn Store>, ou
     let up = store.clone();
     tokio::task::spawn_blocking(move || up.start()).await.expect("store starts");
     phase.set(Phase::StoreRestarted);
-    eventually(Duration::from_secs(20), "100 announces sent after the restart acknowledged", || {
-        ledger.acknowledged_in(Phase::StoreRestarted) >= 100
+    eventually(Duration::from_secs(20), "300 announces sent after the restart acknowledged", || {
+        ledger.acknowledged_in(Phase::StoreRestarted) >= 300
     })
     .await;
 

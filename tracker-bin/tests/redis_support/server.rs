@@ -31,12 +31,10 @@ impl RedisServer {
                 cmd.args(["--appendonly", "yes", "--appendfsync", "always", "--dir"]).arg(dir)
             }
         };
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("redis-server does not start ({e}): run scripts/test.sh, which installs it"));
+        let child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| {
+                panic!("redis-server does not start ({e}): run scripts/test.sh, which installs it")
+            });
         let server = RedisServer(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
