@@ -199,7 +199,7 @@ fn announce_of(peer: u32, event: Event) -> AnnounceRequest {
     let mut id = *b"-OT0001-drill-000000";
     id[16..].copy_from_slice(&peer.to_be_bytes());
     let mut req = AnnounceRequest::new(swarm_hash(swarm_of(peer)), PeerId(id), peer_port(peer));
-    req.left = if peer % 3 == 0 { 0 } else { 1000 };
+    req.left = if peer.is_multiple_of(3) { 0 } else { 1000 };
     req.event = event;
     req.numwant = Some(5);
     req

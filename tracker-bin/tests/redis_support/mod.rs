@@ -1,5 +1,5 @@
 //! Helpers of the `redis_*` tests: the test servers `scripts/test.sh` provides, and `octotracker`
-//! processes on them.
+//! processes on them; `server`: a redis-server of a test's own, to kill, pause and restart.
 
 #![allow(dead_code)]
 
