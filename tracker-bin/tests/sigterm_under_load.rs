@@ -8,11 +8,15 @@
 //! - a request in progress at the signal is answered: one whose head had partly arrived (the
 //!   rest is sent after the signal) and, with `--backend redis`, requests waiting on a paused
 //!   Redis; the drain waits for them;
+//! - no load request is left unanswered: during the drain's grace (1 s) every response says
+//!   `connection: close`, so each busy keep-alive client gets its next request answered, then
+//!   reconnects to a refusal; a kept-alive connection idle at the signal that sends during the
+//!   grace is answered the same way;
 //! - while the drain waits, new connections are refused.
 //!
-//! Requests that reached a kept-alive connection just as it was closed (hyper closes a
-//! connection that is between requests at the signal; HTTP/1.1 clients retry those, RFC 9112
-//! §9.3.1) are counted and printed, not asserted: the figure goes to docs/reliability.md.
+//! What remains open (documented in docs/reliability.md, not tested here): a connection idle
+//! through the whole grace whose request arrives just as it is closed (RFC 9112 §9.3.1: the
+//! client retries).
 
 mod common;
 mod raw_http;
@@ -149,17 +153,20 @@ fn sigterm_under_load_answers_what_is_in_progress_and_exits_0_within_the_drain_t
     let (head, tail) = probe_request.split_at(probe_request.len() / 2);
     let mut probe = connect(&addr, DEADLINE).expect("the probe connects");
     send(&mut probe, head).expect("half a head sent");
+    // A kept-alive connection, idle at the signal, whose client sends again during the drain.
+    let mut idle = connect(&addr, DEADLINE).expect("connects");
+    send(&mut idle, &announce_request(InfoHash([0x5f; 20]), 9002)).expect("sent");
+    assert!(matches!(read_response(&mut idle), Response::Complete { close: false, .. }), "kept alive");
     thread::sleep(SETTLE);
 
     signalled.store(true, Ordering::SeqCst);
     let (before, after) = sigterm(server.child.id());
     thread::sleep(SETTLE);
     assert_draining_and_refusing(&mut server, &addr);
+    send(&mut idle, &announce_request(InfoHash([0x5f; 20]), 9002)).expect("sent on the idle connection");
+    assert_answered_then_closed(&mut idle, "a request on a kept-alive connection during the drain's grace");
     send(&mut probe, tail).expect("the rest of the head sent");
-    let answer = read_response(&mut probe);
-    assert!(answer.is_announce_success(), "the request in progress at the signal is answered: {answer:?}");
-    assert!(matches!(answer, Response::Complete { close: true, .. }), "and its connection closed: {answer:?}");
-    assert_eq!(read_response(&mut probe), Response::ClosedUnanswered, "nothing after the last answer");
+    assert_answered_then_closed(&mut probe, "the request in progress at the signal");
 
     let status = exit_within(&mut server, before, DRAIN_TIMEOUT + EXIT_MARGIN);
     let took = before.elapsed();
@@ -192,15 +199,21 @@ fn sigterm_under_load_answers_what_is_in_progress_and_exits_0_within_the_drain_t
         bad.len(),
     );
     assert!(bad.is_empty(), "every response is a whole, valid announce success: {:?}", &bad[..bad.len().min(5)]);
-    // A client's connection is only ever closed under it at the shutdown: unanswered, it is its
-    // last request (before its connect is refused), never one in the middle of the load.
-    for c in 0..CLIENTS {
-        let mine: Vec<&Sent> = log.iter().filter(|s| s.client == c).collect();
-        let gone = mine.iter().filter(|s| is_unanswered(&s.response)).count();
-        let last_gone = mine.last().is_some_and(|s| is_unanswered(&s.response));
-        assert!(gone <= usize::from(last_gone), "client {c}: {gone} unanswered requests, not only its last one");
-    }
+    // Busy keep-alive clients are told `connection: close` with their next answer during the
+    // drain's grace, so none is cut off between requests.
+    let unanswered: Vec<(u16, &Response)> =
+        log.iter().filter(|s| is_unanswered(&s.response)).map(|s| (s.client, &s.response)).collect();
+    assert!(unanswered.is_empty(), "requests left unanswered (client, how): {unanswered:?}");
     assert_eq!(load.refused_after_signal.load(Ordering::SeqCst), u64::from(CLIENTS), "every client ended refused");
+}
+
+/// The next response on `stream` is an announce success saying `connection: close`, and the
+/// connection then ends.
+fn assert_answered_then_closed(stream: &mut std::net::TcpStream, what: &str) {
+    let answer = read_response(stream);
+    assert!(answer.is_announce_success(), "{what} is answered: {answer:?}");
+    assert!(matches!(answer, Response::Complete { close: true, .. }), "{what}: connection: close, {answer:?}");
+    assert_eq!(read_response(stream), Response::ClosedUnanswered, "{what}: nothing after the answer");
 }
 
 /// A response that came (at least in part) and is not a whole announce success.
