@@ -5,51 +5,21 @@
 //! The test runs a redis-server of its own on a free loopback port (`redis-server` must be on
 //! PATH: `scripts/test.sh` installs it), so it can kill it.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use octotracker_client::{HttpTrackerClient, Reply};
 use octotracker_core::InfoHash;
+use redis_support::server::{Persistence, RedisServer};
 use redis_support::{Tracker, prefix, request, runtime};
 
 mod common;
 mod redis_support;
 
-/// A redis-server child process, killed when dropped.
-struct RedisServer(Child);
-
-impl RedisServer {
-    /// Starts redis-server on `port` and waits (bounded) until it accepts connections.
-    fn start(port: u16) -> RedisServer {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("redis-server does not start ({e}): run scripts/test.sh, which installs it"));
-        let server = RedisServer(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not listen within 10 s");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redis = RedisServer::start(port);
+    let redis = RedisServer::start(port, &Persistence::None);
     let mut tracker = Tracker::start(&format!("redis://127.0.0.1:{port}/0"), &prefix("outage"));
     runtime().block_on(async {
         let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(15));
@@ -66,7 +36,7 @@ fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself() {
             assert!(started.elapsed() < Duration::from_secs(5), "announce {n} took {:?}", started.elapsed());
         }
 
-        let _redis = RedisServer::start(port);
+        let _redis = RedisServer::start(port, &Persistence::None);
         let back = Instant::now();
         loop {
             let reply = client.announce(&url, &request(hash, 7002, false)).await.expect("the tracker answers");

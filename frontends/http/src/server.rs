@@ -1,7 +1,15 @@
 //! The standalone HTTP/1.1 server: accepts connections on a listener, serves each with
 //! [`TrackerService`] until shutdown, then drains.
+//!
+//! The drain, in order: the listener is closed (new connections are refused); for a short
+//! grace every response says `connection: close`, so each busy keep-alive client gets its next
+//! request answered before its connection closes; then connections still open (idle ones) are
+//! shut gracefully (hyper answers a request it has started, closes the rest), and whatever
+//! remains at the drain timeout is dropped.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use hyper::server::conn::http1;
@@ -12,6 +20,11 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::idle::{ActivityIo, quiet_for};
 use crate::{HttpConfig, RemoteAddr, TrackerService};
+
+/// At most this long, at shutdown, responses say `connection: close` before idle connections
+/// are closed (capped by the drain timeout). A closed-loop client sends its next request well
+/// within it; a client idle through all of it may still race the close (RFC 9112 §9.3.1).
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// The HTTP frontend: a bound listener and its settings. Bind first (so a bad address fails
 /// before anything starts), then hand it to [`Frontend::serve`].
@@ -44,6 +57,7 @@ impl Frontend for HttpFrontend {
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
         let limiter = config.rate_limit.map(|limit| Arc::new(crate::Limiter::new(limit)));
         let mut at_limit_since: Option<std::time::Instant> = None;
+        let shared = Shared { limiter, draining: Arc::new(AtomicBool::new(false)) };
 
         loop {
             // A slot first: at the limit, stop accepting until a connection closes.
@@ -73,7 +87,7 @@ impl Frontend for HttpFrontend {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, remote)) => {
                         let service = service.clone();
-                        let conn = serve_connection(&builder, &graceful, stream, remote, service, limiter.clone(), &config);
+                        let conn = serve_connection(&builder, &graceful, stream, remote, service, shared.clone(), &config);
                         tokio::spawn(async move {
                             conn.await;
                             drop(slot);
@@ -89,9 +103,20 @@ impl Frontend for HttpFrontend {
             }
         }
         drop(listener);
+        // Only after the listener is gone: a client told `close` reconnects to a refusal, not
+        // into an accept queue that is about to be dropped.
+        shared.draining.store(true, Ordering::SeqCst);
+        let grace = CLOSE_GRACE.min(config.drain_timeout);
+        let every_slot = u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX);
+        let all_closed = tokio::time::timeout(grace, slots.acquire_many(every_slot)).await;
+        if all_closed.is_ok() {
+            tracing::debug!("http connections closed within the grace");
+        }
         tokio::select! {
             () = graceful.shutdown() => tracing::debug!("http connections drained"),
-            () = tokio::time::sleep(config.drain_timeout) => tracing::warn!("drain timeout: dropping open http connections"),
+            () = tokio::time::sleep(config.drain_timeout.saturating_sub(grace)) => {
+                tracing::warn!("drain timeout: dropping open http connections");
+            }
         }
         Ok(())
     }
@@ -103,18 +128,27 @@ enum Reply<F> {
     Handled(F),
 }
 
+/// What the connections of one server share besides the service.
+#[derive(Clone)]
+struct Shared {
+    limiter: Option<Arc<crate::Limiter>>,
+    /// Set at shutdown: every response then says `connection: close`.
+    draining: Arc<AtomicBool>,
+}
+
 fn serve_connection(
     builder: &http1::Builder,
     graceful: &GracefulShutdown,
     stream: TcpStream,
     remote: std::net::SocketAddr,
     service: TrackerService,
-    limiter: Option<Arc<crate::Limiter>>,
+    shared: Shared,
     config: &HttpConfig,
 ) -> impl std::future::Future<Output = ()> + Send + 'static {
     let trusted: Arc<[crate::IpNet]> = config.trusted_proxies.clone().into();
     let _ = stream.set_nodelay(true);
     let (io, activity) = ActivityIo::new(stream);
+    let Shared { limiter, draining } = shared;
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(RemoteAddr(remote));
         let refused = limiter.as_ref().and_then(|limiter| {
@@ -130,11 +164,17 @@ fn serve_connection(
             Some(refusal) => Reply::Refused(refusal),
             None => Reply::Handled(service.handle_parts(req.into_parts().0)),
         };
+        let draining = draining.clone();
         async move {
-            Ok::<_, std::convert::Infallible>(match reply {
+            let mut response = match reply {
                 Reply::Refused(refusal) => refusal,
                 Reply::Handled(response) => response.await,
-            })
+            };
+            if draining.load(Ordering::SeqCst) {
+                let close = hyper::header::HeaderValue::from_static("close");
+                response.headers_mut().insert(hyper::header::CONNECTION, close);
+            }
+            Ok::<_, std::convert::Infallible>(response)
         }
     });
     let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));

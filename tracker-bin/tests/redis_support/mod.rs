@@ -1,7 +1,9 @@
 //! Helpers of the `redis_*` tests: the test servers `scripts/test.sh` provides, and `octotracker`
-//! processes on them.
+//! processes on them; `server`: a redis-server of a test's own, to kill, pause and restart.
 
 #![allow(dead_code)]
+
+pub mod server;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
