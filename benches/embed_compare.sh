@@ -18,7 +18,7 @@ R=target/release
 # shellcheck source=benches/pinned_run.sh
 source benches/pinned_run.sh
 
-cargo build --release --locked -p octotracker -p octotracker-http --examples >&2
+cargo build --release --locked -p octotracker -p octotracker-http --bins --examples >&2
 
 pinned_header
 for _ in $(seq 1 "$RUNS"); do
