@@ -49,6 +49,7 @@
 #
 # Environment (defaults): RATE (3000; postgres 1000), PEERS (10 × RATE), TORRENTS (PEERS / 5),
 # SESSION=5 (mean regular announces a session), VANISH=0.3, CONNECTIONS=32, SAMPLE=5 (seconds),
+# BACKLOG (3 s of one connection's requests, see below),
 # WARMUP (seconds; see above), BIN=target/release/octotracker.
 set -euo pipefail
 
@@ -74,6 +75,11 @@ SESSION=${SESSION:-5}
 VANISH=${VANISH:-0.3}
 CONNECTIONS=${CONNECTIONS:-32}
 SAMPLE=${SAMPLE:-5}
+# Open loop: a connection more than BACKLOG intended requests behind drops the overdue ones as
+# `backlog` errors. At RATE / CONNECTIONS requests per second per connection the default is 3 s
+# of delay, so a `backlog` error means a stall of seconds (the tracker's or the machine's), not a
+# scheduling hiccup of a shared machine; shorter delays show in the latency figures.
+BACKLOG=${BACKLOG:-$(( RATE * 3 / CONNECTIONS > 16 ? RATE * 3 / CONNECTIONS : 16 ))}
 DURATION=$(( MINUTES * 60 ))
 WARMUP=${WARMUP:-$(( DURATION / 3 > 180 ? DURATION / 3 : 180 ))}
 (( WARMUP < DURATION - 6 * SAMPLE )) || die "a run of $MINUTES min has no steady window after a ${WARMUP} s warm-up"
@@ -216,13 +222,13 @@ METRICS=$(wait_logged "$WORK/tracker.log" 'metrics on http://[0-9.:]+')
 URL=http://$ADDR/announce
 
 COMMAND="RATE=$RATE PEERS=$PEERS TORRENTS=$TORRENTS SESSION=$SESSION VANISH=$VANISH CONNECTIONS=$CONNECTIONS \
-SAMPLE=$SAMPLE WARMUP=$WARMUP benches/soak.sh $MINUTES $BACKEND"
+BACKLOG=$BACKLOG SAMPLE=$SAMPLE WARMUP=$WARMUP benches/soak.sh $MINUTES $BACKEND"
 log "$COMMAND"
 log "tracker pid $TRACKER_PID on $URL (${TRACKER_FLAGS[*]}), backend $BACKEND_URL"
 
 # The generator outlives the sampling by a few seconds so that every sample has load behind it.
 LOAD_ARGS=(--rate "$RATE" --duration $(( DURATION + 10 )) --connections "$CONNECTIONS" --peers "$PEERS"
-    --torrents "$TORRENTS" --session-announces "$SESSION" --vanish "$VANISH" --send-ip --json)
+    --torrents "$TORRENTS" --session-announces "$SESSION" --vanish "$VANISH" --send-ip --max-backlog "$BACKLOG" --json)
 "$BIN" load "$URL" "${LOAD_ARGS[@]}" >"$WORK/load.json" 2>"$WORK/load.err" &
 LOAD_PID=$!
 PROBE_ARGS=(--rate 100 --duration 4 --connections 4 --peers 50 --torrents 10 --seed 2 --json --quiet)
@@ -234,32 +240,51 @@ progress_field() { # total|errors
     tail -c 300 "$WORK/load.err" | grep -ao "$1 [0-9]*" | tail -1 | cut -d' ' -f2
 }
 
-probe_field() { # FILE python-expression-on-d
-    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1" 2>/dev/null || true
+# "peers torrents p50 p99 probe_errors" (one line, "-" for none) from the /stats reply and the
+# probe's JSON report.
+stats_and_probe() { # STATS_JSON PROBE_JSON_FILE PROBE_ERR_FILE
+    python3 - "$@" <<'EOF' || echo "- - - - sampling_failed"
+import json, sys
+try:
+    stats = json.loads(sys.argv[1])
+except ValueError:
+    stats = {}
+try:
+    probe = json.load(open(sys.argv[2]))
+    lat, errors = probe["latency_ms"], probe["errors"]["total"]
+    p50, p99 = f"{lat['p50']:.3f}", f"{lat['p99']:.3f}"
+except (OSError, ValueError, KeyError, TypeError):
+    last = (open(sys.argv[3]).read().strip().splitlines() or ["no output"])[-1]
+    p50, p99, errors = "-", "-", "probe_failed:" + "_".join(last.replace(",", ";").split())
+def shown(x):
+    return "-" if x is None else x
+print(shown(stats.get("peers")), shown(stats.get("torrents")), p50, p99, errors)
+EOF
 }
 
 echo "t_s,rss_kib,fds,peers,torrents,store_kib,requests,errors,probe_p50_ms,probe_p99_ms,probe_errors" >"$CSV"
 START=$SECONDS
 DIED=
-while (( SECONDS - START < DURATION )); do
+# Sample k is taken at START + k × SAMPLE: a slow sample delays the next one, not all the rest.
+for (( k = 1; k * SAMPLE <= DURATION; k++ )); do
     "$BIN" load "$URL" "${PROBE_ARGS[@]}" >"$WORK/probe.json" 2>"$WORK/probe.err" &
     PROBE_PID=$!
-    sleep "$SAMPLE"
     wait "$PROBE_PID" || true
     PROBE_PID=
+    wait_s=$(( START + k * SAMPLE - SECONDS ))
+    if (( wait_s > 0 )); then sleep "$wait_s"; fi
     if ! kill -0 "$TRACKER_PID" 2>/dev/null; then DIED="the tracker exited"; break; fi
     if [[ -n $STORE_PID ]] && ! kill -0 "$STORE_PID" 2>/dev/null; then DIED="the $BACKEND server exited"; break; fi
     if ! kill -0 "$LOAD_PID" 2>/dev/null; then DIED="the load generator exited early: $(tail -3 "$WORK/load.err")"; break; fi
+    t=$(( SECONDS - START ))
     rss=$(rss_kib "$TRACKER_PID")
     fds=$(ls "/proc/$TRACKER_PID/fd" | wc -l)
     stats=$(curl -s --max-time 2 "http://$METRICS/stats" || true)
-    peers=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("peers") or "")' "$stats" 2>/dev/null || true)
-    torrents=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get("torrents") or "")' "$stats" 2>/dev/null || true)
-    p50=$(probe_field "$WORK/probe.json" 'd["latency_ms"]["p50"]')
-    p99=$(probe_field "$WORK/probe.json" 'd["latency_ms"]["p99"]')
-    perr=$(probe_field "$WORK/probe.json" 'd["errors"]["total"]')
-    [[ -n $perr ]] || perr="probe failed: $(tail -1 "$WORK/probe.err" | tr ',' ';')"
-    echo "$(( SECONDS - START )),$rss,$fds,$peers,$torrents,$(store_kib),$(progress_field total),$(progress_field errors),$p50,$p99,$perr" >>"$CSV"
+    read -r peers torrents p50 p99 perr < <(stats_and_probe "$stats" "$WORK/probe.json" "$WORK/probe.err")
+    row=("$t" "$rss" "$fds" "$peers" "$torrents" "$(store_kib)" "$(progress_field total)" "$(progress_field errors)"
+        "$p50" "$p99" "$perr")
+    for i in "${!row[@]}"; do [[ ${row[$i]} == - ]] && row[$i]=; done
+    (IFS=,; echo "${row[*]}") >>"$CSV"
 done
 
 if [[ -z $DIED ]]; then
