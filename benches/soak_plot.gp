@@ -4,11 +4,12 @@
 # Columns: 1 t_s, 2 rss_kib, 3 fds, 4 peers, 5 torrents, 6 store_kib, 7 requests, 8 errors,
 # 9 probe_p50_ms, 10 probe_p99_ms, 11 probe_errors. The shaded band is the warm-up.
 
-set terminal pngcairo size 820,580 font "sans,8"
+set terminal png size 820,580 font "DejaVuSans,8"  # libgd: an 8-bit palette, small files
 set output png
 set datafile separator ","
 set key bottom right opaque box
 set grid
+set offsets 0, 0, graph 0.15, 0
 set xlabel "minutes"
 set xrange [0:*]
 set multiplot layout 2,2 title title font "sans,11"
