@@ -62,8 +62,8 @@ die() { log "error: $*"; exit 1; }
 MINUTES=${1:-}
 BACKEND=${2:-memory}
 OUT_DIR=${3:-target/soak}
-[[ $MINUTES =~ ^[0-9]+$ ]] && (( MINUTES >= 1 && MINUTES <= 60 )) ||
-    die "usage: benches/soak.sh MINUTES(1..60) [memory|redis|postgres] [OUT_DIR]"
+[[ $MINUTES =~ ^[0-9]+$ ]] && (( MINUTES >= 1 && MINUTES <= 59 )) ||
+    die "usage: benches/soak.sh MINUTES(1..59) [memory|redis|postgres] [OUT_DIR]"
 case $BACKEND in memory | redis | postgres) ;; *) die "backend must be memory, redis or postgres" ;; esac
 
 DEFAULT_RATE=3000
