@@ -25,8 +25,8 @@
 #     got while the soak load was on. One CSV row per sample.
 #
 # Rates (defaults): 3,000 announces/s on memory and Redis, 1,000 on PostgreSQL. A soak looks
-# for growth, not for the ceiling: these are a busy public tracker's steady rate, a few percent
-# of what one core serves on memory (docs/benchmarks.md), and they leave the shared 2-core
+# for growth, not for the ceiling: these are a busy public tracker's steady rate, ~4 % of what
+# the memory backend serves (docs/benchmarks.md), and they leave the shared 2-core
 # machine usable; PostgreSQL does a transaction per announce, so it gets a third.
 #
 # Verdict (exit 1 on FAIL), over the steady window = the samples after the warm-up (the first
@@ -231,7 +231,8 @@ LOAD_ARGS=(--rate "$RATE" --duration $(( DURATION + 10 )) --connections "$CONNEC
     --torrents "$TORRENTS" --session-announces "$SESSION" --vanish "$VANISH" --send-ip --max-backlog "$BACKLOG" --json)
 "$BIN" load "$URL" "${LOAD_ARGS[@]}" >"$WORK/load.json" 2>"$WORK/load.err" &
 LOAD_PID=$!
-PROBE_ARGS=(--rate 100 --duration 4 --connections 4 --peers 50 --torrents 10 --seed 2 --json --quiet)
+# The probe's backlog bound is the same 3 s of its connections' requests (25 a second each).
+PROBE_ARGS=(--rate 100 --duration 4 --connections 4 --peers 50 --torrents 10 --seed 2 --max-backlog 75 --json --quiet)
 
 # ---------------------------------------------------------------- sample
 
@@ -252,6 +253,9 @@ except ValueError:
 try:
     probe = json.load(open(sys.argv[2]))
     lat, errors = probe["latency_ms"], probe["errors"]["total"]
+    if errors:  # with their kinds, e.g. 33(backlog:33)
+        kinds = ";".join(f"{k}:{n}" for k, n in probe["errors"].items() if k != "total" and n)
+        errors = f"{errors}({kinds})"
     p50, p99 = f"{lat['p50']:.3f}", f"{lat['p99']:.3f}"
 except (OSError, ValueError, KeyError, TypeError):
     last = (open(sys.argv[3]).read().strip().splitlines() or ["no output"])[-1]
