@@ -79,6 +79,11 @@ pub struct LoadArgs {
     /// Mean regular announces between `started` and `stopped`.
     #[arg(long, default_value_t = 10)]
     pub session_announces: u32,
+    /// Share of sessions that end with no `stopped`, 0..=1: the peer falls silent and the slot
+    /// rejoins at once as a new peer; with --send-ip each session has its own address, so the
+    /// silent peer stays in the swarm until the tracker expires it (soak runs).
+    #[arg(long, default_value_t = 0.0)]
+    pub vanish: f64,
     /// Send each peer's fake 10.x.y.z address as `ip` (ignored unless the tracker accepts it).
     #[arg(long)]
     pub send_ip: bool,
@@ -168,6 +173,7 @@ fn config_of(args: &LoadArgs) -> Result<LoadConfig, Failure> {
             seeders: args.seeders,
             complete_probability: args.complete_probability,
             session_announces: args.session_announces,
+            vanish_probability: args.vanish,
         },
         scrape_ratio: args.scrape_ratio,
         scrape_max_hashes: args.scrape_hashes,
@@ -246,6 +252,7 @@ fn report_json(r: &Report, config: &LoadConfig, url: &str) -> Value {
             "zipf_exponent": config.zipf_exponent,
             "seed": config.seed,
             "seeders": config.lifecycle.seeders,
+            "vanish": config.lifecycle.vanish_probability,
         },
     })
 }

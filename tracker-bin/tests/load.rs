@@ -340,3 +340,42 @@ fn list_info_hashes_prints_the_population_deterministically() {
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
 }
+
+/// Peers in the only swarm of a one-torrent population (seed 1), by scraping it.
+fn swarm_peers(server: &Server) -> u64 {
+    let hash = run(&["load", "--list-info-hashes", "--torrents", "1"]).stdout.trim().to_owned();
+    let scrape = run(&["scrape", &server.announce_url(), &hash, "--timeout", "10"]);
+    assert_eq!(scrape.code, Some(0), "{scrape:#?}");
+    let reply: Value = serde_json::from_str(&scrape.stdout).unwrap();
+    let file = &reply["files"][&hash];
+    file["complete"].as_u64().unwrap() + file["incomplete"].as_u64().unwrap()
+}
+
+#[test]
+fn vanishing_peers_stay_in_the_swarm_as_new_peers_until_they_expire() {
+    // 10 slots, sessions of `started` + one regular announce. With --vanish 1 no session says
+    // `stopped` and, with --send-ip, each has an address of its own: a tracker that accepts
+    // `ip` keeps every one of them (until its peer timeout, an hour by default).
+    let args = |url: &str, vanish: &str| -> Vec<String> {
+        ["load", url, "--torrents", "1", "--peers", "10", "--connections", "2", "--max-requests", "300"]
+            .into_iter()
+            .chain(["--session-announces", "1", "--send-ip", "--vanish", vanish, "--json"])
+            .map(String::from)
+            .collect()
+    };
+    let load = |url: &str, vanish: &str| load_json(&args(url, vanish).iter().map(String::as_str).collect::<Vec<_>>());
+    let server = Server::start_with(&["--http", "127.0.0.1:0", "--accept-ip-param", "true"], "listening on http://");
+    let report = load(&server.announce_url(), "1");
+    assert_clean_counts(&report);
+    assert_eq!(report["events"]["stopped"], 0, "{report:#}");
+    let sessions = report["events"]["started"].as_u64().unwrap();
+    assert!(sessions >= 140, "{report:#}");
+    assert_eq!(swarm_peers(&server), sessions, "every silent session is still a peer: {report:#}");
+
+    // The control: sessions that end with `stopped` leave at most one peer per slot.
+    let server = Server::start_with(&["--http", "127.0.0.1:0", "--accept-ip-param", "true"], "listening on http://");
+    let report = load(&server.announce_url(), "0");
+    assert_clean_counts(&report);
+    assert!(report["events"]["stopped"].as_u64().unwrap() > 50, "{report:#}");
+    assert!(swarm_peers(&server) <= 10, "{report:#}");
+}

@@ -133,6 +133,9 @@ impl LoadConfig {
         if !fraction(self.lifecycle.seeders) || !fraction(self.lifecycle.complete_probability) {
             return bad("--seeders and --complete-probability must be within 0..=1".into());
         }
+        if !fraction(self.lifecycle.vanish_probability) {
+            return bad("--vanish must be within 0..=1".into());
+        }
         if self.lifecycle.session_announces == 0 || self.lifecycle.session_announces > 1_000_000 {
             return bad("--session-announces must be 1..=1000000".into());
         }
@@ -181,13 +184,14 @@ mod tests {
     #[test]
     fn out_of_range_settings_name_their_flag() {
         type Change = fn(&mut LoadConfig);
-        let cases: [(&str, Change); 7] = [
+        let cases: [(&str, Change); 8] = [
             ("--duration", |c| c.duration = Duration::from_secs(3601)),
             ("--duration", |c| c.duration = Duration::ZERO),
             ("--peers", |c| c.peers = 3),
             ("--rate", |c| c.mode = Mode::OpenLoop { rate: 0.0 }),
             ("--scrape-ratio", |c| c.scrape_ratio = 1.5),
             ("--seeders", |c| c.lifecycle.seeders = -0.1),
+            ("--vanish", |c| c.lifecycle.vanish_probability = f64::NAN),
             ("--max-requests", |c| c.max_requests = Some(0)),
         ];
         for (flag, change) in cases {

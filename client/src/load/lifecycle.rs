@@ -1,5 +1,6 @@
 //! [`Lifecycle`]: what a simulated peer announces next — `started`, regular announces,
-//! `completed` (leechers, at most once a session), `stopped`, then a new session.
+//! `completed` (leechers, at most once a session), `stopped` (or, for a share of sessions, no
+//! goodbye at all: the peer vanishes and the tracker must expire it), then a new session.
 
 use fastrand::Rng;
 use octotracker_core::Event;
@@ -17,11 +18,17 @@ pub struct LifecycleConfig {
     /// Mean number of regular announces between `started` and `stopped` (at least 1); each
     /// session draws its length uniformly from `1..=2·mean − 1`.
     pub session_announces: u32,
+    /// Share of sessions that end without `stopped`, `0.0..=1.0`: the peer falls silent (as a
+    /// client that crashes or loses its network does) and the slot's next announce is already
+    /// the `started` of a new session, a new peer (new peer id, and a new address when sent as
+    /// `ip`, see [`SimPeer::session_ip`](super::SimPeer::session_ip)). The tracker only forgets
+    /// the silent one when it expires.
+    pub vanish_probability: f64,
 }
 
 impl Default for LifecycleConfig {
     fn default() -> Self {
-        LifecycleConfig { seeders: 0.3, complete_probability: 0.5, session_announces: 10 }
+        LifecycleConfig { seeders: 0.3, complete_probability: 0.5, session_announces: 10, vanish_probability: 0.0 }
     }
 }
 
@@ -78,6 +85,10 @@ impl Lifecycle {
             return self.join(config, rng);
         }
         self.announces += 1;
+        if self.announces > self.session_len && self.vanishes(config, rng) {
+            self.generation = self.generation.wrapping_add(1);
+            return self.join(config, rng);
+        }
         self.uploaded += if self.left == 0 { 4 << 20 } else { 1 << 20 };
         let event = if self.announces > self.session_len {
             Event::Stopped
@@ -99,6 +110,12 @@ impl Lifecycle {
             self.generation = self.generation.wrapping_add(1);
         }
         step
+    }
+
+    /// Whether the session ending now ends silently (no random draw when vanishing is off, so
+    /// that runs without it keep their sequences).
+    fn vanishes(&self, config: &LifecycleConfig, rng: &mut Rng) -> bool {
+        config.vanish_probability > 0.0 && rng.f64() < config.vanish_probability
     }
 
     fn join(&mut self, config: &LifecycleConfig, rng: &mut Rng) -> Step {
@@ -165,7 +182,8 @@ mod tests {
 
     #[test]
     fn completed_comes_only_from_leechers_and_at_most_once_a_session() {
-        let config = LifecycleConfig { seeders: 0.3, complete_probability: 0.7, session_announces: 4 };
+        let config =
+            LifecycleConfig { seeders: 0.3, complete_probability: 0.7, session_announces: 4, ..Default::default() };
         let steps = run(config, 2, 20_000);
         let mut completions = 0;
         for s in sessions(&steps) {
@@ -186,7 +204,8 @@ mod tests {
 
     #[test]
     fn a_leecher_without_completed_never_reports_left_zero() {
-        let config = LifecycleConfig { seeders: 0.0, complete_probability: 0.0, session_announces: 8 };
+        let config =
+            LifecycleConfig { seeders: 0.0, complete_probability: 0.0, session_announces: 8, ..Default::default() };
         let steps = run(config, 3, 2000);
         assert!(steps.iter().all(|s| s.left > 0 && s.event != Event::Completed));
     }
@@ -206,7 +225,8 @@ mod tests {
 
     #[test]
     fn the_seeder_share_and_session_length_follow_the_config() {
-        let config = LifecycleConfig { seeders: 0.3, complete_probability: 0.5, session_announces: 10 };
+        let config =
+            LifecycleConfig { seeders: 0.3, complete_probability: 0.5, session_announces: 10, ..Default::default() };
         let steps = run(config, 5, 200_000);
         let sessions = sessions(&steps);
         let seeders = sessions.iter().filter(|s| s[0].left == 0).count() as f64 / sessions.len() as f64;
@@ -222,5 +242,28 @@ mod tests {
         assert!(run(all_seeders, 6, 500).iter().all(|s| s.left == 0 && s.event != Event::Completed));
         let all_leechers = LifecycleConfig { seeders: 0.0, ..LifecycleConfig::default() };
         assert!(sessions(&run(all_leechers, 7, 500)).iter().all(|s| s[0].left == TORRENT_SIZE));
+    }
+
+    #[test]
+    fn vanishing_sessions_end_without_stopped_and_rejoin_as_a_new_peer() {
+        let all = LifecycleConfig { vanish_probability: 1.0, ..LifecycleConfig::default() };
+        let steps = run(all, 8, 5000);
+        assert!(steps.iter().all(|s| s.event != Event::Stopped), "a vanishing peer said goodbye");
+        let starts: Vec<_> = steps.iter().filter(|s| s.event == Event::Started).collect();
+        assert!(starts.len() > 300, "{} sessions", starts.len());
+        for pair in steps.windows(2) {
+            if pair[1].event == Event::Started {
+                assert_eq!(pair[1].generation, pair[0].generation.wrapping_add(1), "a new peer id");
+            } else {
+                assert_eq!(pair[1].generation, pair[0].generation, "the same peer within a session");
+            }
+        }
+
+        // Half of them: about as many sessions end with `stopped` as without.
+        let half = LifecycleConfig { vanish_probability: 0.5, ..LifecycleConfig::default() };
+        let steps = run(half, 9, 100_000);
+        let sessions = steps.iter().filter(|s| s.event == Event::Started).count() as f64;
+        let stopped = steps.iter().filter(|s| s.event == Event::Stopped).count() as f64;
+        assert!((stopped / sessions - 0.5).abs() < 0.05, "stopped share {}", stopped / sessions);
     }
 }

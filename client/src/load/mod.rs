@@ -32,7 +32,10 @@
 //!   configured to accept it (octotracker: `accept_ip_param`).
 //! - **Lifecycle** ([`Lifecycle`]): `started`, regular announces, `completed` once for the
 //!   leechers that finish, `stopped`; then the slot rejoins as a new peer (new peer id) with
-//!   `started`, so the population size stays stable.
+//!   `started`, so the population size stays stable. With a vanish share (`--vanish`) some
+//!   sessions end with no `stopped`: the slot's next announce starts a new peer at once, and the
+//!   silent one (a new address each session when `ip` is sent) is left for the tracker to
+//!   expire, so a soak's population keeps turning over.
 //! - **Closed loop** ([`Mode::ClosedLoop`]): each connection sends as fast as replies come back:
 //!   maximum throughput.
 //! - **Open loop** ([`Mode::OpenLoop`]): requests at fixed intended times, latency measured from

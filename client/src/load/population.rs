@@ -38,7 +38,19 @@ impl SimPeer {
     /// address (127.0.0.1 here); they use this one only when sent as `ip` and configured to
     /// accept it (octotracker: `accept_ip_param`).
     pub fn fake_ip(&self) -> Ipv4Addr {
-        Ipv4Addr::from(0x0a00_0000 | (self.index & 0x00ff_ffff))
+        self.session_ip(0)
+    }
+
+    /// The fake address of the slot's `generation`-th session (what `ip` carries): the
+    /// [`fake_ip`](Self::fake_ip) for the first, then moved by an odd step each session, so the
+    /// sessions of one slot never share an address (the step times a generation difference below
+    /// 2^16 is never a multiple of 2^24). A tracker that accepts `ip` then sees each session as a
+    /// new peer, and one that ended without `stopped` stays in the swarm until it expires instead
+    /// of being overwritten by its successor (ports alone keep the slots of a swarm apart).
+    pub fn session_ip(&self, generation: u16) -> Ipv4Addr {
+        const STEP: u32 = 0x009e_3779;
+        let offset = self.index.wrapping_add(u32::from(generation).wrapping_mul(STEP));
+        Ipv4Addr::from(0x0a00_0000 | (offset & 0x00ff_ffff))
     }
 }
 
@@ -177,6 +189,15 @@ mod tests {
         let b = SimPeer { index: 0x01_0203, torrent: 0, port: 1024 }.fake_ip();
         assert_eq!(a, Ipv4Addr::new(10, 0, 0, 0));
         assert_eq!(b, Ipv4Addr::new(10, 1, 2, 3));
+    }
+
+    #[test]
+    fn each_session_of_a_slot_has_an_address_of_its_own() {
+        let peer = SimPeer { index: 0x00ab_cdef, torrent: 0, port: 1024 };
+        assert_eq!(peer.session_ip(0), peer.fake_ip());
+        let addresses: HashSet<_> = (0..=u16::MAX).map(|g| peer.session_ip(g)).collect();
+        assert_eq!(addresses.len(), 1 << 16, "two sessions of one slot share an address");
+        assert!(addresses.iter().all(|a| a.octets()[0] == 10));
     }
 
     #[test]

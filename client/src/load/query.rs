@@ -62,7 +62,7 @@ impl RequestTarget {
             self.number(b"&numwant=", u64::from(n));
         }
         if opts.send_ip {
-            self.ip(peer.fake_ip());
+            self.ip(peer.session_ip(step.generation));
         }
     }
 
@@ -172,7 +172,7 @@ mod tests {
                 req.uploaded = step.uploaded;
                 req.event = event;
                 req.numwant = numwant;
-                req.ip = send_ip.then(|| IpAddr::V4(peer.fake_ip()));
+                req.ip = send_ip.then(|| IpAddr::V4(peer.session_ip(step.generation)));
                 let mut want = QueryEncoder::new();
                 want.announce(&req);
                 assert_eq!(text(&target), format!("/announce?{}", want.as_str()));

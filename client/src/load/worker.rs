@@ -193,7 +193,7 @@ impl Worker {
                 req.event = step.event;
                 req.numwant = plan.announce.numwant;
                 req.key = Some(peer.index);
-                req.ip = plan.announce.send_ip.then(|| std::net::IpAddr::V4(peer.fake_ip()));
+                req.ip = plan.announce.send_ip.then(|| std::net::IpAddr::V4(peer.session_ip(step.generation)));
                 self.packet.clear();
                 write_announce_request(&mut self.packet, 0, 0, &req, plan.announce_prefix.as_bytes());
             }
