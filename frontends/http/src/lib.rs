@@ -24,11 +24,13 @@
 
 mod client_ip;
 mod config;
+mod connection;
 mod idle;
 mod layer;
 mod rate_limit;
 mod server;
 mod service;
+mod stop;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip};
 pub use config::HttpConfig;

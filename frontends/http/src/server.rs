@@ -1,5 +1,5 @@
 //! The standalone HTTP/1.1 server: accepts connections on a listener, serves each with
-//! [`TrackerService`] until shutdown, then drains.
+//! [`TrackerService`] (see [`connection`](crate::connection)) until shutdown, then drains.
 //!
 //! The drain, in order: the listener is closed (new connections are refused); for a short
 //! grace every response says `connection: close`, so each busy keep-alive client gets its next
@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::TokioTimer;
 use octotracker_core::{Frontend, FrontendError, Shutdown, Tracker};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
-use crate::idle::{ActivityIo, quiet_for};
-use crate::{HttpConfig, RemoteAddr, TrackerService};
+use crate::connection::{self, Shared};
+use crate::stop::StopSignal;
+use crate::{HttpConfig, TrackerService};
 
 /// At most this long, at shutdown, responses say `connection: close` before idle connections
 /// are closed (capped by the drain timeout). A closed-loop client sends its next request well
@@ -28,6 +29,10 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// The HTTP frontend: a bound listener and its settings. Bind first (so a bad address fails
 /// before anything starts), then hand it to [`Frontend::serve`].
+///
+/// Accepted connections have `TCP_NODELAY` (replies go out at once): it is set once, on the
+/// listener, when the frontend is made, and Linux copies it to every connection accepted from
+/// it, which saves a system call per connection.
 #[derive(Debug)]
 pub struct HttpFrontend {
     listener: TcpListener,
@@ -35,8 +40,12 @@ pub struct HttpFrontend {
 }
 
 impl HttpFrontend {
-    /// A frontend that will serve on `listener`.
+    /// A frontend that will serve on `listener` (which gets `TCP_NODELAY`, inherited by the
+    /// connections accepted from it).
     pub fn new(listener: TcpListener, config: HttpConfig) -> Self {
+        if let Err(e) = socket2::SockRef::from(&listener).set_tcp_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on the http listener");
+        }
         HttpFrontend { listener, config }
     }
 
@@ -50,14 +59,21 @@ impl HttpFrontend {
 impl Frontend for HttpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         let HttpFrontend { listener, config } = *self;
-        let service = TrackerService::new(tracker, config.clone());
         let mut builder = http1::Builder::new();
         builder.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
-        let graceful = GracefulShutdown::new();
-        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections.max(1)));
-        let limiter = config.rate_limit.map(|limit| Arc::new(crate::Limiter::new(limit)));
+        // One permit per connection served at once; the drain takes them all back.
+        let limit = u32::try_from(config.max_connections).unwrap_or(u32::MAX).max(1);
+        let slots = Arc::new(Semaphore::new(limit as usize));
+        let shared = Arc::new(Shared {
+            builder,
+            service: TrackerService::new(tracker, config.clone()),
+            limiter: config.rate_limit.map(crate::Limiter::new),
+            trusted_proxies: config.trusted_proxies.clone().into(),
+            idle_timeout: config.idle_timeout,
+            draining: AtomicBool::new(false),
+            stop: StopSignal::default(),
+        });
         let mut at_limit_since: Option<std::time::Instant> = None;
-        let shared = Shared { limiter, draining: Arc::new(AtomicBool::new(false)) };
 
         loop {
             // A slot first: at the limit, stop accepting until a connection closes.
@@ -86,8 +102,7 @@ impl Frontend for HttpFrontend {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, remote)) => {
-                        let service = service.clone();
-                        let conn = serve_connection(&builder, &graceful, stream, remote, service, shared.clone(), &config);
+                        let conn = connection::serve(shared.clone(), stream, remote);
                         tokio::spawn(async move {
                             conn.await;
                             drop(slot);
@@ -104,87 +119,22 @@ impl Frontend for HttpFrontend {
         }
         drop(listener);
         // Only after the listener is gone: a client told `close` reconnects to a refusal, not
-        // into an accept queue that is about to be dropped.
+        // into an accept queue that is about to be dropped. Every connection holds a slot until
+        // it ends, so all slots back means all connections closed.
         shared.draining.store(true, Ordering::SeqCst);
         let grace = CLOSE_GRACE.min(config.drain_timeout);
-        let every_slot = u32::try_from(config.max_connections.max(1)).unwrap_or(u32::MAX);
-        let all_closed = tokio::time::timeout(grace, slots.acquire_many(every_slot)).await;
-        if all_closed.is_ok() {
+        if tokio::time::timeout(grace, slots.acquire_many(limit)).await.is_ok() {
             tracing::debug!("http connections closed within the grace");
+            return Ok(());
         }
+        // Idle connections close now, busy ones after the request in hand.
+        shared.stop.raise();
         tokio::select! {
-            () = graceful.shutdown() => tracing::debug!("http connections drained"),
+            _ = slots.acquire_many(limit) => tracing::debug!("http connections drained"),
             () = tokio::time::sleep(config.drain_timeout.saturating_sub(grace)) => {
                 tracing::warn!("drain timeout: dropping open http connections");
             }
         }
         Ok(())
-    }
-}
-
-/// A request refused by the rate limit, or handed to the tracker.
-enum Reply<F> {
-    Refused(hyper::Response<http_body_util::Full<bytes::Bytes>>),
-    Handled(F),
-}
-
-/// What the connections of one server share besides the service.
-#[derive(Clone)]
-struct Shared {
-    limiter: Option<Arc<crate::Limiter>>,
-    /// Set at shutdown: every response then says `connection: close`.
-    draining: Arc<AtomicBool>,
-}
-
-fn serve_connection(
-    builder: &http1::Builder,
-    graceful: &GracefulShutdown,
-    stream: TcpStream,
-    remote: std::net::SocketAddr,
-    service: TrackerService,
-    shared: Shared,
-    config: &HttpConfig,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    let trusted: Arc<[crate::IpNet]> = config.trusted_proxies.clone().into();
-    let _ = stream.set_nodelay(true);
-    let (io, activity) = ActivityIo::new(stream);
-    let Shared { limiter, draining } = shared;
-    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(RemoteAddr(remote));
-        let refused = limiter.as_ref().and_then(|limiter| {
-            let ip = crate::rate_limit::request_ip(req.extensions(), req.headers(), &trusted)?;
-            (!limiter.allow(ip, std::time::Instant::now())).then(|| limiter.refusal())
-        });
-        if refused.is_some()
-            && let Some(obs) = service.tracker().observer()
-        {
-            obs.failure("rate_limited");
-        }
-        let reply = match refused {
-            Some(refusal) => Reply::Refused(refusal),
-            None => Reply::Handled(service.handle_parts(req.into_parts().0)),
-        };
-        let draining = draining.clone();
-        async move {
-            let mut response = match reply {
-                Reply::Refused(refusal) => refusal,
-                Reply::Handled(response) => response.await,
-            };
-            if draining.load(Ordering::SeqCst) {
-                let close = hyper::header::HeaderValue::from_static("close");
-                response.headers_mut().insert(hyper::header::CONNECTION, close);
-            }
-            Ok::<_, std::convert::Infallible>(response)
-        }
-    });
-    let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));
-    let idle = config.idle_timeout;
-    async move {
-        tokio::select! {
-            result = conn => if let Err(e) = result {
-                tracing::debug!(%remote, error = %e, "http connection ended with an error");
-            },
-            () = quiet_for(&activity, idle) => tracing::debug!(%remote, "idle http connection closed"),
-        }
     }
 }

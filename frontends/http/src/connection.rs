@@ -1,0 +1,116 @@
+//! One accepted connection served to its end: hyper's HTTP/1.1 over the tracker service.
+//!
+//! The connection path is what a tracker pays for every client that opens a connection per
+//! announce (most BitTorrent clients do, and opentracker closes after every reply), so it does no
+//! more than it must. The request of such a client is usually waiting when the connection is
+//! first polled: it is answered and the connection closed within that first poll, without a
+//! timer, a shutdown registration or a `shutdown(2)` before `close(2)` (see
+//! [`ActivityIo`]). A connection still open after its first poll (keep-alive, or a request not
+//! yet arrived) gets the idle watchdog and listens for the server's [`StopSignal`].
+
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+use crate::idle::{ActivityIo, quiet_for};
+use crate::stop::StopSignal;
+use crate::{IpNet, Limiter, RemoteAddr, TrackerService};
+
+/// What every connection of one server shares (one `Arc` clone per connection).
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) builder: http1::Builder,
+    pub(crate) service: TrackerService,
+    pub(crate) limiter: Option<Limiter>,
+    pub(crate) trusted_proxies: Box<[IpNet]>,
+    pub(crate) idle_timeout: Duration,
+    /// Set at shutdown: every response then says `connection: close`.
+    pub(crate) draining: AtomicBool,
+    pub(crate) stop: StopSignal,
+}
+
+/// A request refused by the rate limit, or handed to the tracker.
+enum Reply<F> {
+    Refused(hyper::Response<Full<Bytes>>),
+    Handled(F),
+}
+
+/// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (after
+/// [`StopSignal::raise`]) the request in hand is answered.
+pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
+    let (io, activity) = ActivityIo::new(stream);
+    let for_requests = shared.clone();
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        let shared = &*for_requests;
+        req.extensions_mut().insert(RemoteAddr(remote));
+        let refused = shared.limiter.as_ref().and_then(|limiter| {
+            let ip = crate::rate_limit::request_ip(req.extensions(), req.headers(), &shared.trusted_proxies)?;
+            (!limiter.allow(ip, Instant::now())).then(|| limiter.refusal())
+        });
+        if refused.is_some()
+            && let Some(obs) = shared.service.tracker().observer()
+        {
+            obs.failure("rate_limited");
+        }
+        let reply = match refused {
+            Some(refusal) => Reply::Refused(refusal),
+            None => Reply::Handled(shared.service.handle_parts(req.into_parts().0)),
+        };
+        let shared = for_requests.clone();
+        async move {
+            let mut response = match reply {
+                Reply::Refused(refusal) => refusal,
+                Reply::Handled(response) => response.await,
+            };
+            if shared.draining.load(Ordering::SeqCst) {
+                let close = hyper::header::HeaderValue::from_static("close");
+                response.headers_mut().insert(hyper::header::CONNECTION, close);
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    // Boxed: hyper's connection state is kilobytes, and the task would copy it on every move.
+    let mut conn = Box::pin(shared.builder.serve_connection(TokioIo::new(io), svc));
+
+    // The first poll: a request already in is answered, and with `Connection: close` (or
+    // HTTP/1.0) the connection is done.
+    let first = std::future::poll_fn(|cx| Poll::Ready(conn.as_mut().poll(cx))).await;
+    let result = match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => {
+            let (stopping, already) = shared.stop.subscribe();
+            let mut stopping = pin!(stopping);
+            let mut asked_to_stop = already;
+            if already {
+                conn.as_mut().graceful_shutdown();
+            }
+            let mut idle = pin!(quiet_for(&activity, shared.idle_timeout));
+            loop {
+                tokio::select! {
+                    biased;
+                    result = conn.as_mut() => break result,
+                    () = stopping.as_mut(), if !asked_to_stop => {
+                        asked_to_stop = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                    () = idle.as_mut() => {
+                        tracing::debug!(%remote, "idle http connection closed");
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%remote, error = %e, "http connection ended with an error");
+    }
+}
