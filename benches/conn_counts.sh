@@ -6,7 +6,8 @@
 #
 #   benches/conn_counts.sh SERVER TOOL [MODE]     (as root for opentracker)
 #     SERVER: octotracker | ceiling | opentracker
-#     TOOL:   strace | callgrind (callgrind: not opentracker, whose binary has no symbols to read)
+#     TOOL:   strace | callgrind (opentracker's binary has no symbols: totals only)
+#             | cpu (user and system CPU time per request from /proc/PID/stat: the split, but noisy)
 #     MODE:   close (default: a new connection per request, `Connection: close`) | keepalive
 #
 # Environment (defaults): REQUESTS=20000 announces measured, after WARMUP=2000; CONNECTIONS=64;
@@ -37,8 +38,7 @@ GENERATOR=${GENERATOR:-$OCTOTRACKER}
 
 die() { printf 'conn_counts.sh: error: %s\n' "$*" >&2; exit 1; }
 [[ $MODE == close || $MODE == keepalive ]] || die "MODE is close or keepalive, not $MODE"
-[[ $TOOL == strace || $TOOL == callgrind ]] || die "TOOL is strace or callgrind, not $TOOL"
-[[ $TOOL == callgrind && $SERVER == opentracker ]] && die "callgrind: octotracker or ceiling only"
+[[ $TOOL == strace || $TOOL == callgrind || $TOOL == cpu ]] || die "TOOL is strace, callgrind or cpu, not $TOOL"
 
 WORK=$(mktemp -d /tmp/octotracker-counts.XXXXXX)
 chmod 755 "$WORK"
@@ -80,12 +80,17 @@ opentracker)
     PORT=$(( 20000 + RANDOM % 30000 ))
     "$GENERATOR" load --list-info-hashes --torrents "$TORRENTS" --seed "$SEED" >"$WORK/whitelist.txt"
     chmod 644 "$WORK/whitelist.txt"
-    printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist /whitelist.txt\ntracker.rootdir %s\ntracker.user _opentracker\n' \
-        "$PORT" "$WORK" >"$WORK/opentracker.conf"
-    taskset -c "$SERVER_CPUS" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/server.log" 2>&1 &
+    if [[ $TOOL == callgrind ]]; then
+        # No chroot and no change of user: callgrind_control must reach the process as root.
+        printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist %s/whitelist.txt\n' "$PORT" "$WORK" >"$WORK/opentracker.conf"
+    else
+        printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist /whitelist.txt\ntracker.rootdir %s\ntracker.user _opentracker\n' \
+            "$PORT" "$WORK" >"$WORK/opentracker.conf"
+    fi
+    taskset -c "$SERVER_CPUS" "${WRAP[@]}" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/server.log" 2>&1 &
     PID=$!
     ADDR=127.0.0.1:$PORT
-    sleep 1 # the whitelist thread; a warm-up announce that fails is harmless
+    sleep "${OPENTRACKER_START:-1}" # the whitelist thread; a warm-up announce that fails is harmless
     ;;
 *) die "SERVER is octotracker, ceiling or opentracker, not $SERVER" ;;
 esac
@@ -93,7 +98,15 @@ PIDS+=("$PID")
 [[ -n ${ADDR:-} ]] || ADDR=$(wait_listening "$WORK/server.log" "$PID")
 load "$WARMUP" >/dev/null
 
+# utime and stime of every thread of PID, in clock ticks: "user system"
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$1/stat"; }
+
 case $TOOL in
+cpu)
+    read -r USER0 SYS0 < <(cpu_ticks "$PID")
+    load "$REQUESTS" >"$WORK/load.json"
+    read -r USER1 SYS1 < <(cpu_ticks "$PID")
+    ;;
 strace)
     tasks=$(ls "/proc/$PID/task" | paste -sd,)
     strace -f -c -o "$WORK/strace.out" -p "$tasks" 2>/dev/null &
@@ -114,6 +127,11 @@ N=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["reques
 ERRORS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["errors"]["total"])' "$WORK/load.json")
 echo "server: $SERVER, mode: $MODE, tool: $TOOL, requests: $N, errors: $ERRORS, connections: $CONNECTIONS"
 case $TOOL in
+cpu)
+    awk -v u="$(( USER1 - USER0 ))" -v s="$(( SYS1 - SYS0 ))" -v t="$(getconf CLK_TCK)" -v n="$N" 'BEGIN {
+        printf "%.1f µs user + %.1f µs system = %.1f µs of server CPU per request (not deterministic)\n",
+            u / t * 1e6 / n, s / t * 1e6 / n, (u + s) / t * 1e6 / n }'
+    ;;
 strace)
     awk -v n="$N" '
         $1 ~ /^[0-9.]+$/ && NF >= 5 { calls = $4; name = $NF; if (name == "total") next
