@@ -6,7 +6,7 @@
 #
 #   benches/conn_counts.sh SERVER TOOL [MODE]     (as root for opentracker)
 #     SERVER: octotracker | ceiling | opentracker
-#     TOOL:   strace | callgrind (opentracker's binary has no symbols: totals only)
+#     TOOL:   strace | callgrind (not opentracker: see benches/opentracker_callgrind.sh)
 #             | cpu (user and system CPU time per request from /proc/PID/stat: the split, but noisy)
 #     MODE:   close (default: a new connection per request, `Connection: close`) | keepalive
 #
@@ -39,6 +39,7 @@ GENERATOR=${GENERATOR:-$OCTOTRACKER}
 die() { printf 'conn_counts.sh: error: %s\n' "$*" >&2; exit 1; }
 [[ $MODE == close || $MODE == keepalive ]] || die "MODE is close or keepalive, not $MODE"
 [[ $TOOL == strace || $TOOL == callgrind || $TOOL == cpu ]] || die "TOOL is strace, callgrind or cpu, not $TOOL"
+[[ $TOOL == callgrind && $SERVER == opentracker ]] && die "opentracker under callgrind: benches/opentracker_callgrind.sh"
 
 WORK=$(mktemp -d /tmp/octotracker-counts.XXXXXX)
 chmod 755 "$WORK"
@@ -80,14 +81,9 @@ opentracker)
     PORT=$(( 20000 + RANDOM % 30000 ))
     "$GENERATOR" load --list-info-hashes --torrents "$TORRENTS" --seed "$SEED" >"$WORK/whitelist.txt"
     chmod 644 "$WORK/whitelist.txt"
-    if [[ $TOOL == callgrind ]]; then
-        # No chroot and no change of user: callgrind_control must reach the process as root.
-        printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist %s/whitelist.txt\n' "$PORT" "$WORK" >"$WORK/opentracker.conf"
-    else
-        printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist /whitelist.txt\ntracker.rootdir %s\ntracker.user _opentracker\n' \
-            "$PORT" "$WORK" >"$WORK/opentracker.conf"
-    fi
-    taskset -c "$SERVER_CPUS" "${WRAP[@]}" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/server.log" 2>&1 &
+    printf 'listen.tcp 127.0.0.1:%s\naccess.whitelist /whitelist.txt\ntracker.rootdir %s\ntracker.user _opentracker\n' \
+        "$PORT" "$WORK" >"$WORK/opentracker.conf"
+    taskset -c "$SERVER_CPUS" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/server.log" 2>&1 &
     PID=$!
     ADDR=127.0.0.1:$PORT
     sleep "${OPENTRACKER_START:-1}" # the whitelist thread; a warm-up announce that fails is harmless
