@@ -24,6 +24,7 @@ R=target/release
 LOAD_ARGS=(--torrents 1000 --peers 10000 --connections 4 --duration 120 --json --quiet)
 # shellcheck source=benches/processes.sh
 source benches/processes.sh
+die() { printf 'callgrind_requests.sh: error: %s\n' "$*" >&2; exit 1; }
 
 [[ -x $R/octotracker && -x $R/examples/axum_embed && -x $R/examples/hyper_embed ]] ||
     cargo build --release --locked -p octotracker -p octotracker-http --bins --examples >&2
@@ -38,12 +39,7 @@ callgrind_run() {
     valgrind --tool=callgrind --callgrind-out-file="$file" "$@" >"$log" 2>&1 &
     pid=$!
     PIDS+=("$pid")
-    for _ in $(seq 1 600); do
-        addr=$(grep -o 'listening on http://[0-9.:]*' "$log" | head -n 1 | sed 's/listening on //' || true)
-        [ -n "$addr" ] && break
-        sleep 0.1
-    done
-    [ -n "$addr" ] || { echo "$label did not start: $(cat "$log")" >&2; exit 1; }
+    addr=http://$(wait_listening "$log" "$pid")
     "$R/octotracker" load "$addr$path" "${LOAD_ARGS[@]}" --max-requests "$WARMUP" >/dev/null
     callgrind_control --zero "$pid" >/dev/null 2>&1
     "$R/octotracker" load "$addr$path" "${LOAD_ARGS[@]}" --max-requests "$COUNT" --seed 2 >"$OUT/$label.json"

@@ -149,7 +149,6 @@ cpu_seconds() {
     awk -v u="${12}" -v s="${13}" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (u + s) / t }'
 }
 
-
 # CPU seconds used so far by this shell's waited-for children (the second line of bash's
 # `times`). Call it as `children_cpu VAR`, not in $(...): a subshell has no children's times.
 children_cpu() {
@@ -184,18 +183,6 @@ free_port() {
             return
         fi
     done
-}
-
-# Waits for "listening on http://ADDR" in a log file; prints ADDR.
-wait_listening() { # LOGFILE PID
-    local addr
-    for _ in $(seq 1 100); do
-        addr=$(grep -ao 'listening on http://[0-9.:]*' "$1" | head -1 | sed 's|listening on http://||') || true
-        [[ -n $addr ]] && { echo "$addr"; return; }
-        kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
-        sleep 0.1
-    done
-    die "no 'listening on' line in $1"
 }
 
 # An announce for hash HEX, then a `stopped` one so that it leaves no peer behind; fails unless

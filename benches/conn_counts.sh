@@ -46,17 +46,6 @@ chmod 755 "$WORK"
 # shellcheck source=benches/processes.sh
 source "$REPO_ROOT/benches/processes.sh"
 
-wait_listening() { # LOGFILE PID
-    local addr
-    for _ in $(seq 1 600); do
-        addr=$(grep -ao 'listening on http://[0-9.:]*' "$1" | head -1 | sed 's|listening on http://||') || true
-        [[ -n $addr ]] && { echo "$addr"; return; }
-        kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
-        sleep 0.1
-    done
-    die "no 'listening on' line in $1"
-}
-
 # One run of the generator: load N
 load() {
     local args=(load "http://$ADDR/announce" --torrents "$TORRENTS" --peers "$PEERS" --connections "$CONNECTIONS"

@@ -43,3 +43,16 @@ run_waited() {
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "–"; else printf "%.2f×", a / b }'; }
+
+# Waits (at most 60 s) for "listening on SCHEME://ADDR" (SCHEME: http unless given) in a log
+# file and prints ADDR; calls the script's `die` when the server exits first or never says it.
+wait_listening() { # LOGFILE PID [SCHEME]
+    local addr scheme=${3:-http}
+    for _ in $(seq 1 600); do
+        addr=$(grep -ao "listening on $scheme://[0-9.:]*" "$1" | head -1 | sed "s|listening on $scheme://||") || true
+        [[ -n $addr ]] && { echo "$addr"; return; }
+        kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
+        sleep 0.1
+    done
+    die "no 'listening on $scheme://' line in $1"
+}

@@ -103,7 +103,6 @@ cpu_ticks() {
     echo $(( ${12} + ${13} ))
 }
 
-
 free_port() { # tcp|udp
     local port flag=-Htln
     [[ $1 == udp ]] && flag=-Huln
@@ -114,18 +113,6 @@ free_port() { # tcp|udp
             return
         fi
     done
-}
-
-# Waits for "listening on SCHEME://ADDR" in a log file; prints ADDR.
-wait_listening() { # LOGFILE PID SCHEME
-    local addr
-    for _ in $(seq 1 100); do
-        addr=$(grep -ao "listening on $3://[0-9.:]*" "$1" | head -1 | sed "s|listening on $3://||") || true
-        [[ -n $addr ]] && { echo "$addr"; return; }
-        kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
-        sleep 0.1
-    done
-    die "no 'listening on $3://' line in $1"
 }
 
 # A regular announce of hash HEX over HTTP, then a `stopped` one; fails unless the first is a
@@ -221,7 +208,6 @@ EOF
     [[ -n $reasons ]] && log "$name failure reasons: $reasons"
     return 0
 }
-
 
 run octotracker "$OCT_UDP" "$OCT_PID"
 run opentracker "$OT_UDP" "$OT_PID"
