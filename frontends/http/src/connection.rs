@@ -33,8 +33,13 @@ pub(crate) struct Shared {
     pub(crate) limiter: Option<Limiter>,
     pub(crate) trusted_proxies: Box<[IpNet]>,
     pub(crate) idle_timeout: Duration,
+    /// Connections served at once, at most (for the accept loops' log lines).
+    pub(crate) max_connections: usize,
+    /// Raised when the server stops accepting: every accept loop ends.
+    pub(crate) closing: StopSignal,
     /// Set at shutdown: every response then says `connection: close`.
     pub(crate) draining: AtomicBool,
+    /// Raised once the grace is over: connections still open finish the request in hand.
     pub(crate) stop: StopSignal,
 }
 
@@ -78,8 +83,8 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: Socket
             Ok::<_, std::convert::Infallible>(response)
         }
     });
-    // Boxed: hyper's connection state is kilobytes, and the task would copy it on every move.
-    let mut conn = Box::pin(shared.builder.serve_connection(TokioIo::new(io), svc));
+    // Pinned in place: the accept loop boxes this whole future (see `accept`).
+    let mut conn = pin!(shared.builder.serve_connection(TokioIo::new(io), svc));
 
     // The first poll: a request already in is answered, and with `Connection: close` (or
     // HTTP/1.0) the connection is done.

@@ -22,6 +22,7 @@
 //! - `axum` (off by default): [`TrackerService`] also reads the client address from axum's
 //!   `ConnectInfo<SocketAddr>` (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
 
+mod accept;
 mod client_ip;
 mod config;
 mod connection;

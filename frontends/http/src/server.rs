@@ -1,5 +1,6 @@
-//! The standalone HTTP/1.1 server: accepts connections on a listener, serves each with
-//! [`TrackerService`] (see [`connection`](crate::connection)) until shutdown, then drains.
+//! The standalone HTTP/1.1 server: accepts connections on a listener (one accept loop per tokio
+//! worker, see [`accept`](crate::accept)), serves each with [`TrackerService`] (see
+//! [`connection`](crate::connection)) until shutdown, then drains.
 //!
 //! The drain, in order: the listener is closed (new connections are refused); for a short
 //! grace every response says `connection: close`, so each busy keep-alive client gets its next
@@ -18,7 +19,8 @@ use octotracker_core::{Frontend, FrontendError, Shutdown, Tracker};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::connection::{self, Shared};
+use crate::accept::accept_loop;
+use crate::connection::Shared;
 use crate::stop::StopSignal;
 use crate::{HttpConfig, TrackerService};
 
@@ -72,53 +74,29 @@ impl Frontend for HttpFrontend {
             limiter: config.rate_limit.map(crate::Limiter::new),
             trusted_proxies: config.trusted_proxies.clone().into(),
             idle_timeout: config.idle_timeout,
+            max_connections: config.max_connections,
             draining: AtomicBool::new(false),
+            closing: StopSignal::default(),
             stop: StopSignal::default(),
         });
-        let mut at_limit_since: Option<std::time::Instant> = None;
-
-        loop {
-            // A slot first: at the limit, stop accepting until a connection closes.
-            let slot = match slots.clone().try_acquire_owned() {
-                Ok(slot) => slot,
-                Err(_) => {
-                    if at_limit_since.is_none() {
-                        tracing::warn!(
-                            limit = config.max_connections,
-                            "connection limit reached; new connections wait"
-                        );
-                        at_limit_since = Some(std::time::Instant::now());
-                    }
-                    tokio::select! {
-                        slot = slots.clone().acquire_owned() => match slot {
-                            Ok(slot) => slot,
-                            Err(_) => break,
-                        },
-                        () = &mut shutdown => break,
-                    }
+        // One accept loop per tokio worker, all on the same listener (see `accept`).
+        let listener = Arc::new(listener);
+        let workers = tokio::runtime::Handle::current().metrics().num_workers().max(1);
+        let mut acceptors = tokio::task::JoinSet::new();
+        for _ in 0..workers {
+            acceptors.spawn(accept_loop(listener.clone(), shared.clone(), slots.clone()));
+        }
+        tokio::select! {
+            () = &mut shutdown => {}
+            // An accept loop ends only when closed: one gone early is a bug, not a stop.
+            Some(ended) = acceptors.join_next() => {
+                if let Err(e) = ended {
+                    tracing::error!(error = %e, "http accept loop failed");
                 }
-            };
-            if let Some(since) = at_limit_since.take() {
-                tracing::info!(waited_ms = since.elapsed().as_millis() as u64, "below the connection limit again");
-            }
-            tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, remote)) => {
-                        let conn = connection::serve(shared.clone(), stream, remote);
-                        tokio::spawn(async move {
-                            conn.await;
-                            drop(slot);
-                        });
-                    }
-                    // Out of descriptors or a connection reset before accept: keep serving.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                    }
-                },
-                () = &mut shutdown => break,
             }
         }
+        shared.closing.raise();
+        while acceptors.join_next().await.is_some() {}
         drop(listener);
         // Only after the listener is gone: a client told `close` reconnects to a refusal, not
         // into an accept queue that is about to be dropped. Every connection holds a slot until

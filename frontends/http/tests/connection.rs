@@ -179,3 +179,42 @@ async fn a_request_in_progress_at_shutdown_is_answered_before_serve_returns() {
         result.expect("serve ends without error");
     }
 }
+
+/// With several tokio workers there is an accept loop per worker on the one listener: many
+/// clients each opening a connection per announce at once are all answered, in full, and every
+/// peer is stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+async fn concurrent_connection_per_request_clients_are_all_answered_with_several_accept_loops() {
+    const CLIENTS: u16 = 200;
+    let server = server().await;
+    let addr = server.addr();
+    let mut clients = tokio::task::JoinSet::new();
+    for port in 0..CLIENTS {
+        clients.spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            let request = format!(
+                "GET /announce?{} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                announce_query(hash(2), 20_000 + port)
+            );
+            stream.write_all(request.as_bytes()).await.expect("request written");
+            let mut raw = Vec::new();
+            stream.read_to_end(&mut raw).await.expect("read until EOF");
+            raw
+        });
+    }
+    let mut answered = 0;
+    while let Some(raw) = tokio::time::timeout(DEADLINE, clients.join_next()).await.expect("all answered in time") {
+        let raw = raw.expect("client task");
+        let (head, body) = split(&raw);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(body.starts_with(b"d8:complete"), "{:?}", body.escape_ascii());
+        answered += 1;
+    }
+    assert_eq!(answered, CLIENTS);
+    let query = format!("{}&numwant={}&compact=0", announce_query(hash(2), 9_999), CLIENTS + 1);
+    let raw = one_shot(addr, &format!("GET /announce?{query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")).await;
+    match parse_announce_reply(split(&raw).1).expect("a valid announce reply") {
+        Reply::Ok(reply) => assert_eq!(reply.peers.len(), usize::from(CLIENTS), "every client stored once"),
+        Reply::Failure { reason, .. } => panic!("announce refused: {reason}"),
+    }
+}
