@@ -85,11 +85,16 @@ load "$WARMUP" >/dev/null
 
 # utime and stime of every thread of PID, in clock ticks: "user system"
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12, $13 }' "/proc/$1/stat"; }
+# Nanoseconds on a CPU, summed over every thread of PID (the scheduler's own account: exact,
+# where utime and stime are sampled at clock ticks)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { printf "%d\n", s }'; }
 
 case $TOOL in
 cpu)
     read -r USER0 SYS0 < <(cpu_ticks "$PID")
+    NS0=$(cpu_ns "$PID")
     load "$REQUESTS" >"$WORK/load.json"
+    NS1=$(cpu_ns "$PID")
     read -r USER1 SYS1 < <(cpu_ticks "$PID")
     ;;
 strace)
@@ -116,6 +121,7 @@ cpu)
     awk -v u="$(( USER1 - USER0 ))" -v s="$(( SYS1 - SYS0 ))" -v t="$(getconf CLK_TCK)" -v n="$N" 'BEGIN {
         printf "%.1f µs user + %.1f µs system = %.1f µs of server CPU per request (not deterministic)\n",
             u / t * 1e6 / n, s / t * 1e6 / n, (u + s) / t * 1e6 / n }'
+    awk -v ns="$(( NS1 - NS0 ))" -v n="$N" 'BEGIN { printf "%.2f µs on a CPU per request (schedstat: exact time, not tick samples)\n", ns / 1e3 / n }'
     ;;
 strace)
     awk -v n="$N" '

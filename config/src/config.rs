@@ -103,6 +103,8 @@ pub struct HttpSection {
     pub drain_timeout: u64,
     /// Connections served at once per listener.
     pub max_connections: usize,
+    /// `TCP_DEFER_ACCEPT` on the listeners (Linux).
+    pub defer_accept: bool,
     /// Requests per second one address may send (0: no limit).
     pub rate_limit: u32,
     /// Requests one address may send at once above the rate (0: the rate).
@@ -118,6 +120,7 @@ impl Default for HttpSection {
             idle_timeout: 60,
             drain_timeout: 10,
             max_connections: 10_000,
+            defer_accept: true,
             rate_limit: 0,
             rate_limit_burst: 0,
         }

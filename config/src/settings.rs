@@ -180,6 +180,7 @@ impl Settings {
             idle_timeout: secs("idle_timeout", config.http.idle_timeout)?,
             drain_timeout: bounded_secs("drain_timeout", config.http.drain_timeout, 0)?,
             rate_limit: rate_limit(config.http.rate_limit, config.http.rate_limit_burst),
+            defer_accept: config.http.defer_accept,
             max_connections: if config.http.max_connections == 0 {
                 return Err("max_connections must be at least 1".into());
             } else {

@@ -196,6 +196,9 @@ pub struct ServeArgs {
     /// [http] max_connections: connections served at once per listener.
     #[arg(long, env = "OCTOTRACKER_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// [http] defer_accept (true/false): TCP_DEFER_ACCEPT on the HTTP listeners.
+    #[arg(long, env = "OCTOTRACKER_DEFER_ACCEPT")]
+    pub defer_accept: Option<bool>,
 
     /// [tracker] numwant_default.
     #[arg(long, env = "OCTOTRACKER_NUMWANT_DEFAULT")]
@@ -317,7 +320,7 @@ impl ServeArgs {
         if !self.trusted_proxies.is_empty() {
             config.http.trusted_proxies = self.trusted_proxies.clone();
         }
-        apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout, max_connections);
+        apply!(self => config.http; header_read_timeout, idle_timeout, drain_timeout, max_connections, defer_accept);
         // One flag protects every frontend; the file may set [http] and [udp] apart.
         apply!(self => config.http; rate_limit, rate_limit_burst);
         apply!(self => config.udp; rate_limit, rate_limit_burst);

@@ -56,9 +56,16 @@ fn a_connection_flood_waits_at_the_limit_and_held_connections_keep_being_answere
     let mut held = connect(&addr);
     assert_eq!(announce_on(&mut held, QUERY).0, 200);
 
-    // 200 connections that send nothing: 15 take the remaining slots, the rest wait in the
-    // kernel's queue.
-    let flood: Vec<TcpStream> = (0..200).map(|_| TcpStream::connect(&addr).expect("the kernel queues it")).collect();
+    // 200 connections that send the start of a request and stall: 15 take the remaining slots,
+    // the rest wait in the kernel's queue. (Connections that send nothing at all are not even
+    // accepted: the listener has TCP_DEFER_ACCEPT; see frontends/http/tests/one_shot.rs.)
+    let flood: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&addr).expect("the kernel queues it");
+            stream.write_all(b"GET /announce?").expect("a partial request written");
+            stream
+        })
+        .collect();
     server.await_after("connection limit reached", DEADLINE);
     for _ in 0..20 {
         let (status, body) = announce_on(&mut held, QUERY);

@@ -1,7 +1,8 @@
 //! The ceiling: the least an HTTP/1.1 server built on the same stack as octotracker (hyper 1.x,
-//! hyper-util's `TokioIo`, tokio's multi-thread runtime, keep-alive, `TCP_NODELAY`) can do per
-//! request. It answers every request, whatever its path and query, with the same 100-byte body
-//! (shaped like a bencoded announce reply). `benches/compare.sh` measures octotracker against it.
+//! hyper-util's `TokioIo`, tokio's multi-thread runtime, keep-alive, `TCP_NODELAY`, mimalloc)
+//! can do per request. It answers every request, whatever its path and query, with the same
+//! 100-byte body (shaped like a bencoded announce reply). `benches/compare.sh` measures
+//! octotracker against it.
 //!
 //! `ceiling [--listen 127.0.0.1:0]` prints `listening on http://ADDR` on stderr once it accepts
 //! connections (the convention of `octotracker`), and runs until killed.
@@ -16,6 +17,10 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+
+// The `octotracker` binary's allocator: the ceiling is its stack without the tracker.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A bencoded dict of exactly 100 bytes: counts, intervals and 3 compact peers.
 const BODY: &[u8; 100] = b"d8:completei1234e10:incompletei345e8:intervali2700e12:min intervali600e5:peers18:\

@@ -11,16 +11,18 @@
 //! (`HttpConfig::with_prefix`) and routed with `route_service`: exact routes for the two
 //! endpoints, a catch-all for the rest of `/tracker/…` (passkey paths; 404 for anything else).
 //! `nest_service("/tracker", …)` would work too, but axum rebuilds every request's URI to strip
-//! the prefix, ~18 % of an announce's instructions (docs/embedding.md). The client address comes from axum's `ConnectInfo<SocketAddr>` (hence
-//! `into_make_service_with_connect_info` and this crate's `axum` feature).
+//! the prefix, ~18 % of an announce's instructions (docs/embedding.md). The client address comes
+//! from axum's `ConnectInfo<SocketAddr>` (hence `into_make_service_with_connect_info` and this
+//! crate's `axum` feature).
 //!
 //! One Prometheus registry serves app and tracker: the app registers its own metric
 //! (`app_hello_requests_total`), the tracker registers its `octotracker_*` metrics into the same
 //! registry, and the app's `GET /metrics` encodes both (refreshing the tracker's gauges first).
 //!
-//! tower-http layers compose around it: tracing and a concurrency limit around the tracker, a
-//! timeout around the app's own routes (see the comment in `main` for why not the tracker). No compression:
-//! bencode replies are small and peers do not ask for it.
+//! tower-http and tower layers (tracing, timeout, concurrency limit) wrap the app's own routes;
+//! the tracker's routes go without per-request layers, like the standalone server (see the
+//! comment in `main`; docs/embedding.md wraps a `TrackerService` in the same layers). No
+//! compression: bencode replies are small and peers do not ask for it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +41,12 @@ use tower::ServiceBuilder;
 use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+
+// The allocator the `octotracker` binary uses (see its src/main.rs), so that this example and the
+// standalone server compare like with like in benches/embed_compare.sh. An embedding app picks
+// its own; the tracker works with any.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
@@ -61,15 +69,8 @@ async fn main() -> std::io::Result<()> {
     );
     let registry = Arc::new(registry);
 
-    // The tracker as a service, with tower-http tracing and a concurrency limit around it. No
-    // per-request timeout here: the tracker never waits on anything but its storage, whose calls
-    // are bounded by the backends themselves (Redis command timeout, PostgreSQL statement
-    // timeout), and tower-http's TimeoutLayer arms a timer per request (~1 µs, 10% of an
-    // announce). The app's own routes, which may be slow, get the timeout below.
-    let tracker_service = ServiceBuilder::new()
-        .layer(TraceLayer::new_for_http())
-        .layer(ConcurrencyLimitLayer::new(1024))
-        .service(TrackerService::new(tracker.clone(), HttpConfig::default().with_prefix("/tracker")));
+    // The tracker as a service, mounted on its full paths (no prefix stripping).
+    let tracker_service = TrackerService::new(tracker.clone(), HttpConfig::default().with_prefix("/tracker"));
 
     let metrics_route = get(move || async move {
         metrics.refresh(&tracker).await.ok();
@@ -88,7 +89,19 @@ async fn main() -> std::io::Result<()> {
             }),
         )
         .route("/metrics", metrics_route)
-        .route_layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10)))
+        // tower-http and tower layers around the app's own routes (added above this line): a
+        // trace span, a timeout and a concurrency limit per request. The tracker's routes, added
+        // below, go without them, as in the standalone server: an announce never waits on
+        // anything but its storage, whose calls the backends bound themselves (Redis command
+        // timeout, PostgreSQL statement timeout), and a span, a timer and a permit per announce
+        // are ~1,100 instructions, 5 % of it (docs/embedding.md). The same layers wrap a
+        // `TrackerService` unchanged where you want them (docs/embedding.md shows it).
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(10)))
+                .layer(ConcurrencyLimitLayer::new(1024)),
+        )
         .route_service("/tracker/announce", tracker_service.clone())
         .route_service("/tracker/scrape", tracker_service.clone())
         .route_service("/tracker/{*path}", tracker_service);

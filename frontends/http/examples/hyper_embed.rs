@@ -38,6 +38,12 @@ async fn app(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible
     Ok(response)
 }
 
+// The allocator the `octotracker` binary uses (see its src/main.rs), so that this example and the
+// standalone server compare like with like in benches/embed_compare.sh. An embedding app picks
+// its own; the tracker works with any.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:3000".to_owned());

@@ -24,6 +24,12 @@ pub struct HttpConfig {
     /// `None` (the default): no limit. Refused requests are counted as the failure
     /// `rate_limited` when the tracker has an observer.
     pub rate_limit: Option<crate::RateLimit>,
+    /// `TCP_DEFER_ACCEPT` on the standalone server's listener (Linux; on by default): a
+    /// connection is accepted once its first bytes are in, so a connection per announce is
+    /// answered in one go, and connections that send nothing stay in the kernel (for up to
+    /// `header_read_timeout`) instead of taking a slot. Turn it off when something must be
+    /// accepted before it sends (nothing HTTP does).
+    pub defer_accept: bool,
     /// The path announces are answered at, as the service sees it: `/announce` by default. Behind
     /// a router that strips a prefix (axum's `nest_service("/tracker", …)`) keep the default;
     /// for [`TrackerLayer`](crate::TrackerLayer), which sees whole paths, give the full path
@@ -53,6 +59,7 @@ impl Default for HttpConfig {
             drain_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             rate_limit: None,
+            defer_accept: true,
             announce_path: "/announce".to_owned(),
             scrape_path: "/scrape".to_owned(),
         }

@@ -22,6 +22,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
 use crate::idle::{ActivityIo, quiet_for};
+use crate::one_shot;
 use crate::stop::StopSignal;
 use crate::{IpNet, Limiter, RemoteAddr, TrackerService};
 
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) limiter: Option<Limiter>,
     pub(crate) trusted_proxies: Box<[IpNet]>,
     pub(crate) idle_timeout: Duration,
+    /// How long a connection may take to send its first request head.
+    pub(crate) header_read_timeout: Duration,
     /// Connections served at once, at most (for the accept loops' log lines).
     pub(crate) max_connections: usize,
     /// Raised when the server stops accepting: every accept loop ends.
@@ -43,6 +46,46 @@ pub(crate) struct Shared {
     pub(crate) stop: StopSignal,
 }
 
+/// Bytes of the first read: a request head of a one-request connection fits (announce URLs are
+/// a few hundred bytes); a longer one goes to hyper, which reads the rest.
+const FIRST_READ: usize = 2048;
+
+/// Reads the connection's first bytes into `buf`: at once when they are in (the usual case for a
+/// connection per request), else when they arrive. `None` when the connection ends first, sends
+/// nothing within the header-read timeout, or the server stops while it waits.
+async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote: SocketAddr) -> Option<usize> {
+    let mut waited = false;
+    loop {
+        match stream.try_read(buf) {
+            Ok(0) => return None,
+            Ok(n) => return Some(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => {
+                tracing::debug!(%remote, error = %e, "http connection failed before its first request");
+                return None;
+            }
+        }
+        if waited {
+            // Readable, yet nothing to read (a spurious wake-up): wait again.
+            tokio::task::yield_now().await;
+        }
+        let (stopping, already) = shared.stop.subscribe();
+        if already {
+            return None;
+        }
+        tokio::select! {
+            ready = tokio::time::timeout(shared.header_read_timeout, stream.readable()) => {
+                if !matches!(ready, Ok(Ok(()))) {
+                    tracing::debug!(%remote, "http connection sent no request in time");
+                    return None;
+                }
+            }
+            () = stopping => return None,
+        }
+        waited = true;
+    }
+}
+
 /// A request refused by the rate limit, or handed to the tracker.
 enum Reply<F> {
     Refused(hyper::Response<Full<Bytes>>),
@@ -51,8 +94,21 @@ enum Reply<F> {
 
 /// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (after
 /// [`StopSignal::raise`]) the request in hand is answered.
-pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
-    let (io, activity) = ActivityIo::new(stream);
+pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: SocketAddr) {
+    // The first read: a one-request connection is answered from it without hyper (`one_shot`);
+    // otherwise hyper reads these bytes again first.
+    let mut first = [0u8; FIRST_READ];
+    let Some(n) = first_read(&shared, &stream, &mut first, remote).await else { return };
+    let head = &first[..n];
+    let proxied = shared.trusted_proxies.iter().any(|net| net.contains(remote.ip()));
+    let one_shot =
+        if proxied || shared.draining.load(Ordering::Relaxed) { None } else { one_shot::parse(head, &shared.service) };
+    if let Some(request) = one_shot {
+        one_shot::answer(&shared, &mut stream, remote, request).await;
+        return;
+    }
+    let read_first = Some(Bytes::copy_from_slice(head));
+    let (io, activity) = ActivityIo::new(stream, read_first);
     let for_requests = shared.clone();
     let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;

@@ -13,16 +13,20 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Wraps a connection's I/O and bumps a counter on every read and write that moves bytes.
+/// Bytes already read from the connection (by [`one_shot`](crate::one_shot)) are read again
+/// first.
 #[derive(Debug)]
 pub(crate) struct ActivityIo<T> {
     inner: T,
     activity: Arc<AtomicU64>,
+    read_first: Option<bytes::Bytes>,
 }
 
 impl<T> ActivityIo<T> {
-    pub(crate) fn new(inner: T) -> (Self, Arc<AtomicU64>) {
+    /// Wraps `inner`; reads return `read_first` (when given) before anything from `inner`.
+    pub(crate) fn new(inner: T, read_first: Option<bytes::Bytes>) -> (Self, Arc<AtomicU64>) {
         let activity = Arc::new(AtomicU64::new(0));
-        (ActivityIo { inner, activity: activity.clone() }, activity)
+        (ActivityIo { inner, activity: activity.clone(), read_first }, activity)
     }
 
     fn touch(&self) {
@@ -32,6 +36,17 @@ impl<T> ActivityIo<T> {
 
 impl<T: AsyncRead + Unpin> AsyncRead for ActivityIo<T> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        if let Some(first) = self.read_first.as_mut()
+            && buf.remaining() > 0
+        {
+            let n = first.len().min(buf.remaining());
+            buf.put_slice(&first.split_to(n));
+            if first.is_empty() {
+                self.read_first = None;
+            }
+            self.touch();
+            return Poll::Ready(Ok(()));
+        }
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() != before {

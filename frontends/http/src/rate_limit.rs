@@ -47,11 +47,16 @@ impl Limiter {
 
     /// The reply to a request over the limit.
     pub fn refusal(&self) -> Response<Full<Bytes>> {
-        let mut body = Vec::new();
-        write_failure(&mut body, &self.buckets.limit().refusal_reason(), None);
-        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        let mut resp = Response::new(Full::new(Bytes::from(self.refusal_body())));
         resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
         resp
+    }
+
+    /// The bencoded body of [`refusal`](Self::refusal).
+    pub(crate) fn refusal_body(&self) -> Vec<u8> {
+        let mut body = Vec::new();
+        write_failure(&mut body, &self.buckets.limit().refusal_reason(), None);
+        body
     }
 }
 

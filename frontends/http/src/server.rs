@@ -34,7 +34,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 ///
 /// Accepted connections have `TCP_NODELAY` (replies go out at once): it is set once, on the
 /// listener, when the frontend is made, and Linux copies it to every connection accepted from
-/// it, which saves a system call per connection.
+/// it, which saves a system call per connection. With [`HttpConfig::defer_accept`] (the
+/// default) the listener also has `TCP_DEFER_ACCEPT`: a connection is accepted once its first
+/// bytes are in (see [`defer_accept`](crate::defer_accept)).
 #[derive(Debug)]
 pub struct HttpFrontend {
     listener: TcpListener,
@@ -47,6 +49,13 @@ impl HttpFrontend {
     pub fn new(listener: TcpListener, config: HttpConfig) -> Self {
         if let Err(e) = socket2::SockRef::from(&listener).set_tcp_nodelay(true) {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY on the http listener");
+        }
+        if config.defer_accept {
+            // Accept a connection once its request is in: see `defer_accept`.
+            let seconds = config.header_read_timeout.as_secs_f64().ceil().clamp(1.0, 3600.0) as u32;
+            if let Err(e) = crate::defer_accept::set(&listener, seconds) {
+                tracing::warn!(error = %e, "cannot set TCP_DEFER_ACCEPT on the http listener");
+            }
         }
         HttpFrontend { listener, config }
     }
@@ -74,6 +83,7 @@ impl Frontend for HttpFrontend {
             limiter: config.rate_limit.map(crate::Limiter::new),
             trusted_proxies: config.trusted_proxies.clone().into(),
             idle_timeout: config.idle_timeout,
+            header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
             draining: AtomicBool::new(false),
             closing: StopSignal::default(),

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode, header};
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use octotracker_core::http_wire::{parse_announce, parse_scrape, write_announce, write_failure, write_scrape};
 use octotracker_core::{Refusal, RequestKind, Tracker, TrackerError, is_passkey};
@@ -90,7 +90,7 @@ impl TrackerService {
     /// The endpoint `path` names, and the passkey in it: a private tracker also answers
     /// `PREFIX/<passkey>/announce` and `PREFIX/<passkey>/scrape` (the passkey inserted before the
     /// last segment of the configured paths).
-    fn endpoint<'p>(&self, path: &'p str) -> Option<(Endpoint, Option<&'p str>)> {
+    pub(crate) fn endpoint<'p>(&self, path: &'p str) -> Option<(Endpoint, Option<&'p str>)> {
         let config = &self.inner.config;
         if path == config.announce_path {
             return Some((Endpoint::Announce, None));
@@ -136,12 +136,28 @@ impl TrackerService {
             resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
             return resp;
         }
+        let query = req.uri.query().unwrap_or("").as_bytes();
+        let remote = remote_addr(&req.extensions);
+        bencoded(self.answer(endpoint, passkey, query, remote, &req.headers).await)
+    }
+
+    /// The bencoded body answering a request for `endpoint`: the reply, or a `failure reason`.
+    /// Every HTTP path of the crate ends here (the service, the layer, the standalone server's
+    /// [`one_shot`](crate::one_shot) path).
+    pub(crate) async fn answer(
+        &self,
+        endpoint: Endpoint,
+        passkey: Option<&str>,
+        query: &[u8],
+        remote: Option<SocketAddr>,
+        headers: &HeaderMap,
+    ) -> Vec<u8> {
         let tracker = &self.inner.tracker;
         let started = tracker.observer().map(|_| Instant::now());
-        let query = req.uri.query().unwrap_or("").as_bytes();
-        let mut body = Vec::with_capacity(256);
+        // Room for a reply of 50 compact peers (the usual numwant) without growing.
+        let mut body = Vec::with_capacity(512);
         let outcome = match endpoint {
-            Endpoint::Announce => self.announce(&req, query, passkey, &mut body).await,
+            Endpoint::Announce => self.announce(query, remote, headers, passkey, &mut body).await,
             Endpoint::Scrape => self.scrape(query, passkey, &mut body).await,
         };
         if let Err(err) = outcome {
@@ -158,19 +174,20 @@ impl TrackerService {
         if let (Some(obs), Some(started)) = (tracker.observer(), started) {
             obs.request("http", endpoint.kind(), started.elapsed());
         }
-        bencoded(body)
+        body
     }
 
     async fn announce(
         &self,
-        req: &http::request::Parts,
         query: &[u8],
+        remote: Option<SocketAddr>,
+        headers: &HeaderMap,
         passkey: Option<&str>,
         body: &mut Vec<u8>,
     ) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(Failure::Parse)?;
-        let remote = remote_addr(&req.extensions).ok_or(crate::ClientIpError::NoRemoteAddr)?;
-        let ip = client_ip(remote.ip(), &req.headers, &self.inner.config.trusted_proxies)?;
+        let remote = remote.ok_or(crate::ClientIpError::NoRemoteAddr)?;
+        let ip = client_ip(remote.ip(), headers, &self.inner.config.trusted_proxies)?;
         let response = self.inner.tracker.announce_with_passkey(&announce, ip, passkey).await?;
         write_announce(body, &response);
         Ok(())
@@ -197,8 +214,9 @@ fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     None
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Endpoint {
+/// One of the tracker's two endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
     Announce,
     Scrape,
 }

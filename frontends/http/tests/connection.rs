@@ -95,7 +95,9 @@ async fn connections_accepted_from_the_frontend_listener_have_tcp_nodelay() {
     // Accept one connection from that listener here (the frontend is not serving).
     let addr = frontend.local_addr().expect("an address");
     let listener = TcpListener::from_std(same_socket).expect("tokio listener");
-    let _client = TcpStream::connect(addr).await.expect("connect");
+    let mut client = TcpStream::connect(addr).await.expect("connect");
+    // The listener defers accepting until data arrives (TCP_DEFER_ACCEPT): send a byte.
+    client.write_all(b"G").await.expect("a byte written");
     let (accepted, _) =
         tokio::time::timeout(DEADLINE, listener.accept()).await.expect("accept in time").expect("accept");
     assert!(accepted.nodelay().expect("getsockopt"), "an accepted connection inherits TCP_NODELAY");

@@ -743,7 +743,10 @@ mod http_transport {
         let stopped = tokio::time::timeout(Duration::from_secs(5), server.stop()).await;
         stopped.expect("shutdown finished before the drain timeout");
         used.closed_by_server(DEADLINE).await;
-        fresh.closed_by_server(DEADLINE).await;
+        // `fresh` sent nothing, so with TCP_DEFER_ACCEPT the server never accepted it, and the
+        // kernel dropped it with the listener: what it sends now is refused (reset), unanswered.
+        fresh.write(b"GET / HTTP/1.1\r\n\r\n").await;
+        assert!(fresh.closed_by_server(DEADLINE).await.is_empty(), "answered after shutdown");
     }
 }
 
