@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use crate::idle::{ActivityIo, quiet_for};
 use crate::one_shot;
 use crate::stop::StopSignal;
-use crate::{IpNet, Limiter, RemoteAddr, TrackerService};
+use crate::{IpNet, Limiter, TrackerService};
 
 /// What every connection of one server shares (one `Arc` clone per connection).
 #[derive(Debug)]
@@ -110,11 +110,10 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: So
     let read_first = Some(Bytes::copy_from_slice(head));
     let (io, activity) = ActivityIo::new(stream, read_first);
     let for_requests = shared.clone();
-    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+    let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;
-        req.extensions_mut().insert(RemoteAddr(remote));
         let refused = shared.limiter.as_ref().and_then(|limiter| {
-            let ip = crate::rate_limit::request_ip(req.extensions(), req.headers(), &shared.trusted_proxies)?;
+            let ip = crate::client_ip(remote.ip(), req.headers(), &shared.trusted_proxies).unwrap_or(remote.ip());
             (!limiter.allow(ip, Instant::now())).then(|| limiter.refusal())
         });
         if refused.is_some()
@@ -124,7 +123,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: So
         }
         let reply = match refused {
             Some(refusal) => Reply::Refused(refusal),
-            None => Reply::Handled(shared.service.handle_parts(req.into_parts().0)),
+            None => Reply::Handled(shared.service.handle_from(req.into_parts().0, remote)),
         };
         let shared = for_requests.clone();
         async move {

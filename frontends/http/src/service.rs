@@ -124,10 +124,24 @@ impl TrackerService {
         parts: http::request::Parts,
     ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
         let this = self.clone();
-        async move { this.respond(parts).await }
+        async move {
+            let remote = remote_addr(&parts.extensions);
+            this.respond(parts, remote).await
+        }
     }
 
-    async fn respond(&self, req: http::request::Parts) -> Response<Full<Bytes>> {
+    /// [`handle_parts`](Self::handle_parts) for a request from `remote`, whatever its
+    /// extensions say: the standalone server's way in (no extension to insert and look up).
+    pub(crate) fn handle_from(
+        &self,
+        parts: http::request::Parts,
+        remote: SocketAddr,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
+        let this = self.clone();
+        async move { this.respond(parts, Some(remote)).await }
+    }
+
+    async fn respond(&self, req: http::request::Parts, remote: Option<SocketAddr>) -> Response<Full<Bytes>> {
         let Some((endpoint, passkey)) = self.endpoint(req.uri.path()) else {
             return plain(StatusCode::NOT_FOUND, "not found");
         };
@@ -137,7 +151,6 @@ impl TrackerService {
             return resp;
         }
         let query = req.uri.query().unwrap_or("").as_bytes();
-        let remote = remote_addr(&req.extensions);
         bencoded(self.answer(endpoint, passkey, query, remote, &req.headers).await)
     }
 
