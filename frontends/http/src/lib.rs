@@ -19,8 +19,9 @@
 //! [`Tracker`](octotracker_core::Tracker) engine: this crate only moves bytes.
 //!
 //! ## Features
-//! - `axum` (off by default): [`TrackerService`] also reads the client address from axum's
-//!   `ConnectInfo<SocketAddr>` (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
+//! - `axum` (on by default; the `octotracker` binary turns it off): [`TrackerService`] also
+//!   reads the client address from axum's `ConnectInfo<SocketAddr>`
+//!   (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
 
 mod accept;
 mod client_ip;
@@ -41,6 +42,12 @@ pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use rate_limit::{Limiter, RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
+
+/// For the fuzz targets only (fuzz/fuzz_targets/http_head.rs); not part of the crate's API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::one_shot::{Head, parse_head};
+}
 
 #[doc = include_str!("../../../docs/embedding.md")]
 pub mod embedding {}

@@ -37,6 +37,27 @@ pub(crate) struct OneShot<'a> {
 
 /// `bytes` as a request this path answers, or `None` for hyper.
 pub(crate) fn parse<'a>(bytes: &'a [u8], service: &TrackerService) -> Option<OneShot<'a>> {
+    let head = parse_head(bytes)?;
+    let (endpoint, passkey) = service.endpoint(head.path)?;
+    Some(OneShot { endpoint, passkey, query: head.query, http10: head.http10 })
+}
+
+/// A request head the one-shot path can answer, whatever its path: see [`parse_head`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head<'a> {
+    /// The path of the request target (before any `?`), plain URI characters only.
+    pub path: &'a str,
+    /// The query (after the first `?`; empty without one).
+    pub query: &'a [u8],
+    /// HTTP/1.0 without keep-alive; else HTTP/1.1 with `Connection: close`.
+    pub http10: bool,
+}
+
+/// `bytes` as exactly one complete `GET` request head that asks to close the connection, with no
+/// body, expectation or upgrade, and an origin-form target of plain URI characters; `None` for
+/// anything else. Public for the fuzz target only (not part of the crate's API).
+#[doc(hidden)]
+pub fn parse_head(bytes: &[u8]) -> Option<Head<'_>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
     match request.parse(bytes) {
@@ -84,8 +105,7 @@ pub(crate) fn parse<'a>(bytes: &'a [u8], service: &TrackerService) -> Option<One
         Some((path, query)) => (path, query.as_bytes()),
         None => (target, &b""[..]),
     };
-    let (endpoint, passkey) = service.endpoint(path)?;
-    Some(OneShot { endpoint, passkey, query, http10 })
+    Some(Head { path, query, http10 })
 }
 
 /// Unreserved and sub-delimiter characters, `%`, `/`, `?`, `:` and `@`: what announce and scrape
