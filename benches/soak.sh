@@ -49,6 +49,8 @@
 #
 # Environment (defaults): RATE (3000; postgres 1000), PEERS (10 × RATE), TORRENTS (PEERS / 5),
 # SESSION=5 (mean regular announces a session), VANISH=0.3, CONNECTIONS=32, SAMPLE=5 (seconds),
+# NEW_CONNECTION=0 (1: the load opens a new connection per announce, as most BitTorrent clients
+# do, which the standalone server answers on its one-shot path),
 # BACKLOG (3 s of one connection's requests, see below),
 # WARMUP (seconds; see above), BIN=target/release/octotracker.
 set -euo pipefail
@@ -75,6 +77,7 @@ SESSION=${SESSION:-5}
 VANISH=${VANISH:-0.3}
 CONNECTIONS=${CONNECTIONS:-32}
 SAMPLE=${SAMPLE:-5}
+NEW_CONNECTION=${NEW_CONNECTION:-0}
 # Open loop: a connection more than BACKLOG intended requests behind drops the overdue ones as
 # `backlog` errors. At RATE / CONNECTIONS requests per second per connection the default is 3 s
 # of delay, so a `backlog` error means a stall of seconds (the tracker's or the machine's), not a
@@ -222,13 +225,14 @@ METRICS=$(wait_logged "$WORK/tracker.log" 'metrics on http://[0-9.:]+')
 URL=http://$ADDR/announce
 
 COMMAND="RATE=$RATE PEERS=$PEERS TORRENTS=$TORRENTS SESSION=$SESSION VANISH=$VANISH CONNECTIONS=$CONNECTIONS \
-BACKLOG=$BACKLOG SAMPLE=$SAMPLE WARMUP=$WARMUP benches/soak.sh $MINUTES $BACKEND"
+BACKLOG=$BACKLOG SAMPLE=$SAMPLE WARMUP=$WARMUP NEW_CONNECTION=$NEW_CONNECTION benches/soak.sh $MINUTES $BACKEND"
 log "$COMMAND"
 log "tracker pid $TRACKER_PID on $URL (${TRACKER_FLAGS[*]}), backend $BACKEND_URL"
 
 # The generator outlives the sampling by a few seconds so that every sample has load behind it.
 LOAD_ARGS=(--rate "$RATE" --duration $(( DURATION + 10 )) --connections "$CONNECTIONS" --peers "$PEERS"
     --torrents "$TORRENTS" --session-announces "$SESSION" --vanish "$VANISH" --send-ip --max-backlog "$BACKLOG" --json)
+[[ $NEW_CONNECTION == 1 ]] && LOAD_ARGS+=(--new-connection-per-request)
 "$BIN" load "$URL" "${LOAD_ARGS[@]}" >"$WORK/load.json" 2>"$WORK/load.err" &
 LOAD_PID=$!
 # The probe's backlog bound is the same 3 s of its connections' requests (25 a second each).
