@@ -8,7 +8,7 @@
 //! [`ActivityIo`]). A connection still open after its first poll (keep-alive, or a request not
 //! yet arrived) gets the idle watchdog and listens for the server's [`StopSignal`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +23,7 @@ use tokio::net::TcpStream;
 
 use crate::idle::{ActivityIo, quiet_for};
 use crate::one_shot;
+use crate::rate_limit::limited_ip;
 use crate::stop::StopSignal;
 use crate::{IpNet, Limiter, TrackerService};
 
@@ -46,6 +47,21 @@ pub(crate) struct Shared {
     pub(crate) stop: StopSignal,
 }
 
+impl Shared {
+    /// The rate limiter, when a request from `ip` (computed only if there is a limiter) is over
+    /// its limit; such a request is counted as the failure `rate_limited`.
+    pub(crate) fn over_limit(&self, ip: impl FnOnce() -> IpAddr) -> Option<&Limiter> {
+        let limiter = self.limiter.as_ref()?;
+        if limiter.allow(ip(), Instant::now()) {
+            return None;
+        }
+        if let Some(obs) = self.service.tracker().observer() {
+            obs.failure("rate_limited");
+        }
+        Some(limiter)
+    }
+}
+
 /// Bytes of the first read: a request head of a one-request connection fits (announce URLs are
 /// a few hundred bytes); a longer one goes to hyper, which reads the rest.
 const FIRST_READ: usize = 2048;
@@ -54,7 +70,7 @@ const FIRST_READ: usize = 2048;
 /// connection per request), else when they arrive. `None` when the connection ends first, sends
 /// nothing within the header-read timeout, or the server stops while it waits.
 async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote: SocketAddr) -> Option<usize> {
-    let mut waited = false;
+    let mut deadline = None;
     loop {
         match stream.try_read(buf) {
             Ok(0) => return None,
@@ -65,16 +81,14 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
                 return None;
             }
         }
-        if waited {
-            // Readable, yet nothing to read (a spurious wake-up): wait again.
-            tokio::task::yield_now().await;
-        }
+        // Not in yet (`try_read`'s `WouldBlock` cleared the readiness, so this waits for news).
+        let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + shared.header_read_timeout);
         let (stopping, already) = shared.stop.subscribe();
         if already {
             return None;
         }
         tokio::select! {
-            ready = tokio::time::timeout(shared.header_read_timeout, stream.readable()) => {
+            ready = tokio::time::timeout_at(deadline, stream.readable()) => {
                 if !matches!(ready, Ok(Ok(()))) {
                     tracing::debug!(%remote, "http connection sent no request in time");
                     return None;
@@ -82,7 +96,6 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
             }
             () = stopping => return None,
         }
-        waited = true;
     }
 }
 
@@ -112,17 +125,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: So
     let for_requests = shared.clone();
     let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;
-        let refused = shared.limiter.as_ref().and_then(|limiter| {
-            let ip = crate::client_ip(remote.ip(), req.headers(), &shared.trusted_proxies).unwrap_or(remote.ip());
-            (!limiter.allow(ip, Instant::now())).then(|| limiter.refusal())
-        });
-        if refused.is_some()
-            && let Some(obs) = shared.service.tracker().observer()
-        {
-            obs.failure("rate_limited");
-        }
-        let reply = match refused {
-            Some(refusal) => Reply::Refused(refusal),
+        let limited = || limited_ip(remote.ip(), req.headers(), &shared.trusted_proxies);
+        let reply = match shared.over_limit(limited) {
+            Some(limiter) => Reply::Refused(limiter.refusal()),
             None => Reply::Handled(shared.service.handle_from(req.into_parts().0, remote)),
         };
         let shared = for_requests.clone();

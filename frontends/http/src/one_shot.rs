@@ -13,13 +13,14 @@
 use std::cell::RefCell;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use tokio::net::TcpStream;
 
 use crate::TrackerService;
 use crate::connection::Shared;
+use crate::rate_limit::limited_ip;
 use crate::service::Endpoint;
 
 /// Most headers a one-shot request may have (more: hyper's path, which allows 100).
@@ -134,16 +135,15 @@ static PLAIN_URI: [bool; 256] = {
 /// Answers `request` on `stream` (the whole reply, then the caller drops the connection). A
 /// client that does not take the reply within `shared.idle_timeout` is dropped.
 pub(crate) async fn answer(shared: &Shared, stream: &mut TcpStream, remote: SocketAddr, request: OneShot<'_>) {
-    let ip = octotracker_core::normalize_ip(remote.ip());
-    let refused = shared.limiter.as_ref().is_some_and(|limiter| !limiter.allow(ip, Instant::now()));
-    let body = if refused {
-        if let Some(obs) = shared.service.tracker().observer() {
-            obs.failure("rate_limited");
+    // No headers are read: the path takes no request from a trusted proxy, so the connection's
+    // address is the client's.
+    let no_headers = HeaderMap::new();
+    let limited = || limited_ip(remote.ip(), &no_headers, &shared.trusted_proxies);
+    let body = match shared.over_limit(limited) {
+        Some(limiter) => limiter.refusal_body(),
+        None => {
+            shared.service.answer(request.endpoint, request.passkey, request.query, Some(remote), &no_headers).await
         }
-        shared.limiter.as_ref().map(|limiter| limiter.refusal_body()).unwrap_or_default()
-    } else {
-        let empty = HeaderMap::new();
-        shared.service.answer(request.endpoint, request.passkey, request.query, Some(remote), &empty).await
     };
     let mut head = [0u8; HEAD_CAPACITY];
     let head_len = write_head(&mut head, request.http10, body.len());

@@ -67,8 +67,13 @@ pub(crate) fn request_ip(
     headers: &http::HeaderMap,
     trusted: &[IpNet],
 ) -> Option<IpAddr> {
-    let remote = extensions.get::<RemoteAddr>()?.0.ip();
-    Some(client_ip(remote, headers, trusted).unwrap_or(remote))
+    Some(limited_ip(extensions.get::<RemoteAddr>()?.0.ip(), headers, trusted))
+}
+
+/// The address a request from `remote` is rate-limited as: the client a trusted proxy vouches
+/// for, else the connection's.
+pub(crate) fn limited_ip(remote: IpAddr, headers: &http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    client_ip(remote, headers, trusted).unwrap_or(remote)
 }
 
 /// A tower layer that refuses requests over a per-address [`RateLimit`].

@@ -100,6 +100,30 @@ mod a_tracker_service {
         assert_eq!(reply.incomplete, Some(1));
     }
 
+    /// tower-http's trace and timeout layers and tower's concurrency limit wrap it unchanged:
+    /// the same reply, no compression, the client address still read from the extension.
+    #[tokio::test]
+    async fn composes_with_tower_http_trace_timeout_and_a_concurrency_limit() {
+        let layered = tower::ServiceBuilder::new()
+            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                std::time::Duration::from_secs(10),
+            ))
+            .layer(tower::limit::ConcurrencyLimitLayer::new(2))
+            .service(service(HttpConfig::default()));
+        // tower-http's layers want a request body that is an `http_body::Body`.
+        let request = |port, remote| get_from(&announce_target("", port), remote).map(|()| Full::<Bytes>::default());
+        let response = layered.clone().oneshot(request(7001, "10.1.2.3:5000")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "text/plain");
+        assert!(response.headers().get("content-encoding").is_none(), "bencode goes out as it is");
+        let reply = announce_reply(&body_bytes(response.into_body()).await);
+        assert_eq!(reply.external_ip, Some("10.1.2.3".parse::<IpAddr>().unwrap()));
+        let response = layered.oneshot(request(7002, "10.1.2.4:5000")).await.unwrap();
+        assert_eq!(announce_reply(&body_bytes(response.into_body()).await).incomplete, Some(2));
+    }
+
     #[tokio::test]
     async fn answers_a_scrape() {
         let svc = service(HttpConfig::default());

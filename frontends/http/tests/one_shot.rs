@@ -131,3 +131,28 @@ async fn without_defer_accept_a_silent_connection_holds_its_slot() {
     let raw = exchange(server.addr(), &request).await;
     assert!(raw.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&raw));
 }
+
+/// Over the rate limit, a one-request connection gets the refusal hyper's path gives (the same
+/// bytes, a `failure reason`), and both paths draw on the same budget.
+#[tokio::test]
+async fn the_rate_limit_refuses_one_request_connections_as_it_refuses_the_others() {
+    let server = Setup::new()
+        .http(|h| h.rate_limit = Some(octotracker_http::RateLimit { per_second: 0.01, burst: 2.0 }))
+        .start()
+        .await;
+    let query = announce_query(hash(4), 7005);
+    let one_shot = format!("GET /announce?{query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    // `Content-Length: 0` sends the same announce down hyper's path.
+    let via_hyper =
+        format!("GET /announce?{query} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    let first = exchange(server.addr(), &one_shot).await;
+    let second = exchange(server.addr(), &via_hyper).await;
+    for (name, raw) in [("first", &first), ("second", &second)] {
+        assert!(without_date(raw).contains("\r\n\r\nd8:complete"), "{name} within the budget: {}", without_date(raw));
+    }
+    let refused = exchange(server.addr(), &one_shot).await;
+    assert!(without_date(&refused).contains("failure reason"), "{}", without_date(&refused));
+    assert!(without_date(&refused).contains("rate limit exceeded"), "{}", without_date(&refused));
+    let refused_by_hyper = exchange(server.addr(), &via_hyper).await;
+    assert_eq!(without_date(&refused), without_date(&refused_by_hyper));
+}
