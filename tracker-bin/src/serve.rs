@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use octotracker_core::{AccessList, Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
 use octotracker_http::HttpFrontend;
-use octotracker_metrics::TrackerMetrics;
 use octotracker_metrics::prometheus_client::registry::Registry;
+use octotracker_metrics::{StatusSource, TrackerMetrics};
 use tokio::sync::watch;
 
 use crate::Failure;
@@ -99,8 +99,14 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     }
     if let (Some(listener), Some((registry, observer))) = (metrics_listener, metrics) {
         let addr = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
-        tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats");
-        let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone() });
+        tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats, status page on http://{addr}/");
+        let status = StatusSource::new(
+            tracker.clone(),
+            observer.clone(),
+            crate::backend::name(&settings.backend),
+            env!("CARGO_PKG_VERSION"),
+        );
+        let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone(), status });
         tasks.spawn(crate::metrics_endpoint::serve(listener, endpoint, stopped(stop_rx.clone())));
     }
     if let Some((list, files)) = access {

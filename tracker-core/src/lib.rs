@@ -43,6 +43,7 @@ mod rate_limit;
 mod request;
 mod response;
 pub mod storage;
+mod top;
 mod tracker;
 mod transfers;
 
@@ -69,5 +70,6 @@ pub use rate_limit::{RATE_LIMIT_PER_SHARD, RATE_LIMIT_SHARDS, RateLimit, RateLim
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
 pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
+pub use top::{SwarmRank, TOP_SWARMS_SCAN, rank_swarms};
 pub use tracker::Tracker;
 pub use transfers::{Transfer, TransferRecorder};
