@@ -91,6 +91,9 @@ pub struct TorrentCreateArgs {
     /// A free-text comment.
     #[arg(long)]
     pub comment: Option<String>,
+    /// No progress line on stderr (it is shown only when stderr is a terminal).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `octotracker torrent info`
