@@ -293,7 +293,7 @@ pub struct ServeArgs {
     #[arg(long = "access-reload-interval", env = "OCTOTRACKER_ACCESS_RELOAD_INTERVAL")]
     pub access_reload_interval: Option<u64>,
 
-    /// [metrics] listen: serve /metrics (Prometheus) and /stats (JSON) on this address.
+    /// [metrics] listen: serve /metrics (Prometheus), /stats (JSON) and the status page (/) on this address.
     #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
     pub metrics: Option<String>,
 
