@@ -94,8 +94,11 @@ pub struct StatusSource {
     backend: String,
     version: String,
     started: Instant,
-    top: Mutex<Option<(Instant, Result<Vec<TopTorrent>, String>)>>,
+    top: Mutex<Option<RankedAt>>,
 }
+
+/// The last ranking of the top torrents (or why there is none) and when it was made.
+type RankedAt = (Instant, Result<Vec<TopTorrent>, String>);
 
 impl StatusSource {
     /// A source for `tracker`, whose observer is `metrics`; `backend` and `version` are shown as
@@ -159,10 +162,10 @@ impl StatusSource {
     }
 
     async fn top_torrents(&self) -> Result<Vec<TopTorrent>, String> {
-        if let Some((at, top)) = &*self.top.lock().unwrap_or_else(|e| e.into_inner()) {
-            if at.elapsed() < TOP_TORRENTS_TTL {
-                return top.clone();
-            }
+        if let Some((at, top)) = &*self.top.lock().unwrap_or_else(|e| e.into_inner())
+            && at.elapsed() < TOP_TORRENTS_TTL
+        {
+            return top.clone();
         }
         let top = self
             .tracker

@@ -42,7 +42,7 @@ pub async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure>
 }
 
 /// The backend's name as the status page shows it.
-pub fn name(backend: &Backend) -> &'static str {
+pub(crate) fn name(backend: &Backend) -> &'static str {
     match backend {
         Backend::Memory { .. } => "memory",
         Backend::Postgres { .. } => "postgres",

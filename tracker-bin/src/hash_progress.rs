@@ -14,7 +14,7 @@ const EVERY: Duration = Duration::from_secs(1);
 
 /// What has been hashed, and when a line was last printed.
 #[derive(Debug)]
-pub struct HashProgress {
+pub(crate) struct HashProgress {
     total: u64,
     done: u64,
     started: Instant,
@@ -23,12 +23,12 @@ pub struct HashProgress {
 
 impl HashProgress {
     /// Progress over `total` bytes, starting now.
-    pub fn new(total: u64, now: Instant) -> Self {
+    pub(crate) fn new(total: u64, now: Instant) -> Self {
         HashProgress { total, done: 0, started: now, printed: now }
     }
 
     /// Counts `bytes` more; returns the line to print when one is due.
-    pub fn advance(&mut self, bytes: u64, now: Instant) -> Option<String> {
+    pub(crate) fn advance(&mut self, bytes: u64, now: Instant) -> Option<String> {
         self.done = self.done.saturating_add(bytes);
         if now.duration_since(self.printed) < EVERY {
             return None;
@@ -39,7 +39,7 @@ impl HashProgress {
 
     /// The last line, when hashing is over: printed whatever the time since the previous one,
     /// so every run on a terminal ends with the totals.
-    pub fn finish(&self, now: Instant) -> String {
+    pub(crate) fn finish(&self, now: Instant) -> String {
         self.line(now) + "  done"
     }
 
@@ -92,14 +92,14 @@ fn seconds(s: f64) -> String {
 /// A reader that counts what passes through it into a shared [`HashProgress`] and prints the
 /// lines that fall due on stderr.
 #[derive(Debug)]
-pub struct Counted<R> {
+pub(crate) struct Counted<R> {
     inner: R,
     progress: Option<Rc<RefCell<HashProgress>>>,
 }
 
 impl<R> Counted<R> {
     /// Counts into `progress`, or passes reads through when it is `None` (quiet).
-    pub fn new(inner: R, progress: Option<Rc<RefCell<HashProgress>>>) -> Self {
+    pub(crate) fn new(inner: R, progress: Option<Rc<RefCell<HashProgress>>>) -> Self {
         Counted { inner, progress }
     }
 }
