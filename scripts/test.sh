@@ -127,9 +127,14 @@ install_missing_packages() {
 
 # The npm packages of the browser test, exactly as locked (no install scripts: puppeteer-core
 # drives Debian's chromium and downloads nothing).
+# `npm ci` takes ~9 s here: skip it when node_modules was installed from this very lock file.
 install_npm_packages() {
-    (cd tracker-bin/tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
-        die "npm ci in tracker-bin/tests/browser failed"
+    local dir=tracker-bin/tests/browser lock_sum
+    lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    [[ $(cat "$dir/node_modules/.installed-from-lock" 2>/dev/null) == "$lock_sum" ]] && return 0
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+        die "npm ci in $dir failed"
+    printf '%s\n' "$lock_sum" >"$dir/node_modules/.installed-from-lock"
 }
 
 # cargo-deb, pinned: packaging/test-deb.sh relies on its behaviour (--no-build --profile dev).
