@@ -335,15 +335,12 @@ pub async fn reload_periodically(
         });
         if changed || keys_changed {
             let policy = files.policy();
-            tracing::info!(
-                mode = policy.mode.as_str(),
-                registered = policy.registered.len(),
-                allowed = policy.allowed.len(),
-                denied = policy.denied.len(),
-                passkeys = policy.passkeys.as_ref().map_or(0, HashSet::len),
-                "access lists reloaded"
-            );
+            let (mode, registered, allowed, denied) =
+                (policy.mode.as_str(), policy.registered.len(), policy.allowed.len(), policy.denied.len());
+            let passkeys = policy.passkeys.as_ref().map_or(0, HashSet::len);
+            // Swapped in before the log line: whoever reads "reloaded" finds the new lists applied.
             access.replace(policy);
+            tracing::info!(mode, registered, allowed, denied, passkeys, "access lists reloaded");
         } else if asked {
             tracing::info!("access lists unchanged");
         }
