@@ -48,6 +48,6 @@ pub use histogram::{BUCKETS_SECONDS, LatencyHistogram};
 pub use prometheus_client;
 pub use rate::{RecentRate, WINDOW_SECONDS};
 pub use status::{
-    LatencySnapshot, STATUS_PAGE, StatusReport, StatusSource, TOP_TORRENTS, TOP_TORRENTS_TTL, TopTorrent,
+    LatencySnapshot, STATUS_PAGE, StatusReport, StatusSource, TOP_TORRENTS, TOP_TORRENTS_TTL, TOTALS_TTL, TopTorrent,
 };
 pub use tracker_metrics::{StatsSummary, TrackerMetrics};

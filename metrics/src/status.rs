@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use octotracker_core::{RequestKind, StorageError, SwarmRank, Tracker};
+use octotracker_core::{RequestKind, StorageError, StoreTotals, SwarmRank, Tracker};
 use serde::Serialize;
 
 use crate::TrackerMetrics;
@@ -24,6 +24,11 @@ pub const TOP_TORRENTS: usize = 10;
 /// How long a ranking of the top torrents is reused: ranking may walk the whole store, and every
 /// open page polls every two seconds.
 pub const TOP_TORRENTS_TTL: Duration = Duration::from_secs(5);
+
+/// How long the storage's totals are reused: each open page polls every two seconds, and
+/// counting may walk the whole store (a `SCAN` of the prefix on Redis), so every viewer together
+/// cost at most one totals call a second.
+pub const TOTALS_TTL: Duration = Duration::from_secs(1);
 
 /// What the status page shows, as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,11 +99,28 @@ pub struct StatusSource {
     backend: String,
     version: String,
     started: Instant,
-    top: Mutex<Option<RankedAt>>,
+    totals: Cached<Result<StoreTotals, StorageError>>,
+    top: Cached<Result<Vec<TopTorrent>, String>>,
 }
 
-/// The last ranking of the top torrents (or why there is none) and when it was made.
-type RankedAt = (Instant, Result<Vec<TopTorrent>, String>);
+/// A value and when it was made, reused while it is younger than a time to live.
+#[derive(Debug)]
+struct Cached<T>(Mutex<Option<(Instant, T)>>);
+
+impl<T: Clone> Cached<T> {
+    fn new() -> Self {
+        Cached(Mutex::new(None))
+    }
+
+    fn younger_than(&self, ttl: Duration) -> Option<T> {
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.as_ref().filter(|(at, _)| at.elapsed() < ttl).map(|(_, value)| value.clone())
+    }
+
+    fn put(&self, value: T) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), value));
+    }
+}
 
 impl StatusSource {
     /// A source for `tracker`, whose observer is `metrics`; `backend` and `version` are shown as
@@ -115,15 +137,23 @@ impl StatusSource {
             backend: backend.into(),
             version: version.into(),
             started: Instant::now(),
-            top: Mutex::new(None),
+            totals: Cached::new(),
+            top: Cached::new(),
         }
     }
 
-    /// The report now: totals from the storage (one totals call), the top torrents from a cache
-    /// of at most [`TOP_TORRENTS_TTL`]. A failing backend is reported in the answer, not as an
-    /// error, so the page shows it.
+    /// The report now: counters and latency as they are, the storage's totals at most
+    /// [`TOTALS_TTL`] old and the top torrents at most [`TOP_TORRENTS_TTL`] old. A failing backend
+    /// is reported in the answer, not as an error, so the page shows it.
     pub async fn report(&self) -> StatusReport {
-        let totals = self.metrics.refresh(&self.tracker).await;
+        let totals = match self.totals.younger_than(TOTALS_TTL) {
+            Some(totals) => totals,
+            None => {
+                let totals = self.metrics.refresh(&self.tracker).await;
+                self.totals.put(totals.clone());
+                totals
+            }
+        };
         let (buckets, sum) = self.metrics.request_latency(RequestKind::Announce);
         let count = buckets.iter().sum();
         let mut cumulative = 0;
@@ -162,10 +192,8 @@ impl StatusSource {
     }
 
     async fn top_torrents(&self) -> Result<Vec<TopTorrent>, String> {
-        if let Some((at, top)) = &*self.top.lock().unwrap_or_else(|e| e.into_inner())
-            && at.elapsed() < TOP_TORRENTS_TTL
-        {
-            return top.clone();
+        if let Some(top) = self.top.younger_than(TOP_TORRENTS_TTL) {
+            return top;
         }
         let top = self
             .tracker
@@ -184,7 +212,7 @@ impl StatusSource {
                     .collect()
             })
             .map_err(|e| e.to_string());
-        *self.top.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), top.clone()));
+        self.top.put(top.clone());
         top
     }
 }

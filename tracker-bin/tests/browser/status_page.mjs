@@ -67,8 +67,12 @@ try {
   for (let peer = 4; peer <= 5; peer++) await announce(1, peer, 1000);
   for (let peer = 6; peer <= 9; peer++) await announce(2, peer, 1000);
   await announce(3, 10, 0);
-  await pollsMore(2);
+  // /stats counts afresh; the page's totals may be up to a second old (TOTALS_TTL): wait for it.
   const stats = await (await fetch(`${METRICS}/stats`)).json();
+  await page.waitForFunction((expected) =>
+    ["torrents", "peers", "seeders", "leechers"].every(k => document.getElementById(k).textContent === expected[k]),
+    {}, Object.fromEntries(["torrents", "peers", "seeders", "leechers"].map(k => [k, Number(stats[k]).toLocaleString("en-US")])),
+  ).catch(() => {});
   const shown = await page.evaluate(() =>
     Object.fromEntries(["torrents", "peers", "seeders", "leechers"].map(k => [k, document.getElementById(k).textContent])));
   for (const key of ["torrents", "peers", "seeders", "leechers"]) {
