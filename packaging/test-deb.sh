@@ -2,7 +2,8 @@
 # The Debian package, end to end: build it with cargo-deb from the binary `cargo build` already
 # made (no second build), check the systemd unit (`systemd-analyze verify`, and `security
 # --offline=true` at exposure 1.9 or better), install it with dpkg, run the installed binary with
-# the packaged config, reload it with SIGHUP, stop it with SIGTERM, and purge the package.
+# the packaged config, reload it with SIGHUP, stop it with SIGTERM, reinstall it over an edited
+# config (kept: a conffile), remove it (config kept) and purge it (everything gone).
 #
 # Run by scripts/test.sh after the Rust tests (as root: dpkg). Needs cargo-deb, dpkg and
 # systemd-analyze; scripts/test.sh installs them. A missing tool fails.
@@ -44,7 +45,8 @@ cleanup() {
     local status=$?
     set +e
     [[ -n $SERVER_PID ]] && kill -KILL "$SERVER_PID" 2>/dev/null
-    if dpkg-query -W -f='${Status}' octotracker 2>/dev/null | grep -q installed; then
+    # Installed, or removed with its config left: purge whatever this test left behind.
+    if dpkg-query -W octotracker >/dev/null 2>&1; then
         dpkg --purge octotracker >/dev/null 2>&1
     fi
     rm -rf -- "$WORK"
@@ -114,7 +116,16 @@ SERVER_PID=""
 check "SIGTERM (systemctl stop) stops it cleanly (exit $status)" test "$status" -eq 0
 check "it logs its graceful stop" grep -q 'stopped' "$WORK/server.log"
 
-# ---------------------------------------------------------------- remove
+# ---------------------------------------------------------------- upgrade, remove, purge
+
+# An operator's edit of the conffile survives a reinstall and a remove; only purge deletes it.
+printf '\n# edited by the operator\n' >>/etc/octotracker/config.toml
+check "a reinstall over an edited config succeeds" \
+    bash -c "dpkg -i '$deb' >'$WORK/dpkg.log' 2>&1 || { cat '$WORK/dpkg.log' >&2; false; }"
+check "the edited config survives the reinstall" grep -q 'edited by the operator' /etc/octotracker/config.toml
+check "dpkg --remove removes the package" bash -c "dpkg --remove octotracker >'$WORK/dpkg.log' 2>&1"
+check "remove keeps the edited config" grep -q 'edited by the operator' /etc/octotracker/config.toml
+check "remove takes the binary" test ! -e /usr/bin/octotracker
 
 check "dpkg --purge removes the package" bash -c "dpkg --purge octotracker >'$WORK/dpkg.log' 2>&1 || { cat '$WORK/dpkg.log' >&2; false; }"
 check "the binary is gone" test ! -e /usr/bin/octotracker
