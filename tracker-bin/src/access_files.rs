@@ -305,7 +305,7 @@ impl AccessFiles {
 
 /// Checks the files (and the backend's passkeys) every `reload_interval`, and at once when
 /// `reload_now` is notified (SIGHUP), and swaps a changed policy into `access`.
-pub async fn reload_periodically(
+pub(crate) async fn reload_periodically(
     access: Arc<AccessList>,
     mut files: AccessFiles,
     storage: Arc<dyn TorrentManager>,
