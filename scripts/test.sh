@@ -125,11 +125,10 @@ install_missing_packages() {
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The npm packages of the browser test, exactly as locked (no install scripts: puppeteer-core
-# drives Debian's chromium and downloads nothing).
-# `npm ci` takes ~9 s here: skip it when node_modules was installed from this very lock file.
-install_npm_packages() {
-    local dir=tracker-bin/tests/browser lock_sum
+# `npm ci` in DIR (no install scripts), exactly as its package-lock.json pins the packages;
+# skipped (it takes ~9 s) when node_modules was installed from this very lock file.
+npm_ci_if_changed() {
+    local dir=$1 lock_sum
     lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
     [[ $(cat "$dir/node_modules/.installed-from-lock" 2>/dev/null) == "$lock_sum" ]] && return 0
     (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
@@ -317,7 +316,8 @@ finish_redis_cluster() {
 # ---------------------------------------------------------------- main
 
 install_missing_packages
-install_npm_packages
+# The status page test drives Debian's chromium with puppeteer-core (downloads no browser).
+npm_ci_if_changed tracker-bin/tests/browser
 install_cargo_deb
 
 services_started_at=$(date +%s%N)
