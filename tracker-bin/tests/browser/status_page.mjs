@@ -34,8 +34,8 @@ async function announce(torrent, peer, left, event = "started") {
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   headless: true,
-  // Chromium's sandbox refuses to run as root.
-  args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+  // Chromium's sandbox refuses to run as root; containers often have a tiny /dev/shm.
+  args: ["--disable-dev-shm-usage", ...(process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [])],
 });
 const problems = [];
 try {
