@@ -43,6 +43,11 @@ pub struct StatusReport {
     pub backend_error: Option<String>,
     /// Seconds since the source was created (the tracker's start).
     pub uptime_seconds: u64,
+    /// When the report was made: Unix time in milliseconds (the page's chart time axis).
+    pub time_ms: u64,
+    /// The engine's clock (Unix seconds) when the report was made: the last second of
+    /// `announces_each_second`.
+    pub clock_seconds: u64,
     /// Swarms with at least one peer (`null` when the backend cannot count or failed).
     pub torrents: Option<u64>,
     /// Seeders plus leechers.
@@ -55,6 +60,9 @@ pub struct StatusReport {
     pub announces_per_second: f64,
     /// Announces received since start, whatever their outcome.
     pub announces_total: u64,
+    /// Announces received in each second of the last minute, oldest first, the second still
+    /// running last: a page opened now charts the last minute at once.
+    pub announces_each_second: Vec<u64>,
     /// Announce request durations since start, every frontend together.
     pub announce_latency: LatencySnapshot,
     /// The busiest swarms by peers (at most [`TOP_TORRENTS`]), refreshed every
@@ -170,6 +178,7 @@ impl StatusSource {
             Err(e) => (Vec::new(), Some(e)),
         };
         let counted = totals.as_ref().ok();
+        let now = self.tracker.now();
         StatusReport {
             version: self.version.clone(),
             backend: self.backend.clone(),
@@ -179,12 +188,17 @@ impl StatusSource {
                 _ => None,
             },
             uptime_seconds: self.started.elapsed().as_secs(),
+            time_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            clock_seconds: now.0,
             torrents: counted.map(|t| t.torrents),
             peers: counted.map(|t| t.peers()),
             seeders: counted.map(|t| t.seeders),
             leechers: counted.map(|t| t.leechers),
-            announces_per_second: self.metrics.announces_per_second(self.tracker.now()),
+            announces_per_second: self.metrics.announces_per_second(now),
             announces_total: self.metrics.announces_total(),
+            announces_each_second: self.metrics.announces_each_second(now),
             announce_latency: LatencySnapshot { count, sum_seconds: sum.as_secs_f64(), buckets },
             top_torrents,
             top_torrents_error,

@@ -258,6 +258,12 @@ impl TrackerMetrics {
         (buckets, sum)
     }
 
+    /// Announces received in each second of the last minute up to `now`, oldest first (the last
+    /// entry is the second still running).
+    pub fn announces_each_second(&self, now: UnixTime) -> Vec<u64> {
+        self.announce_rate.per_second_counts(now)
+    }
+
     /// Announces received per second over the last minute up to `now`.
     pub fn announces_per_second(&self, now: UnixTime) -> f64 {
         self.announce_rate.per_second(now)

@@ -57,6 +57,10 @@ async fn the_report_counts_ranks_and_measures() {
     assert_eq!((r.torrents, r.peers, r.seeders, r.leechers), (Some(3), Some(9), Some(3), Some(6)));
     assert_eq!(r.announces_total, 9);
     assert!((r.announces_per_second - 9.0 / 60.0).abs() < 1e-9, "{}", r.announces_per_second);
+    assert_eq!(r.clock_seconds, 1_000_000);
+    assert_eq!(r.announces_each_second.len(), 60);
+    assert_eq!(r.announces_each_second[59], 9, "all nine in the engine's current second");
+    assert_eq!(r.announces_each_second.iter().sum::<u64>(), 9);
     let hashes: Vec<_> = r.top_torrents.iter().map(|t| (t.info_hash.clone(), t.seeders, t.leechers)).collect();
     assert_eq!(
         hashes,

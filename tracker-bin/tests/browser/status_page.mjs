@@ -98,6 +98,16 @@ try {
   const latency = await chart("#latency-chart");
   check(latency.points > 0 && latency.max > 0, `the latency chart has points (max ${latency.max} s)`);
 
+  // A page opened now charts the last minute at once, load included (the server's per-second
+  // announce counts), before it has polled twice.
+  const fresh = await browser.newPage();
+  fresh.on("pageerror", e => problems.push("second page error: " + e.message));
+  await fresh.goto(`${METRICS}/`, { waitUntil: "load" });
+  await fresh.waitForFunction(() => Number(document.querySelector("#updated").dataset.polls) >= 1);
+  const seeded = await fresh.$eval("#rate-chart", svg => ({ points: Number(svg.dataset.points), max: Number(svg.dataset.max) }));
+  check(seeded.points >= 59 && seeded.max > 0, `a new page shows the last minute's load at once (${seeded.points} points, peak ${seeded.max}/s)`);
+  await fresh.close();
+
   // Top torrents: every announced swarm (8 of them) is listed once the ranking is refreshed.
   const expected = [1, 2, 3, 4, 5, 6, 7, 8].map(hashHex);
   await page.waitForFunction((hashes) => {
