@@ -115,6 +115,7 @@ install_missing_packages() {
     { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v curl >/dev/null || missing+=(curl)
+    command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev) # cargo-deb's Depends: $auto
     if ((${#missing[@]} == 0)); then
         return 0
     fi
