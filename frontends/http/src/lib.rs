@@ -11,9 +11,12 @@
 //! - [`HttpFrontend`]: the standalone server ([`Frontend`](octotracker_core::Frontend)): HTTP/1.1
 //!   with keep-alive, header-read and idle timeouts, graceful drain on shutdown, built on
 //!   [`TrackerService`].
-//! - [`client_ip`]: the client's address, from the connection ([`RemoteAddr`], or axum's
-//!   `ConnectInfo<SocketAddr>` with the `axum` feature) or from a trusted reverse proxy's
-//!   `X-Forwarded-For` / `X-Real-IP`.
+//! - [`RateLimitLayer`]: a per-address rate limit in front of the tracker (or a whole app),
+//!   refusing and counting as the standalone server's
+//!   [`HttpConfig::rate_limit`](HttpConfig::rate_limit) does.
+//! - [`client_ip`]: the client's address, from the connection (the standalone server's own;
+//!   for embedders [`RemoteAddr`], or axum's `ConnectInfo<SocketAddr>` with the `axum` feature)
+//!   or from a trusted reverse proxy's `X-Forwarded-For` / `X-Real-IP`, decided once per request.
 //!
 //! Parsing and encoding come from `octotracker_core::http_wire`, and every rule from the
 //! [`Tracker`](octotracker_core::Tracker) engine: this crate only moves bytes.
@@ -31,15 +34,16 @@ mod defer_accept;
 mod idle;
 mod layer;
 mod one_shot;
+mod phase;
 mod rate_limit;
+mod reply;
 mod server;
 mod service;
-mod stop;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip};
 pub use config::HttpConfig;
 pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
-pub use rate_limit::{Limiter, RateLimit, RateLimitLayer, RateLimited};
+pub use rate_limit::{RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
 
