@@ -11,7 +11,7 @@ use crate::Failure;
 use crate::cli::{TorrentCommand, TorrentCreateArgs, TorrentInfoArgs};
 
 /// Runs a `torrent` subcommand.
-pub fn run(command: TorrentCommand) -> Result<(), Failure> {
+pub(crate) fn run(command: TorrentCommand) -> Result<(), Failure> {
     match command {
         TorrentCommand::Create(args) => create(args),
         TorrentCommand::Info(args) => info(args),
