@@ -1,5 +1,9 @@
 //! Command-line flags. Every configuration key has a flag and an `OCTOTRACKER_*` variable;
 //! flags win over the environment, which wins over the config file.
+//!
+//! The flags' doc comments are their `--help` text (clap), where `[http] listen` names a key of
+//! the config file, not a Rust item: rustdoc is told not to read those brackets as links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -36,7 +36,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// listener, when the frontend is made, and Linux copies it to every connection accepted from
 /// it, which saves a system call per connection. With [`HttpConfig::defer_accept`] (the
 /// default) the listener also has `TCP_DEFER_ACCEPT`: a connection is accepted once its first
-/// bytes are in (see [`defer_accept`](crate::defer_accept)).
+/// bytes are in (see `src/defer_accept.rs`).
 #[derive(Debug)]
 pub struct HttpFrontend {
     listener: TcpListener,
