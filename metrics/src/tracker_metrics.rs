@@ -62,7 +62,7 @@ fn op_index(op: StorageOp) -> usize {
 /// | `scrapes_total` | counter | `outcome` |
 /// | `scraped_hashes_total` | counter | |
 /// | `failures_total` | counter | `reason` (a refusal's label, `storage_unavailable`, `client_address`, …) |
-/// | `backend_errors_total` | counter | `operation`, `kind` (unavailable, unsupported, internal) |
+/// | `backend_errors_total` | counter | `operation`, `kind` (unavailable, conflict, unsupported, internal) |
 /// | `expired_peers_total`, `expired_swarms_total` | counter | |
 /// | `torrents`, `seeders`, `leechers`, `peers` | gauge | |
 /// | `request_duration_seconds` | histogram | `frontend` (http, udp), `request` (announce, scrape) |

@@ -77,6 +77,7 @@ impl Limiter {
 /// ```
 /// use std::sync::Arc;
 /// use http::Request;
+/// use http_body_util::Either;
 /// use octotracker_core::{SystemClock, Tracker, TrackerConfig};
 /// use octotracker_http::{HttpConfig, RateLimit, RateLimitLayer, RemoteAddr, TrackerService};
 /// use tower::{Layer, ServiceExt};
@@ -94,8 +95,10 @@ impl Limiter {
 ///     request.extensions_mut().insert(RemoteAddr("192.0.2.7:6881".parse().unwrap()));
 ///     request
 /// };
-/// assert!(limited.clone().oneshot(request()).await.unwrap().into_body().is_right(), "the tracker's answer");
-/// assert!(limited.oneshot(request()).await.unwrap().into_body().is_left(), "the refusal");
+/// let first = limited.clone().oneshot(request()).await.unwrap();
+/// assert!(matches!(first.into_body(), Either::Right(_)), "the tracker's answer");
+/// let second = limited.oneshot(request()).await.unwrap();
+/// assert!(matches!(second.into_body(), Either::Left(_)), "the refusal");
 /// # }
 /// ```
 #[derive(Debug, Clone)]
