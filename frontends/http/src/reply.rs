@@ -85,7 +85,49 @@ fn http_date() -> [u8; 29] {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
+    use hyper_util::rt::TokioIo;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
     use super::*;
+
+    /// What hyper writes for [`bencoded`] `body`, marked with [`close_after`] (the server
+    /// draining), in answer to `request`: the bytes up to the `date` value.
+    async fn hyper_head_when_draining(request: &[u8], body: &'static [u8]) -> String {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let service = hyper::service::service_fn(move |_req| async move {
+            let mut response = bencoded(Bytes::from_static(body));
+            close_after(&mut response);
+            Ok::<_, Infallible>(response)
+        });
+        let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(server), service);
+        let served = tokio::spawn(conn);
+        client.write_all(request).await.unwrap();
+        let mut reply = Vec::new();
+        client.read_to_end(&mut reply).await.unwrap();
+        served.await.unwrap().unwrap();
+        let reply = String::from_utf8(reply).unwrap();
+        reply.split_once("date: ").unwrap().0.to_owned()
+    }
+
+    fn our_head(http10: bool, body_len: usize) -> String {
+        let mut out = [0u8; HEAD_CAPACITY];
+        let len = write_head(&mut out, http10, true, body_len);
+        String::from_utf8(out[..len].to_vec()).unwrap().split_once("date: ").unwrap().0.to_owned()
+    }
+
+    /// While the server drains, the one-shot path still answers: its head is hyper's for the
+    /// same response, `connection: close` included, for HTTP/1.0 and HTTP/1.1.
+    #[tokio::test]
+    async fn a_draining_head_is_what_hyper_writes_for_close_after() {
+        let body = b"d8:intervali1800ee";
+        let http10 = hyper_head_when_draining(b"GET /announce HTTP/1.0\r\n\r\n", body).await;
+        assert_eq!(our_head(true, body.len()), http10);
+        assert!(http10.contains("connection: close"), "{http10:?}");
+        let request = b"GET /announce HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        assert_eq!(our_head(false, body.len()), hyper_head_when_draining(request, body).await);
+    }
 
     #[test]
     fn the_head_is_what_hyper_writes_and_fits() {
