@@ -5,7 +5,7 @@
 //!
 //! - [`TrackerService`]: `GET /announce` and `GET /scrape` (paths configurable) as a tower
 //!   `Service` over `http` requests (any body type), answering with bencode. Every other path
-//!   is 404. Mount it in axum with `Router::nest_service`.
+//!   is 404. Mount it in axum with `Router::route_service` (or `nest_service`).
 //! - [`TrackerLayer`]: a tower `Layer` that puts the tracker in front of an application's own
 //!   service: the tracker's paths are answered by the tracker, everything else passes through.
 //! - [`HttpFrontend`]: the standalone server ([`Frontend`](octotracker_core::Frontend)): HTTP/1.1
@@ -20,6 +20,14 @@
 //!
 //! Parsing and encoding come from `octotracker_core::http_wire`, and every rule from the
 //! [`Tracker`](octotracker_core::Tracker) engine: this crate only moves bytes.
+//!
+//! ## One path per request
+//! Every way in ends in the same steps, each decided in one place: the client address
+//! (`client_ip.rs`: once per request, whatever provides the connection's address), the rate
+//! limit (`rate_limit.rs`: one refusal, counted as UDP counts it), the answer
+//! (`TrackerService::answer` in `service.rs`), the response head (`reply.rs`, also for the
+//! standalone server's hand-written one-shot replies). The standalone server's shutdown is one
+//! phase value (`phase.rs`: serving, closing, draining, stopped).
 //!
 //! ## Features
 //! - `axum` (on by default; the `octotracker` binary turns it off): [`TrackerService`] also
