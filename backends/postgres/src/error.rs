@@ -160,6 +160,36 @@ mod tests {
         assert!(matches!(deadlock_in_text, StorageError::Internal(_)), "{deadlock_in_text:?}");
     }
 
+    /// A real deadlock on the test server: two sessions each hold an advisory lock and ask for
+    /// the other's; PostgreSQL rolls one back with SQLSTATE 40P01, which is a conflict.
+    /// Needs `OCTOTRACKER_TEST_POSTGRES_URL` (scripts/test.sh provides a server).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deadlock_on_a_real_server_is_a_conflict() {
+        use sqlx::{Connection, Executor};
+        let url = std::env::var("OCTOTRACKER_TEST_POSTGRES_URL").expect(
+            "OCTOTRACKER_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts PostgreSQL and sets it",
+        );
+        let mut first = sqlx::PgConnection::connect(&url).await.expect("postgres is running");
+        let mut second = sqlx::PgConnection::connect(&url).await.expect("postgres is running");
+        // Keys of this test alone (advisory locks are per database).
+        let (a, b) = (fastrand::i64(..), fastrand::i64(..));
+        let lock = |key: i64| sqlx::AssertSqlSafe(format!("SELECT pg_advisory_xact_lock({key})"));
+        for (conn, key) in [(&mut first, a), (&mut second, b)] {
+            conn.execute("SET deadlock_timeout = '20ms'").await.unwrap();
+            conn.execute("BEGIN").await.unwrap();
+            conn.execute(lock(key)).await.unwrap();
+        }
+        // Each now waits for the other: a cycle, whichever asks first.
+        let both = async { tokio::join!(first.execute(lock(b)), second.execute(lock(a))) };
+        let (one, other) =
+            tokio::time::timeout(std::time::Duration::from_secs(20), both).await.expect("deadlock detected");
+        let errors: Vec<StorageError> = [one.err(), other.err()].into_iter().flatten().map(storage_error).collect();
+        assert_eq!(errors.len(), 1, "one session is rolled back, the other goes on: {errors:?}");
+        assert!(matches!(errors[0], StorageError::Conflict(_)) && errors[0].retry_at_once(), "{errors:?}");
+        first.execute("ROLLBACK").await.unwrap();
+        second.execute("ROLLBACK").await.unwrap();
+    }
+
     #[test]
     fn a_pool_timeout_is_unavailable_and_a_decode_error_internal() {
         assert!(matches!(storage_error(sqlx::Error::PoolTimedOut), StorageError::Unavailable(_)));
