@@ -13,6 +13,7 @@
 //! (64 of at most 8,192 addresses each; a flood from more addresses than that is the connection
 //! limit's business).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -35,6 +36,8 @@ use crate::{TrackerService, reply};
 pub(crate) struct Limiter {
     buckets: RateLimiter,
     refusal: Bytes,
+    /// Whether a request without any address was logged (once: it is a setup mistake).
+    warned_no_address: AtomicBool,
 }
 
 impl Limiter {
@@ -42,20 +45,28 @@ impl Limiter {
     pub(crate) fn new(limit: RateLimit) -> Self {
         let mut refusal = Vec::new();
         write_failure(&mut refusal, &limit.refusal_reason(), None);
-        Limiter { buckets: RateLimiter::new(limit), refusal: refusal.into() }
+        Limiter { buckets: RateLimiter::new(limit), refusal: refusal.into(), warned_no_address: AtomicBool::new(false) }
     }
 
     /// The bencoded refusal when `client`'s request is over its limit (counted with `tracker`,
     /// as a request for `endpoint()` when that names one of the tracker's); `None` when it may
     /// go on. A request with no address at all is not limited (the tracker refuses an announce
-    /// without one).
+    /// without one); the first one is logged as the setup mistake it is.
     pub(crate) fn refuses(
         &self,
         client: &Client,
         tracker: &Tracker,
         endpoint: impl FnOnce() -> Option<Endpoint>,
     ) -> Option<Bytes> {
-        let ip = client.rate_limited_as()?;
+        let Some(ip) = client.rate_limited_as() else {
+            if !self.warned_no_address.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "rate limit: a request without the connection's address is not limited (insert RemoteAddr, \
+                     or serve axum with into_make_service_with_connect_info::<SocketAddr>())"
+                );
+            }
+            return None;
+        };
         if self.buckets.allow(ip, Instant::now()) {
             return None;
         }
