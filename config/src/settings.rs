@@ -16,16 +16,21 @@ use crate::config::Config;
 /// Everything the server needs, validated.
 #[derive(Debug)]
 pub struct Settings {
+    /// HTTP listen addresses.
     pub listen: Vec<SocketAddr>,
     /// UDP listen addresses.
     pub udp: Vec<SocketAddr>,
     /// UDP receive workers per socket.
     pub udp_config: octotracker_udp::UdpConfig,
+    /// How the HTTP frontend serves (timeouts, trusted proxies, rate limit, paths).
     pub http: HttpConfig,
+    /// The engine's policy.
     pub tracker: TrackerConfig,
     /// The interval algorithm, checked; built fresh when the server starts.
     pub intervals: IntervalSpec,
+    /// The storage backend.
     pub backend: Backend,
+    /// How often stale peers are expired.
     pub expiry_interval: Duration,
     /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
     pub metrics: Option<SocketAddr>,
@@ -47,8 +52,11 @@ pub enum PasskeySource {
 /// What `[access]` asks for, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessSettings {
+    /// Which torrents are served: open, allow or deny.
     pub mode: AccessMode,
+    /// The allow list file (`allow` mode), one hex info hash a line.
     pub allow_list: Option<PathBuf>,
+    /// The deny list file (`deny` mode), one hex info hash a line.
     pub deny_list: Option<PathBuf>,
     /// The torrents directory, in `allow` mode only (the only mode it changes anything in).
     pub torrents: Option<PathBuf>,
@@ -56,7 +64,9 @@ pub struct AccessSettings {
     pub passkeys: Option<PasskeySource>,
     /// A torrents directory given for a mode it changes nothing in (logged at startup).
     pub ignored_torrents: Option<PathBuf>,
+    /// Which BitTorrent clients (peer id prefixes) are allowed or denied.
     pub clients: ClientFilter,
+    /// How often the list files and the torrents directory are read again.
     pub reload_interval: Duration,
 }
 
@@ -115,12 +125,29 @@ impl AccessSettings {
 /// The storage backend chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
-    /// In-process memory with this many shards (0: automatic).
-    Memory { shards: usize },
-    /// PostgreSQL at `url`, with a pool of `pool_size` connections.
-    Postgres { url: String, pool_size: u32, statement_timeout: Duration },
-    /// Redis or Redis Cluster, keys under `prefix`, peers expiring after `peer_timeout`.
-    Redis { target: octotracker_redis::RedisTarget, prefix: String, peer_timeout: Duration },
+    /// In-process memory.
+    Memory {
+        /// Shards (0: automatic).
+        shards: usize,
+    },
+    /// PostgreSQL.
+    Postgres {
+        /// The server's URL.
+        url: String,
+        /// Connections in the pool.
+        pool_size: u32,
+        /// The longest a statement may run.
+        statement_timeout: Duration,
+    },
+    /// Redis or Redis Cluster.
+    Redis {
+        /// The server or cluster.
+        target: octotracker_redis::RedisTarget,
+        /// The prefix of every key.
+        prefix: String,
+        /// How long a peer lives without announcing.
+        peer_timeout: Duration,
+    },
 }
 
 /// The default listen address when none is configured.

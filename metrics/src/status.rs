@@ -184,8 +184,8 @@ impl StatusSource {
             backend: self.backend.clone(),
             backend_ok: matches!(totals, Ok(_) | Err(StorageError::Unsupported(_))),
             backend_error: match &totals {
-                Err(e @ (StorageError::Unavailable(_) | StorageError::Internal(_))) => Some(e.to_string()),
-                _ => None,
+                Ok(_) | Err(StorageError::Unsupported(_)) => None,
+                Err(e) => Some(e.to_string()),
             },
             uptime_seconds: self.started.elapsed().as_secs(),
             time_ms: std::time::SystemTime::now()

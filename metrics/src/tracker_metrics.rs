@@ -69,7 +69,7 @@ fn op_index(op: StorageOp) -> usize {
 /// | `scrapes_total` | counter | `outcome` |
 /// | `scraped_hashes_total` | counter | |
 /// | `failures_total` | counter | `reason` (a refusal's label, `storage_unavailable`, `client_address`, …) |
-/// | `backend_errors_total` | counter | `operation`, `kind` (unavailable, unsupported, internal) |
+/// | `backend_errors_total` | counter | `operation`, `kind` (unavailable, conflict, unsupported, internal) |
 /// | `expired_peers_total`, `expired_swarms_total` | counter | |
 /// | `torrents`, `seeders`, `leechers`, `peers` | gauge | |
 /// | `backend_up` | gauge | (1 when the last totals call reached the store, 0 when it failed) |
@@ -139,6 +139,7 @@ impl TrackerMetrics {
         for op in StorageOp::ALL {
             let kinds = [
                 StorageError::Unavailable(String::new()),
+                StorageError::Conflict(String::new()),
                 StorageError::Unsupported(""),
                 StorageError::Internal(String::new()),
             ];

@@ -23,13 +23,13 @@ use crate::settings::{AccessSettings, PasskeySource};
 
 /// A list file's hashes and what was wrong with its lines.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct HashList {
+pub(crate) struct HashList {
     pub hashes: HashSet<InfoHash>,
     pub problems: Vec<String>,
 }
 
 /// Parses the text of a list file (`path` only names it in the problems).
-pub fn parse_hash_list(path: &Path, text: &str) -> HashList {
+pub(crate) fn parse_hash_list(path: &Path, text: &str) -> HashList {
     let mut list = HashList::default();
     for (n, line) in text.lines().enumerate() {
         let entry = line.split('#').next().unwrap_or("").trim();
@@ -59,7 +59,7 @@ fn stamp(path: &Path) -> Stamp {
 }
 
 /// The keys of a passkeys file and what was wrong with its lines.
-pub fn parse_passkeys(path: &Path, text: &str) -> (HashSet<String>, Vec<String>) {
+pub(crate) fn parse_passkeys(path: &Path, text: &str) -> (HashSet<String>, Vec<String>) {
     let mut keys = HashSet::new();
     let mut problems = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -216,7 +216,7 @@ fn register(path: &Path) -> Vec<InfoHash> {
 
 /// Every file the access policy is made of.
 #[derive(Debug)]
-pub struct AccessFiles {
+pub(crate) struct AccessFiles {
     settings: AccessSettings,
     allow: Option<WatchedList<InfoHash>>,
     deny: Option<WatchedList<InfoHash>>,
@@ -228,7 +228,7 @@ pub struct AccessFiles {
 
 impl AccessFiles {
     /// Loads every configured file; the error names the file that cannot be read.
-    pub fn load(settings: &AccessSettings) -> Result<AccessFiles, String> {
+    pub(crate) fn load(settings: &AccessSettings) -> Result<AccessFiles, String> {
         let open = |path: &Option<PathBuf>, what: &str| {
             path.as_deref().map(|p| WatchedList::load(p, parse_hashes)).transpose().map_err(|e| format!("{what}: {e}"))
         };
@@ -257,7 +257,7 @@ impl AccessFiles {
     }
 
     /// The policy the files describe now.
-    pub fn policy(&self) -> AccessPolicy {
+    pub(crate) fn policy(&self) -> AccessPolicy {
         let hashes = |list: &Option<WatchedList<InfoHash>>| list.as_ref().map(|l| l.items.clone()).unwrap_or_default();
         AccessPolicy {
             mode: self.settings.mode,
@@ -273,7 +273,7 @@ impl AccessFiles {
     }
 
     /// Rereads the files that changed; returns whether anything did.
-    pub fn refresh(&mut self) -> bool {
+    pub(crate) fn refresh(&mut self) -> bool {
         let allow = self.allow.as_mut().is_some_and(WatchedList::refresh);
         let deny = self.deny.as_mut().is_some_and(WatchedList::refresh);
         let passkeys = self.passkeys.as_mut().is_some_and(WatchedList::refresh);
@@ -285,7 +285,7 @@ impl AccessFiles {
 impl AccessFiles {
     /// With `--passkeys backend`: reads the backend's passkeys; returns whether they changed.
     /// The error is for the operator (at startup) or the log (later, keeping the keys before).
-    pub async fn refresh_backend_passkeys(&mut self, storage: &dyn TorrentManager) -> Result<bool, String> {
+    pub(crate) async fn refresh_backend_passkeys(&mut self, storage: &dyn TorrentManager) -> Result<bool, String> {
         if self.settings.passkeys != Some(PasskeySource::Backend) {
             return Ok(false);
         }

@@ -9,7 +9,7 @@ use crate::Failure;
 use crate::settings::Backend;
 
 /// Connects to (or creates) the backend.
-pub async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure> {
+pub(crate) async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure> {
     match backend {
         Backend::Memory { shards } => {
             let mut config = octotracker_memory::MemoryConfig::default();

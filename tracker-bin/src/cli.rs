@@ -1,5 +1,9 @@
 //! Command-line flags. Every configuration key has a flag and an `OCTOTRACKER_*` variable;
 //! flags win over the environment, which wins over the config file.
+//!
+//! The flags' doc comments are their `--help` text (clap), where `[http] listen` names a key of
+//! the config file, not a Rust item: rustdoc is told not to read those brackets as links.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 
@@ -12,7 +16,7 @@ use crate::config::Config;
 /// With no command it serves. `octotracker --print-config` shows every setting.
 #[derive(Debug, Parser)]
 #[command(name = "octotracker", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// A subcommand; none means `serve`.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -23,7 +27,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Serve (the default).
     Serve,
     /// Send one announce to any HTTP or UDP tracker and print the reply as JSON.
@@ -43,7 +47,7 @@ pub enum Command {
 
 /// `octotracker keys …`
 #[derive(Debug, Subcommand)]
-pub enum KeysCommand {
+pub(crate) enum KeysCommand {
     /// Issue a passkey (a random one of 32 hex characters when none is given) and print it.
     Add {
         /// The passkey: 1 to 64 letters, digits, - or _.
@@ -60,7 +64,7 @@ pub enum KeysCommand {
 
 /// `octotracker torrent …`
 #[derive(Debug, Subcommand)]
-pub enum TorrentCommand {
+pub(crate) enum TorrentCommand {
     /// Make a v1 .torrent of a file or directory and print its info hash.
     Create(TorrentCreateArgs),
     /// Print what a .torrent holds: name, size, files and info hashes.
@@ -69,7 +73,7 @@ pub enum TorrentCommand {
 
 /// `octotracker torrent create`
 #[derive(Debug, Args)]
-pub struct TorrentCreateArgs {
+pub(crate) struct TorrentCreateArgs {
     /// The file or directory to share (a directory's files are sorted, hidden ones included).
     pub input: PathBuf,
     /// A tracker's announce URL, repeatable: the first is `announce`; several also make an
@@ -98,7 +102,7 @@ pub struct TorrentCreateArgs {
 
 /// `octotracker torrent info`
 #[derive(Debug, Args)]
-pub struct TorrentInfoArgs {
+pub(crate) struct TorrentInfoArgs {
     /// The .torrent file.
     pub file: PathBuf,
     /// Print one JSON object instead of text.
@@ -108,7 +112,7 @@ pub struct TorrentInfoArgs {
 
 /// `octotracker announce`
 #[derive(Debug, Args)]
-pub struct AnnounceArgs {
+pub(crate) struct AnnounceArgs {
     /// The announce URL, e.g. http://127.0.0.1:6969/announce or udp://127.0.0.1:6969 (a path on a
     /// udp:// URL, such as /PASSKEY/announce, is sent as BEP 41 URL data).
     pub url: String,
@@ -146,7 +150,7 @@ pub struct AnnounceArgs {
 
 /// `octotracker scrape`
 #[derive(Debug, Args)]
-pub struct ScrapeArgs {
+pub(crate) struct ScrapeArgs {
     /// The scrape URL, or an announce URL to derive it from (…/announce → …/scrape); a udp:// URL
     /// as it is.
     pub url: String,
@@ -160,7 +164,7 @@ pub struct ScrapeArgs {
 
 /// Flags of the server; each overrides the config file key named in its help.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Read settings from this TOML file.
     #[arg(long, env = "OCTOTRACKER_CONFIG", global = true)]
     pub config: Option<PathBuf>,
@@ -310,7 +314,7 @@ macro_rules! apply {
 
 impl ServeArgs {
     /// Lays the flags and environment over a configuration read from the file (or defaults).
-    pub fn apply(&self, config: &mut Config) {
+    pub(crate) fn apply(&self, config: &mut Config) {
         if !self.http.is_empty() {
             config.http.listen = self.http.clone();
         }

@@ -11,7 +11,7 @@ use crate::Failure;
 use crate::cli::{AnnounceArgs, ScrapeArgs};
 
 /// Sends the announce and prints the reply. A tracker failure prints `failure_reason` and exits 1.
-pub async fn announce(args: AnnounceArgs) -> Result<(), Failure> {
+pub(crate) async fn announce(args: AnnounceArgs) -> Result<(), Failure> {
     let info_hash: InfoHash =
         args.info_hash.parse().map_err(|e| Failure::Usage(format!("invalid --info-hash: {e}")))?;
     let peer_id = match &args.peer_id {
@@ -42,7 +42,7 @@ pub async fn announce(args: AnnounceArgs) -> Result<(), Failure> {
 }
 
 /// Scrapes and prints the reply. A tracker failure prints `failure_reason` and exits 1.
-pub async fn scrape(args: ScrapeArgs) -> Result<(), Failure> {
+pub(crate) async fn scrape(args: ScrapeArgs) -> Result<(), Failure> {
     let hashes = args
         .info_hashes
         .iter()

@@ -10,7 +10,7 @@ use crate::cli::KeysCommand;
 use crate::settings::Settings;
 
 /// Runs one keys command against the configured backend.
-pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), Failure> {
+pub(crate) async fn run(settings: &Settings, command: KeysCommand) -> Result<(), Failure> {
     let storage: Arc<dyn TorrentManager> = crate::backend::open(&settings.backend).await?;
     let store = storage.passkeys().ok_or_else(|| {
         Failure::Usage(

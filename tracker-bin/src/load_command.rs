@@ -19,7 +19,7 @@ use crate::Failure;
 /// peer reaches the tracker from 127.0.0.1 and is told apart by its port (distinct within each
 /// swarm); trackers ignore the `ip` parameter (--send-ip) unless configured to accept it.
 #[derive(Debug, Args)]
-pub struct LoadArgs {
+pub(crate) struct LoadArgs {
     /// The announce URL, e.g. http://127.0.0.1:6969/announce (the scrape URL is derived from it)
     /// or udp://127.0.0.1:6969/announce (path and query sent as BEP 41 URL data).
     #[arg(required_unless_present = "list_info_hashes")]
@@ -106,7 +106,7 @@ pub struct LoadArgs {
 }
 
 /// Runs `octotracker load`.
-pub fn run(args: LoadArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: LoadArgs) -> Result<(), Failure> {
     if args.list_info_hashes {
         return list_info_hashes(&args);
     }

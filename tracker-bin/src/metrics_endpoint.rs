@@ -17,7 +17,7 @@ use octotracker_metrics::{STATUS_PAGE, StatusSource, TrackerMetrics};
 use tokio::net::TcpListener;
 
 /// What the endpoint reads from.
-pub struct MetricsEndpoint {
+pub(crate) struct MetricsEndpoint {
     pub registry: Registry,
     pub metrics: Arc<TrackerMetrics>,
     pub tracker: Arc<Tracker>,
@@ -79,7 +79,7 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
 }
 
 /// Serves the endpoint on `listener` until `shutdown` resolves.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     endpoint: Arc<MetricsEndpoint>,
     mut shutdown: Shutdown,

@@ -17,7 +17,7 @@ use crate::settings::Settings;
 
 /// Serves until a shutdown signal. Everything that can fail because of the operator's input
 /// fails before the first listener accepts.
-pub async fn serve(settings: Settings) -> Result<(), Failure> {
+pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     // Watch the signals before the first "listening on" line: a supervisor (or a test) may send
     // SIGTERM as soon as it reads that line, and an unwatched SIGTERM kills the process at once.
     let mut signals = Signals::watch()?;

@@ -15,7 +15,7 @@ use crate::cli::{TorrentCommand, TorrentCreateArgs, TorrentInfoArgs};
 use crate::hash_progress::{Counted, HashProgress};
 
 /// Runs a `torrent` subcommand.
-pub fn run(command: TorrentCommand) -> Result<(), Failure> {
+pub(crate) fn run(command: TorrentCommand) -> Result<(), Failure> {
     match command {
         TorrentCommand::Create(args) => create(args),
         TorrentCommand::Info(args) => info(args),

@@ -17,7 +17,7 @@ const BATCH: usize = 1_000;
 
 /// The engine's side: queue and go.
 #[derive(Debug)]
-pub struct QueuedTransfers {
+pub(crate) struct QueuedTransfers {
     queue: mpsc::Sender<Transfer>,
     dropped: Arc<AtomicU64>,
 }
@@ -31,14 +31,14 @@ impl TransferRecorder for QueuedTransfers {
 }
 
 /// The writing side.
-pub struct TransferWriter {
+pub(crate) struct TransferWriter {
     storage: Arc<dyn TorrentManager>,
     receive: mpsc::Receiver<Transfer>,
     dropped: Arc<AtomicU64>,
 }
 
 /// When `storage` keeps transfer totals: the recorder for the engine and the writer to run.
-pub async fn recorder(storage: Arc<dyn TorrentManager>) -> Option<(QueuedTransfers, TransferWriter)> {
+pub(crate) async fn recorder(storage: Arc<dyn TorrentManager>) -> Option<(QueuedTransfers, TransferWriter)> {
     storage.passkeys()?.record_transfers(&[]).await.ok()?;
     let (queue, receive) = mpsc::channel(QUEUE);
     let dropped = Arc::new(AtomicU64::new(0));
@@ -47,7 +47,7 @@ pub async fn recorder(storage: Arc<dyn TorrentManager>) -> Option<(QueuedTransfe
 
 impl TransferWriter {
     /// Drains the queue in batches until `shutdown`, then writes what is left.
-    pub async fn run(mut self, mut shutdown: Shutdown) -> Result<(), FrontendError> {
+    pub(crate) async fn run(mut self, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         let mut batch = Vec::with_capacity(BATCH);
         loop {
             tokio::select! {

@@ -422,16 +422,37 @@ mod shutdown {
     }
 
     /// The signal handlers are in place before the first `listening on` line: a supervisor that
-    /// signals the moment it reads that line still gets a clean exit.
+    /// signals (SIGTERM, or SIGINT as ctrl-c does) the moment it reads that line still gets a
+    /// clean exit, also while every core is busy (spinning threads deschedule the server at
+    /// awkward moments).
     #[test]
-    fn a_sigterm_sent_as_soon_as_listening_is_logged_is_not_missed() {
-        for attempt in 0..25 {
-            let mut server = Server::spawn(octotracker().args(["--http", "127.0.0.1:0"]));
-            let kill = ArmedKill::new(server.child.id(), "TERM");
-            server.await_listening(1);
-            kill.fire();
-            let status = wait_bounded(&mut server.child, DEADLINE);
-            assert_eq!(status.code(), Some(0), "attempt {attempt}: {status:?}, {:#?}", server.remaining_log());
+    fn a_signal_sent_as_soon_as_listening_is_logged_is_not_missed() {
+        let busy = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cores = thread::available_parallelism().map_or(2, |n| n.get());
+        let spinners: Vec<_> = (0..cores * 2)
+            .map(|_| {
+                let busy = busy.clone();
+                thread::spawn(move || {
+                    while busy.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        for signal in ["TERM", "INT"] {
+            for attempt in 0..20 {
+                let mut server = Server::spawn(octotracker().args(["--http", "127.0.0.1:0"]));
+                let kill = ArmedKill::new(server.child.id(), signal);
+                server.await_listening(1);
+                kill.fire();
+                let status = wait_bounded(&mut server.child, DEADLINE);
+                let log = server.remaining_log();
+                assert_eq!(status.code(), Some(0), "SIG{signal}, attempt {attempt}: {status:?}, {log:#?}");
+            }
+        }
+        busy.store(false, std::sync::atomic::Ordering::Relaxed);
+        for spinner in spinners {
+            spinner.join().expect("a spinner");
         }
     }
 

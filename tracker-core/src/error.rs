@@ -109,7 +109,9 @@ impl TrackerError {
     pub fn failure_reason(&self) -> Cow<'static, str> {
         match self {
             TrackerError::Refused(r) => Cow::Owned(r.to_string()),
-            TrackerError::Storage(StorageError::Unavailable(_)) => Cow::Borrowed("storage unavailable, retry later"),
+            TrackerError::Storage(StorageError::Unavailable(_) | StorageError::Conflict(_)) => {
+                Cow::Borrowed("storage unavailable, retry later")
+            }
             TrackerError::Storage(StorageError::Unsupported(what)) => {
                 Cow::Owned(format!("{what} is not supported by this tracker"))
             }

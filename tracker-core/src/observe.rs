@@ -52,7 +52,9 @@ impl Outcome {
         match result {
             Ok(_) => Outcome::Ok,
             Err(TrackerError::Refused(_)) => Outcome::Refused,
-            Err(TrackerError::Storage(StorageError::Unavailable(_))) => Outcome::Unavailable,
+            Err(TrackerError::Storage(StorageError::Unavailable(_) | StorageError::Conflict(_))) => {
+                Outcome::Unavailable
+            }
             Err(TrackerError::Storage(_)) => Outcome::Error,
         }
     }
@@ -100,21 +102,23 @@ impl StorageOp {
     }
 }
 
-/// The label of a storage failure: `unavailable`, `unsupported` or `internal`.
+/// The label of a storage failure: `unavailable`, `conflict`, `unsupported` or `internal`.
 pub fn storage_error_label(err: &StorageError) -> &'static str {
     match err {
         StorageError::Unavailable(_) => "unavailable",
+        StorageError::Conflict(_) => "conflict",
         StorageError::Unsupported(_) => "unsupported",
         StorageError::Internal(_) => "internal",
     }
 }
 
 /// The failure label of an engine error: the refusal's own label, or `storage_unavailable`,
-/// `storage_unsupported`, `storage_internal`.
+/// `storage_conflict`, `storage_unsupported`, `storage_internal`.
 pub fn failure_label(err: &TrackerError) -> &'static str {
     match err {
         TrackerError::Refused(r) => r.label(),
         TrackerError::Storage(StorageError::Unavailable(_)) => "storage_unavailable",
+        TrackerError::Storage(StorageError::Conflict(_)) => "storage_conflict",
         TrackerError::Storage(StorageError::Unsupported(_)) => "storage_unsupported",
         TrackerError::Storage(StorageError::Internal(_)) => "storage_internal",
     }

@@ -20,6 +20,11 @@ pub const RATE_LIMIT_SHARDS: usize = 64;
 /// Addresses one shard tracks at most.
 pub const RATE_LIMIT_PER_SHARD: usize = 8_192;
 
+/// The failure label of a request refused by a rate limit, on every frontend
+/// (`octotracker_failures_total{reason="rate_limited"}`; see
+/// [`Tracker::record_rate_limited`](crate::Tracker::record_rate_limited)).
+pub const RATE_LIMITED: &str = "rate_limited";
+
 /// How many requests one address may send.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {

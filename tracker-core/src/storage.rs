@@ -125,12 +125,27 @@ pub enum StorageError {
     /// "storage unavailable, retry later".
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The operation lost a race with a concurrent one (PostgreSQL's deadlock or serialization
+    /// failure, SQLSTATE 40P01 / 40001) and was rolled back whole: the same operation tried again
+    /// at once may succeed, whatever the language of the server's messages. A backend retries it
+    /// itself a few times; if it still fails, peers see "storage unavailable, retry later".
+    #[error("storage conflict: {0}")]
+    Conflict(String),
     /// The backend does not offer this operation (for example a full scrape).
     #[error("not supported by this backend: {0}")]
     Unsupported(&'static str),
     /// A bug or an unexpected answer from the store: logged; peers see a generic failure.
     #[error("storage error: {0}")]
     Internal(String),
+}
+
+impl StorageError {
+    /// Whether the same operation, tried again at once, may succeed: a [`Conflict`](Self::Conflict).
+    /// (An [`Unavailable`](Self::Unavailable) store may answer later, not at once: peers are told
+    /// to retry later.)
+    pub fn retry_at_once(&self) -> bool {
+        matches!(self, StorageError::Conflict(_))
+    }
 }
 
 /// A storage backend: where swarms live. See the [module documentation](self) for the contract.

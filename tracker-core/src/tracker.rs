@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use crate::{
     AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
-    IntervalAlgorithm, Observer, Outcome, PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse,
-    StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer, TransferRecorder,
-    UnixTime, failure_label, normalize_ip,
+    IntervalAlgorithm, Observer, Outcome, PeerAnnounce, RATE_LIMITED, Refusal, RequestKind, ScrapeRequest,
+    ScrapeResponse, StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer,
+    TransferRecorder, UnixTime, failure_label, normalize_ip,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -97,6 +97,21 @@ impl Tracker {
                 RequestKind::Scrape => obs.scrape(0, Outcome::Refused),
             }
             obs.failure(reason);
+        }
+    }
+
+    /// Reports a request refused by a frontend's rate limit ([`RateLimiter`](crate::RateLimiter)),
+    /// the same way on every frontend: a request of a known `kind` counts as refused, and every
+    /// one (a UDP connect, an HTTP request for another path has no `kind`) as the failure
+    /// [`RATE_LIMITED`].
+    pub fn record_rate_limited(&self, kind: Option<RequestKind>) {
+        match kind {
+            Some(kind) => self.record_rejected(kind, RATE_LIMITED),
+            None => {
+                if let Some(obs) = &self.observer {
+                    obs.failure(RATE_LIMITED);
+                }
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 #![cfg(feature = "testing")]
 
 mod support {
-    pub mod reference;
+    pub(crate) mod reference;
 }
 
 use std::future::Future;

@@ -42,19 +42,19 @@ pub(crate) struct Entry<A> {
 
 impl<A: Ip> Entry<A> {
     /// The peer's identity.
-    pub fn key(&self) -> Key<A> {
+    pub(crate) fn key(&self) -> Key<A> {
         (self.ip, self.port)
     }
 
     /// Overwrites `peer` with this entry as handed out to others, field by field (see
     /// `selection::append` for why).
-    pub fn write_peer(&self, peer: &mut Peer) {
+    pub(crate) fn write_peer(&self, peer: &mut Peer) {
         peer.addr = self.ip.socket(self.port);
         peer.id.0 = self.peer_id;
     }
 
     /// Whether the peer was last seen before `cutoff`.
-    pub fn seen_before(&self, cutoff: UnixTime) -> bool {
+    pub(crate) fn seen_before(&self, cutoff: UnixTime) -> bool {
         u64::from(self.last_seen) < cutoff.0
     }
 }

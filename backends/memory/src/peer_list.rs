@@ -49,39 +49,39 @@ pub(crate) struct PeerList<A: Ip> {
 
 impl<A: Ip> PeerList<A> {
     /// Peers stored.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether no peer is stored.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Seeders stored.
-    pub fn seeders(&self) -> usize {
+    pub(crate) fn seeders(&self) -> usize {
         self.seeders as usize
     }
 
     /// Leechers stored.
-    pub fn leechers(&self) -> usize {
+    pub(crate) fn leechers(&self) -> usize {
         self.len() - self.seeders()
     }
 
     /// The stored entries, seeders first.
     #[cfg(test)]
-    pub fn entries(&self) -> &[Entry<A>] {
+    pub(crate) fn entries(&self) -> &[Entry<A>] {
         &self.entries
     }
 
     /// Whether the list keeps a hash index.
     #[cfg(test)]
-    pub fn is_indexed(&self) -> bool {
+    pub(crate) fn is_indexed(&self) -> bool {
         self.index.is_some()
     }
 
     /// The position of the peer at `key`.
-    pub fn find(&self, key: Key<A>) -> Option<usize> {
+    pub(crate) fn find(&self, key: Key<A>) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(&key).map(|&i| i as usize),
             None => self.entries.iter().position(|e| e.key() == key),
@@ -90,7 +90,7 @@ impl<A: Ip> PeerList<A> {
 
     /// Inserts or updates the peer `entry` as a seeder or a leecher; returns its position now
     /// and what it was before.
-    pub fn upsert(&mut self, entry: Entry<A>, seeder: bool) -> (usize, Was) {
+    pub(crate) fn upsert(&mut self, entry: Entry<A>, seeder: bool) -> (usize, Was) {
         let Some(at) = self.find(entry.key()) else {
             return (self.insert(entry, seeder), Was::Absent);
         };
@@ -136,7 +136,7 @@ impl<A: Ip> PeerList<A> {
     }
 
     /// Removes the peer at `key`; returns what it was.
-    pub fn remove(&mut self, key: Key<A>) -> Was {
+    pub(crate) fn remove(&mut self, key: Key<A>) -> Was {
         let Some(mut at) = self.find(key) else {
             return Was::Absent;
         };
@@ -158,7 +158,7 @@ impl<A: Ip> PeerList<A> {
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
-    pub fn expire(&mut self, cutoff: UnixTime) -> usize {
+    pub(crate) fn expire(&mut self, cutoff: UnixTime) -> usize {
         let before = self.entries.len();
         let stale_seeders = self.entries[..self.seeders()].iter().filter(|e| e.seen_before(cutoff)).count();
         if stale_seeders == 0 && !self.entries.iter().any(|e| e.seen_before(cutoff)) {
@@ -175,7 +175,7 @@ impl<A: Ip> PeerList<A> {
     }
 
     /// Appends the peers chosen for `ask` to `out` (see [`selection`]).
-    pub fn choose(&self, ask: Ask, out: &mut Vec<Peer>) {
+    pub(crate) fn choose(&self, ask: Ask, out: &mut Vec<Peer>) {
         selection::choose(&self.entries, self.seeders(), ask, |n| fastrand::usize(..n), out);
     }
 

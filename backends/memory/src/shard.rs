@@ -19,7 +19,7 @@ pub(crate) struct Shard {
 
 impl Shard {
     /// Applies one announce to its swarm, creating the swarm unless the peer is leaving.
-    pub fn announce(&self, a: &PeerAnnounce, want: usize) -> SwarmReply {
+    pub(crate) fn announce(&self, a: &PeerAnnounce, want: usize) -> SwarmReply {
         let mut swarms = self.swarms.write();
         if a.event == Event::Stopped {
             // A stop creates nothing; a swarm it empties stays (with its downloads) until expiry.
@@ -29,12 +29,12 @@ impl Shard {
     }
 
     /// The counts of one swarm, zeros when unknown.
-    pub fn stats(&self, hash: &InfoHash) -> SwarmStats {
+    pub(crate) fn stats(&self, hash: &InfoHash) -> SwarmStats {
         self.swarms.read().get(hash).map(Swarm::stats).unwrap_or_default()
     }
 
     /// Appends up to `limit` swarms with peers, and their counts, to `out`.
-    pub fn list(&self, limit: usize, out: &mut Vec<(InfoHash, SwarmStats)>) {
+    pub(crate) fn list(&self, limit: usize, out: &mut Vec<(InfoHash, SwarmStats)>) {
         let swarms = self.swarms.read();
         let listed = swarms.iter().filter(|(_, s)| !s.is_empty()).map(|(h, s)| (*h, s.stats()));
         out.extend(listed.take(limit));
@@ -42,7 +42,7 @@ impl Shard {
 
     /// Adds this shard's swarms with peers, seeders and leechers to `totals` (under the read
     /// lock: announces to this shard wait for one pass over its swarms).
-    pub fn add_totals(&self, totals: &mut StoreTotals) {
+    pub(crate) fn add_totals(&self, totals: &mut StoreTotals) {
         for swarm in self.swarms.read().values().filter(|s| !s.is_empty()) {
             let stats = swarm.stats();
             totals.torrents += 1;
@@ -53,7 +53,7 @@ impl Shard {
 
     /// Removes the peers last seen before `cutoff` and the swarms left without peers, holding
     /// this shard's lock only.
-    pub fn expire(&self, cutoff: UnixTime) -> ExpiryReport {
+    pub(crate) fn expire(&self, cutoff: UnixTime) -> ExpiryReport {
         let mut report = ExpiryReport::default();
         let mut swarms = self.swarms.write();
         swarms.retain(|_, swarm| {

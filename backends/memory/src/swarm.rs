@@ -19,7 +19,7 @@ pub(crate) struct Swarm {
 
 impl Swarm {
     /// Applies one announce (the contract's steps 1–4) and returns the chosen peers and counts.
-    pub fn announce(&mut self, a: &PeerAnnounce, want: usize) -> SwarmReply {
+    pub(crate) fn announce(&mut self, a: &PeerAnnounce, want: usize) -> SwarmReply {
         let mut peers = Vec::new();
         match a.addr {
             SocketAddr::V4(addr) => {
@@ -43,7 +43,7 @@ impl Swarm {
     }
 
     /// The swarm's counts.
-    pub fn stats(&self) -> SwarmStats {
+    pub(crate) fn stats(&self) -> SwarmStats {
         let (mut complete, mut incomplete) = (self.v4.seeders(), self.v4.leechers());
         if let Some(v6) = &self.v6 {
             complete += v6.seeders();
@@ -57,12 +57,12 @@ impl Swarm {
     }
 
     /// Whether no peer is left.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_none()
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
-    pub fn expire(&mut self, cutoff: UnixTime) -> usize {
+    pub(crate) fn expire(&mut self, cutoff: UnixTime) -> usize {
         let mut removed = self.v4.expire(cutoff);
         if let Some(v6) = &mut self.v6 {
             removed += v6.expire(cutoff);

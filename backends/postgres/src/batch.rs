@@ -6,7 +6,8 @@
 //! A swarm always maps to the same lane and a lane has one call in flight, so two batches of one
 //! process never touch the same swarm and cannot wait on each other. Batches of two processes
 //! can (each locks peer rows, then its swarms' count and download rows): such a rare deadlock is
-//! detected by PostgreSQL, which rolls one batch back; it is retried.
+//! detected by PostgreSQL, which rolls one batch back; it is retried (a
+//! [`StorageError::Conflict`], told by its SQLSTATE).
 
 use std::collections::{HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -83,7 +84,7 @@ async fn run_lane(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
         let mut result = run_batch(&pool, &jobs).await;
         for _ in 0..RETRIES {
             match &result {
-                Err(StorageError::Unavailable(e)) if e.contains("deadlock") || e.contains("serializ") => {
+                Err(e) if e.retry_at_once() => {
                     tracing::debug!(error = %e, announces = jobs.len(), "announce batch rolled back; retrying");
                     result = run_batch(&pool, &jobs).await;
                 }

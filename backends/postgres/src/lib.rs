@@ -37,7 +37,8 @@
 //!   An idle tracker sends each announce alone, at once. A second announce of a peer already in
 //!   the batch waits for the next one. A swarm always uses the same lane, so two calls of one
 //!   process never lock the same rows; calls of two processes can meet, and a call rolled back
-//!   by a deadlock is retried.
+//!   by a deadlock is retried (a [`StorageError::Conflict`](octotracker_core::StorageError::Conflict),
+//!   told by its SQLSTATE, not its message).
 //! - **Set-based and atomic**: `octotracker_announce_set` refreshes, deletes and inserts the
 //!   batch's peers with one statement over the arrays; each refresh returns the role it
 //!   replaced, read in the row it locked (a concurrent announce of the same peer waits, then sees
@@ -60,7 +61,8 @@
 //!   rows an announce holds locked (they are being refreshed).
 //! - **Errors**: an unreachable server, an exhausted pool, a restarting server or a statement
 //!   timeout are [`StorageError::Unavailable`](octotracker_core::StorageError::Unavailable);
-//!   other failures are `Internal`.
+//!   a deadlock or serialization failure (SQLSTATE 40P01, 40001) is `Conflict` (retried at
+//!   once); other failures are `Internal`.
 //!
 //! [`TorrentManager`]: octotracker_core::TorrentManager
 

@@ -38,7 +38,7 @@ pub(crate) enum Node {
 
 impl Conn {
     /// Connects, failing when the server (or no node of the cluster) answers.
-    pub async fn open(target: &RedisTarget, config: &RedisConfig) -> RedisResult<Conn> {
+    pub(crate) async fn open(target: &RedisTarget, config: &RedisConfig) -> RedisResult<Conn> {
         match target {
             RedisTarget::Standalone(url) => {
                 let client = redis::Client::open(url.as_str())?;
@@ -64,12 +64,12 @@ impl Conn {
     }
 
     /// Whether this is a cluster (whose multi-key commands must stay within one slot).
-    pub fn is_cluster(&self) -> bool {
+    pub(crate) fn is_cluster(&self) -> bool {
         matches!(self, Conn::Cluster(_))
     }
 
     /// The servers holding data: the standalone one, or every cluster master (from `CLUSTER SLOTS`).
-    pub async fn nodes(&self) -> RedisResult<Vec<Node>> {
+    pub(crate) async fn nodes(&self) -> RedisResult<Vec<Node>> {
         let Conn::Cluster(c) = self else { return Ok(vec![Node::Single]) };
         let slots = c
             .clone()
@@ -97,7 +97,7 @@ impl Conn {
     }
 
     /// Runs `cmd` on `node`.
-    pub async fn on_node(&self, node: &Node, cmd: Cmd) -> RedisResult<Value> {
+    pub(crate) async fn on_node(&self, node: &Node, cmd: Cmd) -> RedisResult<Value> {
         match (self, node) {
             (Conn::Cluster(c), Node::Master { host, port }) => {
                 let route = SingleNodeRoutingInfo::ByAddress { host: host.clone(), port: *port };

@@ -46,7 +46,7 @@ pub(crate) struct SwarmKeys {
 impl SwarmKeys {
     /// The keys of swarm `hash`: `[s4, l4, s6, l6, i, s4r, l4r, s6r, l6r]`, or with the families
     /// swapped when `v6` (the announcer's family first).
-    pub fn new(prefix: &str, hash: &InfoHash, v6: bool) -> SwarmKeys {
+    pub(crate) fn new(prefix: &str, hash: &InfoHash, v6: bool) -> SwarmKeys {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = Vec::with_capacity(prefix.len() + 44 + 8);
         buf.extend_from_slice(prefix.as_bytes());
@@ -61,7 +61,7 @@ impl SwarmKeys {
     }
 
     /// Calls `f` with each key, in the scripts' order.
-    pub fn each(&mut self, mut f: impl FnMut(&[u8])) {
+    pub(crate) fn each(&mut self, mut f: impl FnMut(&[u8])) {
         let suffixes = if self.v6 { &SUFFIXES_V6 } else { &SUFFIXES_V4 };
         for suffix in suffixes {
             self.buf.truncate(self.base);
@@ -71,7 +71,7 @@ impl SwarmKeys {
     }
 
     /// The keys as strings (scrape, tests).
-    pub fn all(&mut self) -> Vec<String> {
+    pub(crate) fn all(&mut self) -> Vec<String> {
         let mut keys = Vec::with_capacity(9);
         self.each(|k| keys.push(String::from_utf8_lossy(k).into_owned()));
         keys

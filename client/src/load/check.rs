@@ -5,7 +5,7 @@
 
 /// What a reply body turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict<'a> {
+pub(super) enum Verdict<'a> {
     /// A valid reply.
     Ok,
     /// A valid reply carrying this `failure reason`.
@@ -19,7 +19,7 @@ const MAX_DEPTH: u32 = 64;
 
 /// Checks an announce reply: a dictionary with an integer `interval` and a `peers` string (a
 /// multiple of 6 bytes) or list; or a `failure reason`.
-pub fn check_announce(body: &[u8]) -> Verdict<'_> {
+pub(super) fn check_announce(body: &[u8]) -> Verdict<'_> {
     check(body, |key, value, found| match key {
         b"interval" => found.required |= matches!(value, Shape::Int),
         b"peers" => {
@@ -31,7 +31,7 @@ pub fn check_announce(body: &[u8]) -> Verdict<'_> {
 }
 
 /// Checks a scrape reply: a dictionary with a `files` dictionary; or a `failure reason`.
-pub fn check_scrape(body: &[u8]) -> Verdict<'_> {
+pub(super) fn check_scrape(body: &[u8]) -> Verdict<'_> {
     check(body, |key, value, found| {
         if key == b"files" {
             found.required |= matches!(value, Shape::Dict);
@@ -42,7 +42,7 @@ pub fn check_scrape(body: &[u8]) -> Verdict<'_> {
 /// Checks a UDP announce reply (BEP 15), its transaction id already matched: action 1 with
 /// interval, leechers and seeders, then whole peers (6 bytes each, 18 when `v6`); or an error
 /// packet, whose message counts as a failure reason.
-pub fn check_udp_announce(reply: &[u8], v6: bool) -> Verdict<'_> {
+pub(super) fn check_udp_announce(reply: &[u8], v6: bool) -> Verdict<'_> {
     let peer = if v6 { 18 } else { 6 };
     match udp_action(reply) {
         Some(1) if reply.len() >= 20 && (reply.len() - 20).is_multiple_of(peer) => Verdict::Ok,
@@ -52,7 +52,7 @@ pub fn check_udp_announce(reply: &[u8], v6: bool) -> Verdict<'_> {
 }
 
 /// Checks a UDP scrape reply of `hashes` hashes: action 2 and 12 bytes per hash; or an error.
-pub fn check_udp_scrape(reply: &[u8], hashes: usize) -> Verdict<'_> {
+pub(super) fn check_udp_scrape(reply: &[u8], hashes: usize) -> Verdict<'_> {
     match udp_action(reply) {
         Some(2) if reply.len() == 8 + 12 * hashes => Verdict::Ok,
         Some(3) => Verdict::Failure(&reply[8..]),

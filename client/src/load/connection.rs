@@ -23,7 +23,7 @@ const MAX_BODY: usize = 1 << 20;
 
 /// How an exchange failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExchangeError {
+pub(super) enum ExchangeError {
     /// TCP connect or the HTTP/1.1 handshake failed.
     Connect,
     /// The request or reply broke on an open connection.
@@ -36,7 +36,7 @@ pub enum ExchangeError {
 type Io = Pin<Box<http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>>>;
 
 /// One HTTP/1.1 connection to the target (or none yet).
-pub struct Connection {
+pub(super) struct Connection {
     addr: SocketAddr,
     host: HeaderValue,
     per_request: bool,
@@ -48,20 +48,20 @@ pub struct Connection {
 
 impl Connection {
     /// Not connected yet: the first request connects. `host` must be a valid header value.
-    pub fn new(addr: SocketAddr, host: &str, per_request: bool) -> Option<Self> {
+    pub(super) fn new(addr: SocketAddr, host: &str, per_request: bool) -> Option<Self> {
         let host = HeaderValue::from_str(host).ok()?;
         Some(Connection { addr, host, per_request, sender: None, io: None, opened: 0 })
     }
 
     /// Forgets the connection (after a timeout its state is unknown); the next request reconnects.
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.sender = None;
         self.io = None;
     }
 
     /// GETs `target` (origin form: path and query), reading the body into `body`. A keep-alive
     /// connection the server closed is replaced transparently, once.
-    pub async fn get(&mut self, target: Bytes, body: &mut Vec<u8>) -> Result<StatusCode, ExchangeError> {
+    pub(super) async fn get(&mut self, target: Bytes, body: &mut Vec<u8>) -> Result<StatusCode, ExchangeError> {
         let uri = Uri::from_maybe_shared(target).map_err(|_| ExchangeError::Io)?;
         for _ in 0..2 {
             let fresh = match &self.sender {

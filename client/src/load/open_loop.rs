@@ -21,7 +21,7 @@ use super::worker::Worker;
 
 /// One connection's intended send times.
 #[derive(Debug, Clone)]
-pub struct Schedule {
+pub(super) struct Schedule {
     start: Instant,
     end: Instant,
     /// Seconds between the start and this connection's first slot.
@@ -35,7 +35,7 @@ pub struct Schedule {
 
 /// What the schedule says to do next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
+pub(super) struct Slot {
     /// Overdue intended sends dropped (count them as backlog errors).
     pub dropped: u64,
     /// The intended time of the next send, or `None` when the schedule has ended.
@@ -45,7 +45,7 @@ pub struct Slot {
 impl Schedule {
     /// Connection `index` of `connections` at `rate` requests a second over all connections,
     /// from `start` until `end`.
-    pub fn new(start: Instant, end: Instant, rate: f64, connections: u32, index: u32, max_backlog: u32) -> Self {
+    pub(super) fn new(start: Instant, end: Instant, rate: f64, connections: u32, index: u32, max_backlog: u32) -> Self {
         Schedule {
             start,
             end,
@@ -61,7 +61,7 @@ impl Schedule {
     }
 
     /// The next slot, seen at `now`: drops the overdue slots beyond the backlog bound.
-    pub fn next(&mut self, now: Instant) -> Slot {
+    pub(super) fn next(&mut self, now: Instant) -> Slot {
         let mut at = self.intended(self.k);
         let mut dropped = 0;
         if now > at {
@@ -82,7 +82,7 @@ impl Schedule {
 }
 
 /// Runs `worker` on `schedule` until the schedule ends, the stop flag or the request budget.
-pub async fn run(mut worker: Worker, mut schedule: Schedule) -> (Stats, Instant) {
+pub(super) async fn run(mut worker: Worker, mut schedule: Schedule) -> (Stats, Instant) {
     loop {
         if worker.live().stopped() {
             break;

@@ -19,7 +19,7 @@ pub const FIRST_PORT: u16 = 1024;
 const PORTS: u32 = 65536 - FIRST_PORT as u32;
 
 /// The peer id prefix of every simulated peer (BEP 20 style).
-pub const PEER_ID_PREFIX: &[u8; 8] = b"-OT0001-";
+pub(super) const PEER_ID_PREFIX: &[u8; 8] = b"-OT0001-";
 
 /// One simulated peer slot. A slot keeps its torrent and port for the whole run; each time it
 /// rejoins after `stopped` it is a new peer (a new `generation`, hence a new peer id).

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use octotracker_core::{Event, InfoHash};
+use octotracker_core::{Decimal, Event, InfoHash};
 
 use super::lifecycle::Step;
 use super::population::{PEER_ID_PREFIX, SimPeer, write_hex};
@@ -103,19 +103,8 @@ impl RequestTarget {
         self.decimal(value);
     }
 
-    fn decimal(&mut self, mut value: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            // value % 10 < 10.
-            digits[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.buf.extend_from_slice(&digits[i..]);
+    fn decimal(&mut self, value: u64) {
+        self.buf.extend_from_slice(Decimal::new(value).as_bytes());
     }
 
     fn ip(&mut self, ip: Ipv4Addr) {

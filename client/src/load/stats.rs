@@ -181,7 +181,7 @@ impl Stats {
 /// Counters shared by all workers while the run goes on: the progress line reads them, and the
 /// stop flag and request budget end the run.
 #[derive(Debug, Default)]
-pub struct Live {
+pub(super) struct Live {
     /// Set at the deadline: workers finish their current request and return.
     pub stop: AtomicBool,
     /// Requests finished (any outcome but backlog).
@@ -196,12 +196,12 @@ pub struct Live {
 
 impl Live {
     /// Counters for a run of at most `max_requests` requests.
-    pub fn new(max_requests: Option<u64>) -> Self {
+    pub(super) fn new(max_requests: Option<u64>) -> Self {
         Live { budget: max_requests.unwrap_or(u64::MAX), ..Live::default() }
     }
 
     /// Whether a worker may send one more request: not stopped, and the budget not spent.
-    pub fn claim(&self) -> bool {
+    pub(super) fn claim(&self) -> bool {
         if self.stop.load(Ordering::Relaxed) {
             return false;
         }
@@ -209,7 +209,7 @@ impl Live {
     }
 
     /// Whether the stop flag is set.
-    pub fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 }

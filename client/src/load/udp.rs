@@ -23,10 +23,10 @@ use super::connection::ExchangeError;
 pub const RENEW_AFTER: Duration = Duration::from_secs(60);
 
 /// Largest datagram read; a reply filling it may be truncated and is judged malformed.
-pub const MAX_REPLY: usize = 8192;
+pub(super) const MAX_REPLY: usize = 8192;
 
 /// One worker's UDP socket and connection id.
-pub struct UdpConnection {
+pub(super) struct UdpConnection {
     addr: SocketAddr,
     socket: Option<UdpSocket>,
     /// The connection id and when its connect request was sent.
@@ -46,7 +46,7 @@ pub struct UdpConnection {
 impl UdpConnection {
     /// Not connected yet: the first request opens the socket and connects. Transaction ids
     /// count up from `first_tid`.
-    pub fn new(addr: SocketAddr, connect_every: Option<u32>, first_tid: u32) -> Self {
+    pub(super) fn new(addr: SocketAddr, connect_every: Option<u32>, first_tid: u32) -> Self {
         UdpConnection {
             addr,
             socket: None,
@@ -61,12 +61,12 @@ impl UdpConnection {
     }
 
     /// Whether replies carry IPv6 peers (the family of the target).
-    pub fn is_v6(&self) -> bool {
+    pub(super) fn is_v6(&self) -> bool {
         self.addr.is_ipv6()
     }
 
     /// The reply of the last successful [`exchange`](Self::exchange), `len` bytes.
-    pub fn reply(&self, len: usize) -> &[u8] {
+    pub(super) fn reply(&self, len: usize) -> &[u8] {
         &self.buf[..len]
     }
 
@@ -81,7 +81,7 @@ impl UdpConnection {
     /// returns the reply's length (see [`reply`](Self::reply)). Connects first when there is no
     /// valid connection id. Not bounded in time: the caller puts a timeout around it
     /// (cancelling is safe: a late reply is skipped by the next exchange).
-    pub async fn exchange(&mut self, packet: &mut [u8]) -> Result<usize, ExchangeError> {
+    pub(super) async fn exchange(&mut self, packet: &mut [u8]) -> Result<usize, ExchangeError> {
         if packet.len() < 16 {
             return Err(ExchangeError::Io);
         }

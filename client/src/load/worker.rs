@@ -29,7 +29,7 @@ use super::zipf::Zipf;
 
 /// What every worker shares, read-only.
 #[derive(Debug)]
-pub struct Plan {
+pub(super) struct Plan {
     /// The torrents, most popular first.
     pub info_hashes: Vec<InfoHash>,
     /// Torrent popularity, for scrapes.
@@ -56,7 +56,7 @@ pub struct Plan {
 
 /// The kind of request prepared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(super) enum Kind {
     /// An announce with this event.
     Announce(Event),
     /// A scrape.
@@ -65,7 +65,7 @@ pub enum Kind {
 
 /// How a worker reaches the tracker.
 #[derive(Debug)]
-pub enum Transport {
+pub(super) enum Transport {
     /// An HTTP/1.1 connection.
     Http(Connection),
     /// A UDP socket and connection id.
@@ -77,7 +77,7 @@ const CONNECT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// One connection and its peers.
 #[derive(Debug)]
-pub struct Worker {
+pub(super) struct Worker {
     plan: Arc<Plan>,
     live: Arc<Live>,
     peers: Vec<(SimPeer, Lifecycle)>,
@@ -99,7 +99,7 @@ pub struct Worker {
 
 impl Worker {
     /// Worker `index`, owning `peers` (not empty).
-    pub fn new(
+    pub(super) fn new(
         index: u32,
         plan: Arc<Plan>,
         live: Arc<Live>,
@@ -125,13 +125,13 @@ impl Worker {
     }
 
     /// The shared counters.
-    pub fn live(&self) -> &Live {
+    pub(super) fn live(&self) -> &Live {
         &self.live
     }
 
     /// Closed loop: request after request until the stop flag or the request budget; returns
     /// when the last reply came in.
-    pub async fn run_closed(mut self) -> (Stats, Instant) {
+    pub(super) async fn run_closed(mut self) -> (Stats, Instant) {
         while self.live.claim() {
             let kind = self.prepare();
             if self.send(kind, Instant::now()).await == Some(ErrorKind::Connect) && !self.live.stopped() {
@@ -142,7 +142,7 @@ impl Worker {
     }
 
     /// The stats and the time the worker ended.
-    pub fn finish(mut self) -> (Stats, Instant) {
+    pub(super) fn finish(mut self) -> (Stats, Instant) {
         match &self.conn {
             Transport::Http(conn) => self.stats.connections_opened = conn.opened,
             Transport::Udp(conn) => {
@@ -155,7 +155,7 @@ impl Worker {
 
     /// Writes the next request into the target buffer: a scrape with probability
     /// `scrape_ratio`, else the next peer's next announce.
-    pub fn prepare(&mut self) -> Kind {
+    pub(super) fn prepare(&mut self) -> Kind {
         let plan = &*self.plan;
         if let Some(prefix) = &plan.scrape_prefix
             && plan.scrape_ratio > 0.0
@@ -203,7 +203,7 @@ impl Worker {
 
     /// Sends the prepared request and counts the outcome; latency runs from `since` (the
     /// intended send time in the open loop). Returns the error, if any.
-    pub async fn send(&mut self, kind: Kind, since: Instant) -> Option<ErrorKind> {
+    pub(super) async fn send(&mut self, kind: Kind, since: Instant) -> Option<ErrorKind> {
         self.timer.as_mut().reset(Instant::now() + self.plan.timeout);
         let error = match &mut self.conn {
             Transport::Http(conn) => {
@@ -275,7 +275,7 @@ impl Worker {
     }
 
     /// Counts `n` errors of `kind`.
-    pub fn count_errors(&mut self, kind: ErrorKind, n: u64) {
+    pub(super) fn count_errors(&mut self, kind: ErrorKind, n: u64) {
         self.stats.errors.add(kind, n);
         self.live.errors.fetch_add(n, Ordering::Relaxed);
     }

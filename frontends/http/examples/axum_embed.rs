@@ -38,6 +38,7 @@ use octotracker_metrics::prometheus_client::encoding::text::encode;
 use octotracker_metrics::prometheus_client::metrics::counter::Counter;
 use octotracker_metrics::prometheus_client::registry::Registry;
 use octotracker_metrics::{STATUS_PAGE, StatusSource};
+use tokio::signal::unix::{SignalKind, signal};
 use tower::ServiceBuilder;
 use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -117,11 +118,15 @@ async fn main() -> std::io::Result<()> {
         .route_service("/tracker/scrape", tracker_service.clone())
         .route_service("/tracker/{*path}", tracker_service);
 
+    // Ctrl-c (SIGINT) is watched from here on, before the "listening on" line: a supervisor may
+    // send it the moment it reads that line. (`tokio::signal::ctrl_c()` would start watching only
+    // when first polled, inside `serve`, and a SIGINT before that kills the process.)
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
+        .with_graceful_shutdown(async move {
+            interrupt.recv().await;
         })
         .await
 }

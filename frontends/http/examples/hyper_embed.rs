@@ -23,6 +23,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use octotracker_core::{SystemClock, Tracker, TrackerConfig};
 use octotracker_http::{HttpConfig, RemoteAddr, TrackerLayer};
+use tokio::signal::unix::{SignalKind, signal};
 use tower::ServiceBuilder;
 
 /// The application: `GET /hello`, 404 for everything else.
@@ -53,11 +54,14 @@ async fn main() -> std::io::Result<()> {
     let tracker = Arc::new(Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock)));
     let layer = TrackerLayer::new(tracker, HttpConfig::default().with_prefix("/tracker"));
 
+    // Ctrl-c (SIGINT) is watched from here on, before the "listening on" line: a supervisor may
+    // send it the moment it reads that line. (`tokio::signal::ctrl_c()` would start watching only
+    // when first polled, in the loop below, and a SIGINT before that kills the process.)
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("listening on http://{}", listener.local_addr()?);
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
-    let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -85,7 +89,7 @@ async fn main() -> std::io::Result<()> {
                     }
                 });
             }
-            _ = &mut ctrl_c => break,
+            _ = interrupt.recv() => break,
         }
     }
     drop(listener);

@@ -17,15 +17,12 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::connection::{self, Shared};
+use crate::phase::Phase;
 
-/// Accepts until the server's closing signal, holding one of `slots` per connection served
+/// Accepts until the server is [`Phase::Closing`], holding one of `slots` per connection served
 /// (at the limit it waits for one to free up before accepting again).
 pub(crate) async fn accept_loop(listener: Arc<TcpListener>, shared: Arc<Shared>, slots: Arc<Semaphore>) {
-    let (closing, already) = shared.closing.subscribe();
-    if already {
-        return;
-    }
-    let mut closing = std::pin::pin!(closing);
+    let mut closing = std::pin::pin!(shared.lifecycle.reached(Phase::Closing));
     let mut at_limit_since: Option<Instant> = None;
     loop {
         let slot = match slots.clone().try_acquire_owned() {

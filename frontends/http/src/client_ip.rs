@@ -1,5 +1,16 @@
 //! Which address a request comes from: the connection's, or, behind a trusted reverse proxy,
 //! the one the proxy reports in `X-Forwarded-For` / `X-Real-IP`.
+//!
+//! Decided once per request, here, into a [`Client`] that every later step uses: the rate limit
+//! (the standalone server's and [`RateLimitLayer`](crate::RateLimitLayer)'s), the one-shot path
+//! and [`TrackerService`](crate::TrackerService). Where the connection's address comes from:
+//! - the standalone server hands it over directly ([`Client::of_connection`], and for the
+//!   one-shot path, which reads no headers, [`Client::without_headers`]);
+//! - an embedding app's requests carry it in their extensions ([`Client::of_request`]):
+//!   [`RemoteAddr`] (a hyper accept loop inserts it), or, with the `axum` feature, axum's
+//!   `ConnectInfo<SocketAddr>` (`into_make_service_with_connect_info::<SocketAddr>()`). A
+//!   [`RateLimitLayer`](crate::RateLimitLayer) in front of the service leaves the [`Client`] it
+//!   decided in the extensions, and the service uses that one.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -8,10 +19,77 @@ use std::str::FromStr;
 use http::HeaderMap;
 use octotracker_core::normalize_ip;
 
-/// The address of the connection a request arrived on. The standalone server inserts it into
-/// every request's extensions; an embedding app inserts it (or an equivalent) itself.
+/// The address of the connection a request arrived on, in the request's extensions: an
+/// embedding app's own accept loop inserts it (see `examples/hyper_embed.rs`). With the `axum`
+/// feature, axum's `ConnectInfo<SocketAddr>` is read as well. (The standalone server hands the
+/// address to the service directly; its requests carry no extension.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub SocketAddr);
+
+/// The client of one request, decided once (see the module docs): the connection's address, and
+/// the client's address under the trusted-proxy rules, or why it is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Client {
+    /// The connection's address, when the server or the app provided it.
+    remote: Option<IpAddr>,
+    /// The client's address: the connection's, or the one a trusted proxy vouches for.
+    ip: Result<IpAddr, ClientIpError>,
+}
+
+impl Client {
+    /// The client of a request from `remote` with `headers` (the standalone server's hyper path).
+    pub(crate) fn of_connection(remote: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> Client {
+        Client { remote: Some(normalize_ip(remote.ip())), ip: client_ip(remote.ip(), headers, trusted) }
+    }
+
+    /// The client of a request from `remote` whose headers are not read (the one-shot path):
+    /// the connection's address, or `None` when the connection is a trusted proxy (whose
+    /// headers name the client, so its requests must go where headers are read).
+    pub(crate) fn without_headers(remote: SocketAddr, trusted: &[IpNet]) -> Option<Client> {
+        let ip = normalize_ip(remote.ip());
+        if trusted.iter().any(|net| net.contains(ip)) {
+            return None;
+        }
+        Some(Client { remote: Some(ip), ip: Ok(ip) })
+    }
+
+    /// The client of a request that came through an embedding app: the [`Client`] a
+    /// [`RateLimitLayer`](crate::RateLimitLayer) already decided, else from the connection's
+    /// address in the extensions ([`RemoteAddr`], or axum's `ConnectInfo<SocketAddr>`).
+    pub(crate) fn of_request(extensions: &http::Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Client {
+        if let Some(decided) = extensions.get::<Client>() {
+            return *decided;
+        }
+        match remote_addr(extensions) {
+            Some(remote) => Client::of_connection(remote, headers, trusted),
+            None => Client { remote: None, ip: Err(ClientIpError::NoRemoteAddr) },
+        }
+    }
+
+    /// The client's address, or why it is unknown (an announce is refused with that reason).
+    pub(crate) fn ip(&self) -> Result<IpAddr, ClientIpError> {
+        self.ip
+    }
+
+    /// The address the rate limit counts the request against: the client's, else (a trusted
+    /// proxy that named no client) the connection's; `None` when no address is known at all.
+    pub(crate) fn rate_limited_as(&self) -> Option<IpAddr> {
+        self.ip.ok().or(self.remote)
+    }
+}
+
+/// The connection's address in a request's extensions: our [`RemoteAddr`], else axum's
+/// `ConnectInfo<SocketAddr>`.
+fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+    if let Some(RemoteAddr(addr)) = extensions.get::<RemoteAddr>() {
+        return Some(*addr);
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(addr)) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
+        return Some(*addr);
+    }
+    None
+}
 
 /// An IP network in CIDR form (`10.0.0.0/8`, `::1/128`); a bare address is a /32 or /128.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +152,7 @@ impl fmt::Display for IpNet {
 }
 
 /// Why the client's address could not be determined.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ClientIpError {
     /// The request carries no [`RemoteAddr`] (nor, with the `axum` feature, axum's
     /// `ConnectInfo<SocketAddr>`): the embedding app did not provide the address.

@@ -6,14 +6,12 @@
 //! first polled: it is answered and the connection closed within that first poll, without a
 //! timer, a shutdown registration or a `shutdown(2)` before `close(2)` (see
 //! [`ActivityIo`]). A connection still open after its first poll (keep-alive, or a request not
-//! yet arrived) gets the idle watchdog and listens for the server's [`StopSignal`].
+//! yet arrived) gets the idle watchdog and listens for the server's [`Phase`].
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Poll;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -21,11 +19,12 @@ use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use crate::client_ip::Client;
 use crate::idle::{ActivityIo, quiet_for};
 use crate::one_shot;
-use crate::rate_limit::limited_ip;
-use crate::stop::StopSignal;
-use crate::{IpNet, Limiter, TrackerService};
+use crate::phase::{Lifecycle, Phase};
+use crate::rate_limit::Limiter;
+use crate::{TrackerService, reply};
 
 /// What every connection of one server shares (one `Arc` clone per connection).
 #[derive(Debug)]
@@ -33,32 +32,22 @@ pub(crate) struct Shared {
     pub(crate) builder: http1::Builder,
     pub(crate) service: TrackerService,
     pub(crate) limiter: Option<Limiter>,
-    pub(crate) trusted_proxies: Box<[IpNet]>,
-    pub(crate) idle_timeout: Duration,
-    /// How long a connection may take to send its first request head.
-    pub(crate) header_read_timeout: Duration,
     /// Connections served at once, at most (for the accept loops' log lines).
     pub(crate) max_connections: usize,
-    /// Raised when the server stops accepting: every accept loop ends.
-    pub(crate) closing: StopSignal,
-    /// Set at shutdown: every response then says `connection: close`.
-    pub(crate) draining: AtomicBool,
-    /// Raised once the grace is over: connections still open finish the request in hand.
-    pub(crate) stop: StopSignal,
+    /// Serving, closing, draining, stopped: see [`phase`](crate::phase).
+    pub(crate) lifecycle: Lifecycle,
 }
 
 impl Shared {
-    /// The rate limiter, when a request from `ip` (computed only if there is a limiter) is over
-    /// its limit; such a request is counted as the failure `rate_limited`.
-    pub(crate) fn over_limit(&self, ip: impl FnOnce() -> IpAddr) -> Option<&Limiter> {
-        let limiter = self.limiter.as_ref()?;
-        if limiter.allow(ip(), Instant::now()) {
-            return None;
-        }
-        if let Some(obs) = self.service.tracker().observer() {
-            obs.failure("rate_limited");
-        }
-        Some(limiter)
+    /// The rate limit's refusal of a request of `client` (for `endpoint()`), if it is over the
+    /// limit (see [`Limiter::refuses`]).
+    fn refusal(&self, client: &Client, endpoint: impl FnOnce() -> Option<crate::service::Endpoint>) -> Option<Bytes> {
+        self.limiter.as_ref()?.refuses(client, self.service.tracker(), endpoint)
+    }
+
+    /// Whether responses now say `connection: close` (the server drains).
+    fn draining(&self) -> bool {
+        self.lifecycle.phase() >= Phase::Draining
     }
 }
 
@@ -82,11 +71,8 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
             }
         }
         // Not in yet (`try_read`'s `WouldBlock` cleared the readiness, so this waits for news).
-        let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + shared.header_read_timeout);
-        let (stopping, already) = shared.stop.subscribe();
-        if already {
-            return None;
-        }
+        let timeout = shared.service.config().header_read_timeout;
+        let deadline = *deadline.get_or_insert_with(|| tokio::time::Instant::now() + timeout);
         tokio::select! {
             ready = tokio::time::timeout_at(deadline, stream.readable()) => {
                 if !matches!(ready, Ok(Ok(()))) {
@@ -94,30 +80,44 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
                     return None;
                 }
             }
-            () = stopping => return None,
+            () = shared.lifecycle.reached(Phase::Stopped) => return None,
         }
     }
 }
 
 /// A request refused by the rate limit, or handed to the tracker.
 enum Reply<F> {
-    Refused(hyper::Response<Full<Bytes>>),
+    Refused(Bytes),
     Handled(F),
 }
 
-/// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (after
-/// [`StopSignal::raise`]) the request in hand is answered.
-pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: SocketAddr) {
+/// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (once the
+/// server is [`Phase::Stopped`]) the request in hand is answered.
+pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
     // The first read: a one-request connection is answered from it without hyper (`one_shot`);
     // otherwise hyper reads these bytes again first.
     let mut first = [0u8; FIRST_READ];
     let Some(n) = first_read(&shared, &stream, &mut first, remote).await else { return };
     let head = &first[..n];
-    let proxied = shared.trusted_proxies.iter().any(|net| net.contains(remote.ip()));
-    let one_shot =
-        if proxied || shared.draining.load(Ordering::Relaxed) { None } else { one_shot::parse(head, &shared.service) };
-    if let Some(request) = one_shot {
-        one_shot::answer(&shared, &mut stream, remote, request).await;
+    let trusted = &shared.service.config().trusted_proxies;
+    // A trusted proxy's requests name their client in headers: they go to hyper, which reads them.
+    if let Some(client) = Client::without_headers(remote, trusted)
+        && let Some(request) = one_shot::parse(head, &shared.service)
+    {
+        let (refusal, answer);
+        let body: &[u8] = match shared.refusal(&client, || Some(request.endpoint)) {
+            Some(refused) => {
+                refusal = refused;
+                &refusal
+            }
+            None => {
+                let service = &shared.service;
+                answer = service.answer(request.endpoint, request.passkey, request.query, &client).await;
+                &answer
+            }
+        };
+        let timeout = shared.service.config().idle_timeout;
+        one_shot::reply(&stream, &request, shared.draining(), body, timeout).await;
         return;
     }
     let read_first = Some(Bytes::copy_from_slice(head));
@@ -125,20 +125,20 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: So
     let for_requests = shared.clone();
     let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;
-        let limited = || limited_ip(remote.ip(), req.headers(), &shared.trusted_proxies);
-        let reply = match shared.over_limit(limited) {
-            Some(limiter) => Reply::Refused(limiter.refusal()),
-            None => Reply::Handled(shared.service.handle_from(req.into_parts().0, remote)),
+        let client = Client::of_connection(remote, req.headers(), &shared.service.config().trusted_proxies);
+        let endpoint = || shared.service.endpoint(req.uri().path()).map(|(endpoint, _)| endpoint);
+        let reply = match shared.refusal(&client, endpoint) {
+            Some(refusal) => Reply::Refused(refusal),
+            None => Reply::Handled(shared.service.handle_from(req.into_parts().0, client)),
         };
         let shared = for_requests.clone();
         async move {
-            let mut response = match reply {
-                Reply::Refused(refusal) => refusal,
+            let mut response: hyper::Response<Full<Bytes>> = match reply {
+                Reply::Refused(refusal) => reply::bencoded(refusal),
                 Reply::Handled(response) => response.await,
             };
-            if shared.draining.load(Ordering::SeqCst) {
-                let close = hyper::header::HeaderValue::from_static("close");
-                response.headers_mut().insert(hyper::header::CONNECTION, close);
+            if shared.draining() {
+                reply::close_after(&mut response);
             }
             Ok::<_, std::convert::Infallible>(response)
         }
@@ -152,13 +152,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, mut stream: TcpStream, remote: So
     let result = match first {
         Poll::Ready(result) => result,
         Poll::Pending => {
-            let (stopping, already) = shared.stop.subscribe();
-            let mut stopping = pin!(stopping);
-            let mut asked_to_stop = already;
-            if already {
-                conn.as_mut().graceful_shutdown();
-            }
-            let mut idle = pin!(quiet_for(&activity, shared.idle_timeout));
+            let mut stopping = pin!(shared.lifecycle.reached(Phase::Stopped));
+            let mut asked_to_stop = false;
+            let mut idle = pin!(quiet_for(&activity, shared.service.config().idle_timeout));
             loop {
                 tokio::select! {
                     biased;

@@ -1,7 +1,9 @@
 //! The one-request connection, answered without hyper: what most BitTorrent clients send (a new
 //! connection per announce, `Connection: close` or HTTP/1.0), read in one `read(2)`, answered by
-//! [`TrackerService::answer`] (the code every HTTP path of the crate shares) and written in one
-//! `writev(2)`.
+//! `TrackerService::answer` (the code every HTTP path of the crate shares; the connection decides
+//! the client and the rate limit, see [`connection`](crate::connection)) and written in one
+//! `writev(2)` with the head from [`reply`](crate::reply). This module only parses the request
+//! and writes the reply: it takes nothing of the server but what it is given.
 //!
 //! It takes only requests it can answer exactly as hyper would: a complete `GET` head for the
 //! announce or scrape path, read whole in the connection's first read with nothing after it, that
@@ -10,17 +12,13 @@
 //! still arriving, HEAD, other paths, bodies, odd bytes) goes to hyper with the bytes read so far,
 //! and hyper decides. The reply is the same bytes hyper writes (`tests/one_shot.rs` compares them).
 
-use std::cell::RefCell;
 use std::io::{self, IoSlice};
-use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use http::HeaderMap;
 use tokio::net::TcpStream;
 
 use crate::TrackerService;
-use crate::connection::Shared;
-use crate::rate_limit::limited_ip;
+use crate::reply::{HEAD_CAPACITY, write_head};
 use crate::service::Endpoint;
 
 /// Most headers a one-shot request may have (more: hyper's path, which allows 100).
@@ -132,23 +130,14 @@ static PLAIN_URI: [bool; 256] = {
     table
 };
 
-/// Answers `request` on `stream` (the whole reply, then the caller drops the connection). A
-/// client that does not take the reply within `shared.idle_timeout` is dropped.
-pub(crate) async fn answer(shared: &Shared, stream: &mut TcpStream, remote: SocketAddr, request: OneShot<'_>) {
-    // No headers are read: the path takes no request from a trusted proxy, so the connection's
-    // address is the client's.
-    let no_headers = HeaderMap::new();
-    let limited = || limited_ip(remote.ip(), &no_headers, &shared.trusted_proxies);
-    let body = match shared.over_limit(limited) {
-        Some(limiter) => limiter.refusal_body(),
-        None => {
-            shared.service.answer(request.endpoint, request.passkey, request.query, Some(remote), &no_headers).await
-        }
-    };
+/// Writes the reply to `request` (`body`, the bencoded answer) on `stream`, with
+/// `connection: close` also for HTTP/1.0 when `close` (the server drains). A client that does
+/// not take the reply within `timeout` is dropped (the caller drops the connection after this).
+pub(crate) async fn reply(stream: &TcpStream, request: &OneShot<'_>, close: bool, body: &[u8], timeout: Duration) {
     let mut head = [0u8; HEAD_CAPACITY];
-    let head_len = write_head(&mut head, request.http10, body.len());
+    let head_len = write_head(&mut head, request.http10, close, body.len());
     let whole = head_len + body.len();
-    let written = match stream.try_write_vectored(&[IoSlice::new(&head[..head_len]), IoSlice::new(&body)]) {
+    let written = match stream.try_write_vectored(&[IoSlice::new(&head[..head_len]), IoSlice::new(body)]) {
         Ok(n) => n,
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
         Err(_) => return,
@@ -158,7 +147,7 @@ pub(crate) async fn answer(shared: &Shared, stream: &mut TcpStream, remote: Sock
         let mut rest = Vec::with_capacity(whole - written);
         rest.extend_from_slice(head.get(written..head_len).unwrap_or_default());
         rest.extend_from_slice(&body[written.saturating_sub(head_len)..]);
-        let _ = tokio::time::timeout(shared.idle_timeout, write_all(stream, &rest)).await;
+        let _ = tokio::time::timeout(timeout, write_all(stream, &rest)).await;
     }
 }
 
@@ -173,63 +162,6 @@ async fn write_all(stream: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The head hyper writes for the tracker's `200 OK` with `body_len` bytes of `text/plain`, when
-/// the request asked to close: into `out`, returning its length.
-fn write_head(out: &mut [u8; HEAD_CAPACITY], http10: bool, body_len: usize) -> usize {
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        out[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    put(if http10 { b"HTTP/1.0 200 OK\r\n" } else { b"HTTP/1.1 200 OK\r\n" });
-    put(b"content-type: text/plain\r\n");
-    if !http10 {
-        put(b"connection: close\r\n");
-    }
-    put(b"content-length: ");
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut n = body_len;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    put(&digits[start..]);
-    put(b"\r\ndate: ");
-    put(&http_date());
-    put(b"\r\n\r\n");
-    len
-}
-
-/// Room for the longest head [`write_head`] writes (a 20-digit length: 134 bytes).
-const HEAD_CAPACITY: usize = 160;
-
-thread_local! {
-    /// The `date` value of the current second, formatted once per second per thread.
-    static DATE: RefCell<(u64, [u8; 29])> = const { RefCell::new((u64::MAX, [0; 29])) };
-}
-
-/// Now, as an HTTP date (`Sun, 06 Dec 2026 07:38:08 GMT`).
-fn http_date() -> [u8; 29] {
-    let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    DATE.with(|cell| {
-        let mut cached = cell.borrow_mut();
-        if cached.0 != second {
-            let text = httpdate::fmt_http_date(now);
-            if text.len() == 29 {
-                cached.1.copy_from_slice(text.as_bytes());
-                cached.0 = second;
-            }
-        }
-        cached.1
-    })
 }
 
 #[cfg(test)]
@@ -313,25 +245,5 @@ mod tests {
         assert_eq!(taken(&format!("GET /announce HTTP/1.1\r\nConnection: close\r\n{many}\r\n")), None);
         let bytes = b"GET /announce?\xff HTTP/1.1\r\nConnection: close\r\n\r\n";
         assert!(parse(bytes, &service()).is_none(), "a byte above 0x7f");
-    }
-
-    #[test]
-    fn the_head_is_what_hyper_writes_and_fits() {
-        let mut out = [0u8; HEAD_CAPACITY];
-        let len = write_head(&mut out, false, 112);
-        let head = std::str::from_utf8(&out[..len]).unwrap();
-        let (before_date, date) = head.split_once("date: ").unwrap();
-        assert_eq!(
-            before_date,
-            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: 112\r\n"
-        );
-        assert!(date.ends_with(" GMT\r\n\r\n") && date.len() == 29 + 4, "{date:?}");
-        let len = write_head(&mut out, true, 0);
-        assert!(
-            std::str::from_utf8(&out[..len])
-                .unwrap()
-                .starts_with("HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 0\r\ndate: ")
-        );
-        assert!(write_head(&mut out, false, usize::MAX) <= HEAD_CAPACITY);
     }
 }

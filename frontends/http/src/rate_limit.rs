@@ -1,92 +1,128 @@
 //! Per-address rate limiting over HTTP: the core's token buckets
-//! ([`RateLimiter`](octotracker_core::RateLimiter), shared with the UDP frontend) as a tower
-//! [`Layer`] ([`RateLimitLayer`]) for embedders and built into the standalone server
-//! ([`HttpConfig::rate_limit`](crate::HttpConfig::rate_limit)). Off by default.
+//! ([`RateLimiter`](octotracker_core::RateLimiter), shared with the UDP frontend), built into the
+//! standalone server ([`HttpConfig::rate_limit`](crate::HttpConfig::rate_limit)) and, for
+//! embedders, a tower [`Layer`] ([`RateLimitLayer`]). Off by default.
 //!
-//! A client over its budget gets `200 OK` with the bencoded failure reason
-//! `rate limit exceeded: at most N requests per second from one address` (BitTorrent clients
-//! read failure reasons, not status codes) and the request never reaches the tracker. Memory is
-//! bounded by the core's shards (64 of at most 8,192 addresses each; a flood from more
-//! addresses than that is the connection limit's business).
+//! Both decide in one place, [`Limiter::refuses`]: the request is counted against its
+//! [`Client`](crate::client_ip)'s address (decided once per request), and a request over the
+//! budget never reaches the tracker. It gets `200 OK` with the bencoded failure reason
+//! `rate limit exceeded: at most N requests per second from one address` (BitTorrent clients read
+//! failure reasons, not status codes), and is counted as UDP counts it
+//! ([`Tracker::record_rate_limited`]: `failures_total{reason="rate_limited"}`, and a refused
+//! announce or scrape when the path is the tracker's). Memory is bounded by the core's shards
+//! (64 of at most 8,192 addresses each; a flood from more addresses than that is the connection
+//! limit's business).
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::net::IpAddr;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{Request, Response, header};
-use http_body_util::Full;
-use octotracker_core::RateLimiter;
+use http::{Request, Response};
+use http_body_util::{Either, Full};
 use octotracker_core::http_wire::write_failure;
+use octotracker_core::{RateLimiter, Tracker};
 use tower::{Layer, Service};
 
 pub use octotracker_core::RateLimit;
 
-use crate::{IpNet, RemoteAddr, client_ip};
+use crate::client_ip::Client;
+use crate::layer::MiddlewareFuture;
+use crate::service::Endpoint;
+use crate::{TrackerService, reply};
 
-/// The buckets of every address (the core's [`RateLimiter`]), with the HTTP refusal.
+/// The buckets of every address (the core's [`RateLimiter`]) and the refusal's body.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     buckets: RateLimiter,
+    refusal: Bytes,
+    /// Whether a request without any address was logged (once: it is a setup mistake).
+    warned_no_address: AtomicBool,
 }
 
 impl Limiter {
     /// Buckets for `limit`.
-    pub fn new(limit: RateLimit) -> Self {
-        Limiter { buckets: RateLimiter::new(limit) }
+    pub(crate) fn new(limit: RateLimit) -> Self {
+        let mut refusal = Vec::new();
+        write_failure(&mut refusal, &limit.refusal_reason(), None);
+        Limiter { buckets: RateLimiter::new(limit), refusal: refusal.into(), warned_no_address: AtomicBool::new(false) }
     }
 
-    /// Whether `ip` may send a request at `now` (and takes a token if so).
-    pub fn allow(&self, ip: IpAddr, now: Instant) -> bool {
-        self.buckets.allow(ip, now)
-    }
-
-    /// The reply to a request over the limit.
-    pub fn refusal(&self) -> Response<Full<Bytes>> {
-        let mut resp = Response::new(Full::new(Bytes::from(self.refusal_body())));
-        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
-        resp
-    }
-
-    /// The bencoded body of [`refusal`](Self::refusal).
-    pub(crate) fn refusal_body(&self) -> Vec<u8> {
-        let mut body = Vec::new();
-        write_failure(&mut body, &self.buckets.limit().refusal_reason(), None);
-        body
+    /// The bencoded refusal when `client`'s request is over its limit (counted with `tracker`,
+    /// as a request for `endpoint()` when that names one of the tracker's); `None` when it may
+    /// go on. A request with no address at all is not limited (the tracker refuses an announce
+    /// without one); the first one is logged as the setup mistake it is.
+    pub(crate) fn refuses(
+        &self,
+        client: &Client,
+        tracker: &Tracker,
+        endpoint: impl FnOnce() -> Option<Endpoint>,
+    ) -> Option<Bytes> {
+        let Some(ip) = client.rate_limited_as() else {
+            if !self.warned_no_address.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    "rate limit: a request without the connection's address is not limited (insert RemoteAddr, \
+                     or serve axum with into_make_service_with_connect_info::<SocketAddr>())"
+                );
+            }
+            return None;
+        };
+        if self.buckets.allow(ip, Instant::now()) {
+            return None;
+        }
+        tracker.record_rate_limited(endpoint().map(Endpoint::kind));
+        Some(self.refusal.clone())
     }
 }
 
-/// The client address of a request: the connection's ([`RemoteAddr`]), or the one a trusted
-/// proxy vouches for.
-pub(crate) fn request_ip(
-    extensions: &http::Extensions,
-    headers: &http::HeaderMap,
-    trusted: &[IpNet],
-) -> Option<IpAddr> {
-    Some(limited_ip(extensions.get::<RemoteAddr>()?.0.ip(), headers, trusted))
-}
-
-/// The address a request from `remote` is rate-limited as: the client a trusted proxy vouches
-/// for, else the connection's.
-pub(crate) fn limited_ip(remote: IpAddr, headers: &http::HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    client_ip(remote, headers, trusted).unwrap_or(remote)
-}
-
-/// A tower layer that refuses requests over a per-address [`RateLimit`].
+/// A tower layer that refuses requests over a per-address [`RateLimit`], for the tracker of a
+/// [`TrackerService`]: the client address is decided with the service's trusted proxies (and
+/// handed on to it in the request's extensions, so it is decided once), refusals are counted in
+/// the service's tracker, exactly as the standalone server counts them.
+///
+/// It reads the connection's address as the service does: [`RemoteAddr`](crate::RemoteAddr), or
+/// (with the `axum` feature) axum's `ConnectInfo<SocketAddr>`. It wraps any service (the tracker
+/// alone, a [`TrackerMiddleware`](crate::TrackerMiddleware), a whole app); the response body is
+/// `Either::Left` for a refusal, `Either::Right` the inner service's.
+///
+/// ```
+/// use std::sync::Arc;
+/// use http::Request;
+/// use http_body_util::Either;
+/// use octotracker_core::{SystemClock, Tracker, TrackerConfig};
+/// use octotracker_http::{HttpConfig, RateLimit, RateLimitLayer, RemoteAddr, TrackerService};
+/// use tower::{Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let storage = Arc::new(octotracker_memory::MemoryTorrentManager::new(Default::default()));
+/// let intervals = Arc::new(octotracker_interval::Static::default());
+/// let tracker = Arc::new(Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock)));
+/// let service = TrackerService::new(tracker, HttpConfig::default());
+/// let limited = RateLimitLayer::new(&service, RateLimit { per_second: 1.0, burst: 1.0 }).layer(service);
+///
+/// let request = || {
+///     let mut request = Request::get("/scrape").body(()).unwrap();
+///     request.extensions_mut().insert(RemoteAddr("192.0.2.7:6881".parse().unwrap()));
+///     request
+/// };
+/// let first = limited.clone().oneshot(request()).await.unwrap();
+/// assert!(matches!(first.into_body(), Either::Right(_)), "the tracker's answer");
+/// let second = limited.oneshot(request()).await.unwrap();
+/// assert!(matches!(second.into_body(), Either::Left(_)), "the refusal");
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RateLimitLayer {
-    limiter: Arc<Limiter>,
-    trusted: Arc<[IpNet]>,
+    limiter: std::sync::Arc<Limiter>,
+    tracker: TrackerService,
 }
 
 impl RateLimitLayer {
-    /// Limits each address to `limit`; `trusted` proxies may name the client (as for the tracker).
-    pub fn new(limit: RateLimit, trusted: Vec<IpNet>) -> Self {
-        RateLimitLayer { limiter: Arc::new(Limiter::new(limit)), trusted: trusted.into() }
+    /// Limits each address to `limit` in front of `tracker` (whose trusted proxies name the
+    /// client, and whose tracker counts the refusals).
+    pub fn new(tracker: &TrackerService, limit: RateLimit) -> Self {
+        RateLimitLayer { limiter: std::sync::Arc::new(Limiter::new(limit)), tracker: tracker.clone() }
     }
 }
 
@@ -94,7 +130,7 @@ impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimited<S>;
 
     fn layer(&self, inner: S) -> RateLimited<S> {
-        RateLimited { inner, limiter: self.limiter.clone(), trusted: self.trusted.clone() }
+        RateLimited { inner, limiter: self.limiter.clone(), tracker: self.tracker.clone() }
     }
 }
 
@@ -102,51 +138,53 @@ impl<S> Layer<S> for RateLimitLayer {
 #[derive(Debug, Clone)]
 pub struct RateLimited<S> {
     inner: S,
-    limiter: Arc<Limiter>,
-    trusted: Arc<[IpNet]>,
+    limiter: std::sync::Arc<Limiter>,
+    tracker: TrackerService,
 }
 
-impl<S, B> Service<Request<B>> for RateLimited<S>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RateLimited<S>
 where
-    S: Service<Request<B>, Response = Response<Full<Bytes>>, Error = Infallible>,
-    S::Future: Send + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
 {
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+    type Response = Response<Either<Full<Bytes>, ResBody>>;
+    type Error = S::Error;
+    type Future = MiddlewareFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        if let Some(ip) = request_ip(req.extensions(), req.headers(), &self.trusted)
-            && !self.limiter.allow(ip, Instant::now())
-        {
-            let refusal = self.limiter.refusal();
-            return Box::pin(async move { Ok(refusal) });
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let service = &self.tracker;
+        let client = Client::of_request(req.extensions(), req.headers(), &service.config().trusted_proxies);
+        let endpoint = || service.endpoint(req.uri().path()).map(|(endpoint, _)| endpoint);
+        if let Some(refusal) = self.limiter.refuses(&client, service.tracker(), endpoint) {
+            return MiddlewareFuture::ready(reply::bencoded(refusal));
         }
-        Box::pin(self.inner.call(req))
+        req.extensions_mut().insert(client);
+        MiddlewareFuture::inner(self.inner.call(req))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use http_body_util::BodyExt;
+    use std::net::SocketAddr;
 
     use super::*;
 
     // The buckets themselves are tested in the core (`octotracker_core::RateLimiter`).
-    #[tokio::test]
-    async fn the_refusal_is_a_bencoded_failure_reason() {
+    #[test]
+    fn the_refusal_is_a_bencoded_failure_reason() {
+        let storage = std::sync::Arc::new(octotracker_memory::MemoryTorrentManager::new(Default::default()));
+        let intervals = std::sync::Arc::new(octotracker_interval::Static::default());
+        let clock = std::sync::Arc::new(octotracker_core::SystemClock);
+        let tracker = Tracker::new(Default::default(), storage, intervals, clock);
         let limiter = Limiter::new(RateLimit { per_second: 5.0, burst: 10.0 });
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let t0 = Instant::now();
-        assert_eq!((0..11).filter(|_| limiter.allow(ip, t0)).count(), 10, "the burst, then nothing at once");
-        let resp = limiter.refusal();
-        assert_eq!(resp.headers()[header::CONTENT_TYPE], "text/plain");
-        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let remote: SocketAddr = "10.0.0.1:6881".parse().unwrap();
+        let client = Client::without_headers(remote, &[]).unwrap();
+        let refused = (0..11).filter_map(|_| limiter.refuses(&client, &tracker, || None)).collect::<Vec<_>>();
+        assert_eq!(refused.len(), 1, "the burst, then nothing at once");
         let reason = "rate limit exceeded: at most 5 requests per second from one address";
-        assert_eq!(body, format!("d14:failure reason{}:{reason}e", reason.len()).as_bytes());
+        assert_eq!(refused[0], format!("d14:failure reason{}:{reason}e", reason.len()).as_bytes());
     }
 }

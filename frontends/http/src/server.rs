@@ -2,14 +2,14 @@
 //! worker, see [`accept`](crate::accept)), serves each with [`TrackerService`] (see
 //! [`connection`](crate::connection)) until shutdown, then drains.
 //!
-//! The drain, in order: the listener is closed (new connections are refused); for a short
-//! grace every response says `connection: close`, so each busy keep-alive client gets its next
-//! request answered before its connection closes; then connections still open (idle ones) are
-//! shut gracefully (hyper answers a request it has started, closes the rest), and whatever
+//! The drain walks the server's [`Phase`]s (documented in [`phase`](crate::phase)): closing (the
+//! accept loops end and the listener is closed, so new connections are refused); draining (for a
+//! short grace every response says `connection: close`, so each busy keep-alive client gets its
+//! next request answered before its connection closes); stopped (connections still open, idle
+//! ones, are shut gracefully: hyper answers a request it has started, closes the rest); whatever
 //! remains at the drain timeout is dropped.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 
 use crate::accept::accept_loop;
 use crate::connection::Shared;
-use crate::stop::StopSignal;
+use crate::phase::{Lifecycle, Phase};
 use crate::{HttpConfig, TrackerService};
 
 /// At most this long, at shutdown, responses say `connection: close` before idle connections
@@ -36,7 +36,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// listener, when the frontend is made, and Linux copies it to every connection accepted from
 /// it, which saves a system call per connection. With [`HttpConfig::defer_accept`] (the
 /// default) the listener also has `TCP_DEFER_ACCEPT`: a connection is accepted once its first
-/// bytes are in (see [`defer_accept`](crate::defer_accept)).
+/// bytes are in (see `src/defer_accept.rs`).
 #[derive(Debug)]
 pub struct HttpFrontend {
     listener: TcpListener,
@@ -80,14 +80,9 @@ impl Frontend for HttpFrontend {
         let shared = Arc::new(Shared {
             builder,
             service: TrackerService::new(tracker, config.clone()),
-            limiter: config.rate_limit.map(crate::Limiter::new),
-            trusted_proxies: config.trusted_proxies.clone().into(),
-            idle_timeout: config.idle_timeout,
-            header_read_timeout: config.header_read_timeout,
+            limiter: config.rate_limit.map(crate::rate_limit::Limiter::new),
             max_connections: config.max_connections,
-            draining: AtomicBool::new(false),
-            closing: StopSignal::default(),
-            stop: StopSignal::default(),
+            lifecycle: Lifecycle::default(),
         });
         // One accept loop per tokio worker, all on the same listener (see `accept`).
         let listener = Arc::new(listener);
@@ -105,20 +100,20 @@ impl Frontend for HttpFrontend {
                 }
             }
         }
-        shared.closing.raise();
+        shared.lifecycle.advance(Phase::Closing);
         while acceptors.join_next().await.is_some() {}
         drop(listener);
         // Only after the listener is gone: a client told `close` reconnects to a refusal, not
         // into an accept queue that is about to be dropped. Every connection holds a slot until
         // it ends, so all slots back means all connections closed.
-        shared.draining.store(true, Ordering::SeqCst);
+        shared.lifecycle.advance(Phase::Draining);
         let grace = CLOSE_GRACE.min(config.drain_timeout);
         if tokio::time::timeout(grace, slots.acquire_many(limit)).await.is_ok() {
             tracing::debug!("http connections closed within the grace");
             return Ok(());
         }
         // Idle connections close now, busy ones after the request in hand.
-        shared.stop.raise();
+        shared.lifecycle.advance(Phase::Stopped);
         tokio::select! {
             _ = slots.acquire_many(limit) => tracing::debug!("http connections drained"),
             () = tokio::time::sleep(config.drain_timeout.saturating_sub(grace)) => {

@@ -4,19 +4,19 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::Full;
 use octotracker_core::http_wire::{parse_announce, parse_scrape, write_announce, write_failure, write_scrape};
 use octotracker_core::{Refusal, RequestKind, Tracker, TrackerError, is_passkey};
 
-use crate::{HttpConfig, RemoteAddr, client_ip};
+use crate::client_ip::Client;
+use crate::{HttpConfig, reply};
 
 /// The tracker's HTTP endpoints: `GET` (or `HEAD`) on [`HttpConfig::announce_path`] and
 /// [`HttpConfig::scrape_path`] (`/announce` and `/scrape` by default); any other path is 404.
@@ -27,10 +27,12 @@ use crate::{HttpConfig, RemoteAddr, client_ip};
 /// axum (`Router::nest_service`), in a hyper accept loop (`TowerToHyperService`), or behind
 /// tower-http layers.
 ///
-/// The client's address comes from the request's extensions: [`RemoteAddr`], which the
-/// standalone server inserts, or (with the `axum` feature) axum's `ConnectInfo<SocketAddr>`.
-/// Either is then subject to [`HttpConfig::trusted_proxies`]. An announce without either gets
-/// the failure reason of [`ClientIpError::NoRemoteAddr`](crate::ClientIpError::NoRemoteAddr).
+/// The client's address comes from the request's extensions: [`RemoteAddr`](crate::RemoteAddr), which an
+/// embedding app's accept loop inserts, or (with the `axum` feature) axum's
+/// `ConnectInfo<SocketAddr>`. Either is then subject to [`HttpConfig::trusted_proxies`]. An
+/// announce without either gets the failure reason of
+/// [`ClientIpError::NoRemoteAddr`](crate::ClientIpError::NoRemoteAddr). (The standalone server
+/// hands the connection's address over directly.)
 ///
 /// ```
 /// use std::sync::Arc;
@@ -112,65 +114,54 @@ impl TrackerService {
         keyed(&config.scrape_path).map(|key| (Endpoint::Scrape, Some(key)))
     }
 
-    /// Answers one request. The body is never read: announce and scrape are GET requests.
-    pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>> {
-        self.handle_parts(req.into_parts().0).await
+    /// Answers a request given its head (`Request::into_parts().0`; the body is never read:
+    /// announce and scrape are `GET` requests), the client address taken from its extensions
+    /// (see [`RemoteAddr`](crate::RemoteAddr)). The future borrows nothing: it is `Send + 'static` whatever the
+    /// body type was. [`Service::call`](tower::Service::call) and
+    /// [`TrackerLayer`](crate::TrackerLayer) answer with it.
+    pub fn handle(&self, head: http::request::Parts) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
+        let client = Client::of_request(&head.extensions, &head.headers, &self.inner.config.trusted_proxies);
+        self.handle_from(head, client)
     }
 
-    /// Answers one request given its head (`Request::into_parts().0`). The future borrows
-    /// nothing: it is `Send + 'static` whatever the body type was.
-    pub fn handle_parts(
+    /// [`handle`](Self::handle) for a request whose client the caller decided: the standalone
+    /// server's hyper path (no extension to insert and look up).
+    pub(crate) fn handle_from(
         &self,
-        parts: http::request::Parts,
+        head: http::request::Parts,
+        client: Client,
     ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
         let this = self.clone();
         async move {
-            let remote = remote_addr(&parts.extensions);
-            this.respond(parts, remote).await
+            let Some((endpoint, passkey)) = this.endpoint(head.uri.path()) else {
+                return reply::plain(StatusCode::NOT_FOUND, "not found");
+            };
+            if head.method != Method::GET && head.method != Method::HEAD {
+                let mut resp = reply::plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+                resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
+                return resp;
+            }
+            let query = head.uri.query().unwrap_or("").as_bytes();
+            reply::bencoded(this.answer(endpoint, passkey, query, &client).await)
         }
     }
 
-    /// [`handle_parts`](Self::handle_parts) for a request from `remote`, whatever its
-    /// extensions say: the standalone server's way in (no extension to insert and look up).
-    pub(crate) fn handle_from(
-        &self,
-        parts: http::request::Parts,
-        remote: SocketAddr,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<> {
-        let this = self.clone();
-        async move { this.respond(parts, Some(remote)).await }
-    }
-
-    async fn respond(&self, req: http::request::Parts, remote: Option<SocketAddr>) -> Response<Full<Bytes>> {
-        let Some((endpoint, passkey)) = self.endpoint(req.uri.path()) else {
-            return plain(StatusCode::NOT_FOUND, "not found");
-        };
-        if req.method != Method::GET && req.method != Method::HEAD {
-            let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-            resp.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET, HEAD"));
-            return resp;
-        }
-        let query = req.uri.query().unwrap_or("").as_bytes();
-        bencoded(self.answer(endpoint, passkey, query, remote, &req.headers).await)
-    }
-
-    /// The bencoded body answering a request for `endpoint`: the reply, or a `failure reason`.
-    /// Every HTTP path of the crate ends here (the service, the layer, the standalone server's
-    /// [`one_shot`](crate::one_shot) path).
+    /// The bencoded body answering a request of `client` for `endpoint`: the reply, or a
+    /// `failure reason`. Every HTTP path of the crate ends here (the service, the layer, the
+    /// standalone server's hyper and [`one_shot`](crate::one_shot) paths).
     pub(crate) async fn answer(
         &self,
         endpoint: Endpoint,
         passkey: Option<&str>,
         query: &[u8],
-        remote: Option<SocketAddr>,
-        headers: &HeaderMap,
+        client: &Client,
     ) -> Vec<u8> {
         let tracker = &self.inner.tracker;
         let started = tracker.observer().map(|_| Instant::now());
         // Room for a reply of 50 compact peers (the usual numwant) without growing.
         let mut body = Vec::with_capacity(512);
         let outcome = match endpoint {
-            Endpoint::Announce => self.announce(query, remote, headers, passkey, &mut body).await,
+            Endpoint::Announce => self.announce(query, client, passkey, &mut body).await,
             Endpoint::Scrape => self.scrape(query, passkey, &mut body).await,
         };
         if let Err(err) = outcome {
@@ -193,14 +184,12 @@ impl TrackerService {
     async fn announce(
         &self,
         query: &[u8],
-        remote: Option<SocketAddr>,
-        headers: &HeaderMap,
+        client: &Client,
         passkey: Option<&str>,
         body: &mut Vec<u8>,
     ) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(Failure::Parse)?;
-        let remote = remote.ok_or(crate::ClientIpError::NoRemoteAddr)?;
-        let ip = client_ip(remote.ip(), headers, &self.inner.config.trusted_proxies)?;
+        let ip = client.ip()?;
         let response = self.inner.tracker.announce_with_passkey(&announce, ip, passkey).await?;
         write_announce(body, &response);
         Ok(())
@@ -215,18 +204,6 @@ impl TrackerService {
     }
 }
 
-/// The connection's address: our [`RemoteAddr`], else axum's `ConnectInfo<SocketAddr>`.
-fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
-    if let Some(RemoteAddr(addr)) = extensions.get::<RemoteAddr>() {
-        return Some(*addr);
-    }
-    #[cfg(feature = "axum")]
-    if let Some(axum::extract::ConnectInfo(addr)) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>() {
-        return Some(*addr);
-    }
-    None
-}
-
 /// One of the tracker's two endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
@@ -235,7 +212,8 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
-    fn kind(self) -> RequestKind {
+    /// The request kind the engine counts it as.
+    pub(crate) fn kind(self) -> RequestKind {
         match self {
             Endpoint::Announce => RequestKind::Announce,
             Endpoint::Scrape => RequestKind::Scrape,
@@ -275,19 +253,6 @@ fn log_error(endpoint: Endpoint, err: &Failure) {
     }
 }
 
-fn bencoded(body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from(body)));
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
-    resp
-}
-
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/plain"));
-    resp
-}
-
 impl<B> tower::Service<Request<B>> for TrackerService {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
@@ -298,7 +263,7 @@ impl<B> tower::Service<Request<B>> for TrackerService {
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let response = self.handle_parts(req.into_parts().0);
+        let response = self.handle(req.into_parts().0);
         Box::pin(async move { Ok(response.await) })
     }
 }

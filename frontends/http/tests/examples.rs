@@ -237,3 +237,108 @@ mod axum_embed_metrics {
         assert_eq!(status["top_torrents"][0]["info_hash"].as_str().map(str::len), Some(40));
     }
 }
+
+/// Ctrl-c the instant an example says it listens: a supervisor (or a user's script) may send
+/// SIGINT as soon as it reads `listening on …`, so the handler must exist before that line is
+/// printed. A shell reads the example's stdout directly and signals it the moment the line
+/// arrives (no round trip through this test), many times per example, with every core kept
+/// busy by spinning threads so that the example is descheduled at awkward moments.
+mod ctrl_c_as_soon_as_listening {
+    use std::io::{BufRead, BufReader as StdBufReader};
+    use std::process::{Command as StdCommand, ExitStatus};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    const ATTEMPTS: usize = 20;
+
+    /// Threads spinning on every core until dropped.
+    struct CpuLoad {
+        stop: Arc<AtomicBool>,
+        threads: Vec<std::thread::JoinHandle<()>>,
+    }
+
+    impl CpuLoad {
+        fn start() -> CpuLoad {
+            let stop = Arc::new(AtomicBool::new(false));
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let threads = (0..cores * 2)
+                .map(|_| {
+                    let stop = stop.clone();
+                    std::thread::spawn(move || {
+                        let mut x = 0u64;
+                        while !stop.load(Ordering::Relaxed) {
+                            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                        }
+                    })
+                })
+                .collect();
+            CpuLoad { stop, threads }
+        }
+    }
+
+    impl Drop for CpuLoad {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+            for thread in self.threads.drain(..) {
+                let _ = thread.join();
+            }
+        }
+    }
+
+    /// Waits for `child`, at most [`DEADLINE`] (polling its status: a bound, not a readiness wait).
+    fn wait_bounded(child: &mut std::process::Child, what: &str) -> ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if started.elapsed() > DEADLINE {
+                let _ = child.kill();
+                panic!("{what} still running {DEADLINE:?} after ctrl-c");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn interrupted_at_once(name: &str) {
+        let _load = CpuLoad::start();
+        for attempt in 0..ATTEMPTS {
+            let mut example = StdCommand::new(example_binary(name))
+                .arg("127.0.0.1:0")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+            let stdout = example.stdout.take().expect("stdout is piped");
+            // The shell's stdin is the example's stdout: it signals as soon as the line is in,
+            // then passes the line on for the check below.
+            let script = r#"read -r line && kill -s INT "$0" && printf '%s\n' "$line""#;
+            let mut kill = StdCommand::new("sh")
+                .args(["-c", script, &example.id().to_string()])
+                .stdin(Stdio::from(stdout))
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("sh starts");
+            let status = wait_bounded(&mut example, name);
+            let mut line = String::new();
+            StdBufReader::new(kill.stdout.take().expect("piped")).read_line(&mut line).expect("the shell's output");
+            assert!(wait_bounded(&mut kill, "the kill").success(), "attempt {attempt}: the kill failed");
+            assert!(line.starts_with("listening on http://"), "attempt {attempt}: {name} printed {line:?}");
+            assert!(status.success(), "attempt {attempt}: {name} exited with {status} after ctrl-c");
+        }
+    }
+
+    #[test]
+    fn axum_embed_exits_0() {
+        interrupted_at_once("axum_embed");
+    }
+
+    #[test]
+    fn hyper_embed_exits_0() {
+        interrupted_at_once("hyper_embed");
+    }
+}

@@ -438,8 +438,9 @@ mod a_tracker_layer {
 #[tokio::test]
 async fn the_rate_limit_layer_refuses_an_address_over_its_burst() {
     use octotracker_http::{RateLimit, RateLimitLayer};
-    let limited = RateLimitLayer::new(RateLimit { per_second: 0.1, burst: 2.0 }, Vec::new())
-        .layer(service(HttpConfig::default()));
+    let tracker_service = service(HttpConfig::default());
+    let limited =
+        RateLimitLayer::new(&tracker_service, RateLimit { per_second: 0.1, burst: 2.0 }).layer(tracker_service);
     let target = format!("/announce?{}", announce_query(hash(1), 6881));
     let mut answered = Vec::new();
     for _ in 0..3 {

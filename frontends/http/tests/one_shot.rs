@@ -27,7 +27,7 @@ async fn hyper_reference(service: TrackerService) -> SocketAddr {
                 let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                     req.extensions_mut().insert(RemoteAddr(remote));
                     let service = service.clone();
-                    async move { Ok::<_, std::convert::Infallible>(service.handle(req).await) }
+                    async move { Ok::<_, std::convert::Infallible>(service.handle(req.into_parts().0).await) }
                 });
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, svc).await;

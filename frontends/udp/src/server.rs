@@ -200,9 +200,7 @@ impl Worker {
         if limits.allow_connect(from.ip(), Instant::now()) {
             return true;
         }
-        if let Some(obs) = self.tracker.observer() {
-            obs.failure(RATE_LIMITED);
-        }
+        self.tracker.record_rate_limited(None);
         false
     }
 
@@ -213,14 +211,11 @@ impl Worker {
         if limits.allow_request(from.ip(), Instant::now()) {
             return true;
         }
-        self.tracker.record_rejected(kind, RATE_LIMITED);
+        self.tracker.record_rate_limited(Some(kind));
         write_error(out, transaction_id, limits.reason());
         false
     }
 }
-
-/// The failure label of a request over the rate limit.
-const RATE_LIMITED: &str = "rate_limited";
 
 fn fail(out: &mut Vec<u8>, transaction_id: u32, e: &TrackerError) {
     if let TrackerError::Storage(s) = e {

@@ -3,10 +3,10 @@
 use std::process::{Command, Stdio};
 
 /// The binary under test.
-pub const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_octotracker");
 
 /// `octotracker` with none of the caller's `OCTOTRACKER_*` or `RUST_LOG` settings, and no stdin.
-pub fn octotracker() -> Command {
+pub(crate) fn octotracker() -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();
@@ -21,7 +21,7 @@ pub fn octotracker() -> Command {
 /// A server process whose stderr lines are forwarded to a channel; killed and reaped on drop.
 // Each test binary compiles this module; not every one starts servers this way.
 #[allow(dead_code)]
-pub struct LoggedServer {
+pub(crate) struct LoggedServer {
     pub child: std::process::Child,
     lines: std::sync::mpsc::Receiver<String>,
     pub log: Vec<String>,
@@ -30,7 +30,7 @@ pub struct LoggedServer {
 #[allow(dead_code)]
 impl LoggedServer {
     /// Spawns `cmd` with stderr captured.
-    pub fn spawn(cmd: &mut Command) -> LoggedServer {
+    pub(crate) fn spawn(cmd: &mut Command) -> LoggedServer {
         use std::io::{BufRead, BufReader};
         let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("octotracker starts");
         let stderr = child.stderr.take().expect("stderr is piped");
@@ -48,7 +48,7 @@ impl LoggedServer {
     /// Waits (at most `within`) for a line containing `marker` and returns what follows it up
     /// to the next whitespace, e.g. the address after `listening on http://`.
     /// Lines already read are searched first.
-    pub fn await_after(&mut self, marker: &str, within: std::time::Duration) -> String {
+    pub(crate) fn await_after(&mut self, marker: &str, within: std::time::Duration) -> String {
         let after =
             |line: &str| line.split(marker).nth(1).map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned());
         if let Some(found) = self.log.iter().find_map(|line| after(line)) {

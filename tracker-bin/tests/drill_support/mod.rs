@@ -22,13 +22,13 @@ use octotracker_client::{ClientError, HttpTrackerClient, Reply};
 use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 
 /// Concurrent clients of a drill.
-pub const CLIENTS: u32 = 8;
+pub(crate) const CLIENTS: u32 = 8;
 /// Peers in one swarm (below the default numwant maximum of 200, so one reply lists them all).
-pub const SWARM_SIZE: u32 = 40;
+pub(crate) const SWARM_SIZE: u32 = 40;
 /// Peers one client may use: bounds the run by count.
-pub const PEERS_PER_CLIENT: u32 = 2_400;
+pub(crate) const PEERS_PER_CLIENT: u32 = 2_400;
 /// Port of global peer 0.
-pub const FIRST_PORT: u32 = 20_000;
+pub(crate) const FIRST_PORT: u32 = 20_000;
 /// Port of the observer of swarm 0 (observers sit above every load peer's port).
 const FIRST_OBSERVER_PORT: u32 = 50_000;
 /// How long a client waits before retrying a refused announce.
@@ -37,7 +37,7 @@ const RETRY_PAUSE: Duration = Duration::from_millis(20);
 /// When an announce was sent, relative to the outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
-pub enum Phase {
+pub(crate) enum Phase {
     BeforeOutage = 0,
     StoreDown = 1,
     StoreRestarted = 2,
@@ -45,14 +45,14 @@ pub enum Phase {
 
 /// The drill's phase, shared by the test and the clients.
 #[derive(Default)]
-pub struct PhaseClock(AtomicU8);
+pub(crate) struct PhaseClock(AtomicU8);
 
 impl PhaseClock {
-    pub fn set(&self, phase: Phase) {
+    pub(crate) fn set(&self, phase: Phase) {
         self.0.store(phase as u8, Ordering::SeqCst);
     }
 
-    pub fn now(&self) -> Phase {
+    pub(crate) fn now(&self) -> Phase {
         match self.0.load(Ordering::SeqCst) {
             0 => Phase::BeforeOutage,
             1 => Phase::StoreDown,
@@ -63,7 +63,7 @@ impl PhaseClock {
 
 /// How one announce ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Acknowledged,
     /// Answered with a failure reason.
     Refused(String),
@@ -73,7 +73,7 @@ pub enum Outcome {
 
 /// Every announce of the drill and its outcome.
 #[derive(Default)]
-pub struct Ledger {
+pub(crate) struct Ledger {
     entries: Mutex<Vec<Entry>>,
 }
 
@@ -91,19 +91,19 @@ impl Ledger {
     }
 
     /// Acknowledged announces sent in `phase`.
-    pub fn acknowledged_in(&self, phase: Phase) -> usize {
+    pub(crate) fn acknowledged_in(&self, phase: Phase) -> usize {
         let entries = self.entries.lock().expect("ledger lock");
         entries.iter().filter(|e| e.phase == phase && e.outcome == Outcome::Acknowledged).count()
     }
 
     /// Acknowledged announces so far.
-    pub fn acknowledged(&self) -> usize {
+    pub(crate) fn acknowledged(&self) -> usize {
         let entries = self.entries.lock().expect("ledger lock");
         entries.iter().filter(|e| e.outcome == Outcome::Acknowledged).count()
     }
 
     /// The counts of the whole drill.
-    pub fn tally(&self) -> Tally {
+    pub(crate) fn tally(&self) -> Tally {
         let entries = self.entries.lock().expect("ledger lock");
         let mut tally = Tally::default();
         for e in entries.iter() {
@@ -160,7 +160,7 @@ struct Expectations {
 
 /// The counts of a drill.
 #[derive(Debug, Default)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub acknowledged: usize,
     pub acknowledged_after_restart: usize,
     /// Failure reason → how many announces got it.
@@ -170,18 +170,18 @@ pub struct Tally {
 }
 
 impl Tally {
-    pub fn refused_total(&self) -> usize {
+    pub(crate) fn refused_total(&self) -> usize {
         self.refused.values().sum()
     }
 }
 
 /// The swarm of global peer `g`.
-pub fn swarm_of(peer: u32) -> u32 {
+pub(crate) fn swarm_of(peer: u32) -> u32 {
     peer / SWARM_SIZE
 }
 
 /// The info hash of swarm `s`.
-pub fn swarm_hash(swarm: u32) -> InfoHash {
+pub(crate) fn swarm_hash(swarm: u32) -> InfoHash {
     let mut hash = [0xd1; 20];
     hash[..4].copy_from_slice(&swarm.to_be_bytes());
     InfoHash(hash)
@@ -215,7 +215,7 @@ fn outcome_of(result: Result<Reply<octotracker_client::AnnounceReply>, ClientErr
 
 /// Starts `clients` looping clients against `announce_url`; they stop when `stop` is set or
 /// their peers run out. Each has its own keep-alive connection pool.
-pub fn start_load(
+pub(crate) fn start_load(
     announce_url: &str,
     clients: u32,
     ledger: &Arc<Ledger>,
@@ -251,7 +251,7 @@ pub fn start_load(
 }
 
 /// Polls `check` every 50 ms until it holds, for at most `within`.
-pub async fn eventually(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) async fn eventually(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !check() {
         assert!(Instant::now() < deadline, "not within {within:?}: {what}");
@@ -261,7 +261,7 @@ pub async fn eventually(within: Duration, what: &str, mut check: impl FnMut() ->
 
 /// What the tracker serves after the drill, checked against the ledger.
 #[derive(Debug, Default)]
-pub struct Audit {
+pub(crate) struct Audit {
     pub swarms: usize,
     /// Acknowledged present, listed.
     pub present_listed: usize,
@@ -281,7 +281,7 @@ pub struct Audit {
 
 /// For every swarm the drill touched: a scrape (its count), then an announce from a fresh
 /// observer with numwant 200 (its full peer list), compared with the ledger.
-pub async fn verify(announce_url: &str, scrape_url: &str, ledger: &Ledger) -> Audit {
+pub(crate) async fn verify(announce_url: &str, scrape_url: &str, ledger: &Ledger) -> Audit {
     let expected = ledger.expectations();
     let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
     let swarms: BTreeSet<u32> = expected.attempted.iter().map(|p| swarm_of(*p)).collect();
@@ -343,7 +343,7 @@ pub async fn verify(announce_url: &str, scrape_url: &str, ledger: &Ledger) -> Au
 }
 
 /// Prints the drill's figures (the test log records them).
-pub fn report(name: &str, tally: &Tally, audit: &Audit) {
+pub(crate) fn report(name: &str, tally: &Tally, audit: &Audit) {
     eprintln!(
         "{name}: {} announces acknowledged ({} of them after the restart), {} refused {:?}, {} unanswered; \
          {} swarms audited: {} acknowledged peers listed, {} lost, {} acknowledged stops kept, {} undone, \
@@ -365,13 +365,13 @@ pub fn report(name: &str, tally: &Tally, audit: &Audit) {
 }
 
 /// A store a drill can stop and start again (blocking calls).
-pub trait Store: Send + Sync + 'static {
+pub(crate) trait Store: Send + Sync + 'static {
     fn stop(&self);
     fn start(&self);
 }
 
 /// What a drill measured.
-pub struct Drill {
+pub(crate) struct Drill {
     pub tally: Tally,
     pub audit: Audit,
 }
@@ -379,7 +379,7 @@ pub struct Drill {
 /// Load from [`CLIENTS`] clients; once 300 announces are acknowledged the store is stopped for
 /// `outage`, then started again; the load goes on until 300 announces sent after the restart
 /// are acknowledged, then stops, and the tracker's state is audited against the ledger.
-pub async fn run(announce_url: &str, scrape_url: &str, store: Arc<dyn Store>, outage: Duration) -> Drill {
+pub(crate) async fn run(announce_url: &str, scrape_url: &str, store: Arc<dyn Store>, outage: Duration) -> Drill {
     let (ledger, phase, stop) =
         (Arc::new(Ledger::default()), Arc::new(PhaseClock::default()), Arc::new(AtomicBool::new(false)));
     let clients = start_load(announce_url, CLIENTS, &ledger, &phase, &stop);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A cluster in a temp dir, listening on 127.0.0.1:`port` while started.
-pub struct Cluster {
+pub(crate) struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     /// Its port.
@@ -48,7 +48,7 @@ fn free_port() -> u16 {
 
 impl Cluster {
     /// Initializes and starts a cluster with trust authentication.
-    pub fn start_new() -> Cluster {
+    pub(crate) fn start_new() -> Cluster {
         let dir = std::env::temp_dir().join(format!("octotracker-pg-{:016x}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).expect("create the cluster dir");
         if is_root() {
@@ -71,12 +71,12 @@ impl Cluster {
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres`.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 
     /// Starts the server and waits (bounded) until it accepts connections.
-    pub fn start(&self) {
+    pub(crate) fn start(&self) {
         let options = format!(
             "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c fsync=off \
              -c synchronous_commit=off -c full_page_writes=off",
@@ -93,7 +93,7 @@ impl Cluster {
     }
 
     /// Stops the server (fast mode: connections are closed at once) and waits for it.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         let out = run_as_postgres(&self.bin.join("pg_ctl"), &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
         assert!(out.status.success(), "pg_ctl stop failed: {}", String::from_utf8_lossy(&out.stderr));
     }

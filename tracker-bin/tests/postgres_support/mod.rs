@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test file uses a part
 
-pub mod cluster;
+pub(crate) mod cluster;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -18,23 +18,23 @@ use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 use sqlx::Connection;
 
 /// The longest a process may take to start or stop.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
 /// The server `scripts/test.sh` provides, as `postgres://USER@HOST:PORT/DATABASE`.
-pub fn postgres_url() -> String {
+pub(crate) fn postgres_url() -> String {
     std::env::var("OCTOTRACKER_TEST_POSTGRES_URL")
         .expect("OCTOTRACKER_TEST_POSTGRES_URL is not set: run scripts/test.sh, which starts PostgreSQL and sets it")
 }
 
 /// `url` with its database replaced by `database`.
-pub fn with_database(url: &str, database: &str) -> String {
+pub(crate) fn with_database(url: &str, database: &str) -> String {
     let (base, _) = url.rsplit_once('/').expect("a postgres URL ends with /DATABASE");
     format!("{base}/{database}")
 }
 
 /// A database created for one test on the server at `admin_url`, dropped (with whatever
 /// connections remain) when this goes.
-pub struct FreshDatabase {
+pub(crate) struct FreshDatabase {
     admin_url: String,
     name: String,
     /// Its URL.
@@ -42,7 +42,7 @@ pub struct FreshDatabase {
 }
 
 impl FreshDatabase {
-    pub async fn create(admin_url: &str) -> FreshDatabase {
+    pub(crate) async fn create(admin_url: &str) -> FreshDatabase {
         let name = format!("octotracker_test_{:016x}", fastrand::u64(..));
         let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to the test server");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -71,10 +71,10 @@ impl Drop for FreshDatabase {
     }
 }
 
-pub use crate::common::octotracker;
+pub(crate) use crate::common::octotracker;
 
 /// A running `octotracker` serving on one loopback port; killed when dropped.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
     stderr: mpsc::Receiver<String>,
     /// The stderr lines read so far.
@@ -85,7 +85,7 @@ pub struct Server {
 
 impl Server {
     /// `octotracker --http 127.0.0.1:0 --backend URL EXTRA…`, once it listens.
-    pub fn serve(backend_url: &str, extra: &[&str]) -> Server {
+    pub(crate) fn serve(backend_url: &str, extra: &[&str]) -> Server {
         let mut child = octotracker()
             .args(["--http", "127.0.0.1:0", "--backend", backend_url])
             .args(extra)
@@ -119,16 +119,16 @@ impl Server {
         Server { child, stderr, log, addr }
     }
 
-    pub fn announce_url(&self) -> String {
+    pub(crate) fn announce_url(&self) -> String {
         format!("http://{}/announce", self.addr)
     }
 
-    pub fn scrape_url(&self) -> String {
+    pub(crate) fn scrape_url(&self) -> String {
         format!("http://{}/scrape", self.addr)
     }
 
     /// Sends SIGTERM and waits (bounded) for a clean exit.
-    pub fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let kill = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         assert!(kill.expect("kill runs").success(), "kill -TERM failed");
         let deadline = Instant::now() + DEADLINE;
@@ -143,12 +143,12 @@ impl Server {
     }
 
     /// Whether the process still runs.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         self.child.try_wait().expect("child can be polled").is_none()
     }
 
     /// The stderr lines logged since the last call (without waiting).
-    pub fn new_log_lines(&mut self) -> Vec<String> {
+    pub(crate) fn new_log_lines(&mut self) -> Vec<String> {
         let lines: Vec<String> = self.stderr.try_iter().collect();
         self.log.extend(lines.iter().cloned());
         lines
@@ -163,19 +163,19 @@ impl Drop for Server {
 }
 
 /// A distinct info hash per `n`.
-pub fn hash(n: u8) -> InfoHash {
+pub(crate) fn hash(n: u8) -> InfoHash {
     InfoHash([n; 20])
 }
 
 /// The peer id of the peer on `port`.
-pub fn peer_id(port: u16) -> PeerId {
+pub(crate) fn peer_id(port: u16) -> PeerId {
     let mut id = *b"-OT0001-000000000000";
     id[14..16].copy_from_slice(&port.to_be_bytes());
     PeerId(id)
 }
 
 /// An announce from 127.0.0.1:`port`.
-pub fn request(info_hash: InfoHash, port: u16, seeder: bool, event: Event) -> AnnounceRequest {
+pub(crate) fn request(info_hash: InfoHash, port: u16, seeder: bool, event: Event) -> AnnounceRequest {
     let mut req = AnnounceRequest::new(info_hash, peer_id(port), port);
     req.left = if seeder { 0 } else { 1000 };
     req.event = event;
@@ -184,12 +184,12 @@ pub fn request(info_hash: InfoHash, port: u16, seeder: bool, event: Event) -> An
 }
 
 /// An announce that must succeed.
-pub async fn announce_ok(server: &Server, req: &AnnounceRequest) -> AnnounceReply {
+pub(crate) async fn announce_ok(server: &Server, req: &AnnounceRequest) -> AnnounceReply {
     announce_to(&server.announce_url(), req).await
 }
 
 /// An announce to `url` that must succeed.
-pub async fn announce_to(url: &str, req: &AnnounceRequest) -> AnnounceReply {
+pub(crate) async fn announce_to(url: &str, req: &AnnounceRequest) -> AnnounceReply {
     let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
     let reply = client.announce(url, req).await.expect("the tracker answers");
     let failure = reply.failure_reason().map(str::to_owned);
@@ -197,7 +197,7 @@ pub async fn announce_to(url: &str, req: &AnnounceRequest) -> AnnounceReply {
 }
 
 /// A scrape of one hash that must succeed.
-pub async fn scrape_ok(server: &Server, info_hash: InfoHash) -> ScrapeFile {
+pub(crate) async fn scrape_ok(server: &Server, info_hash: InfoHash) -> ScrapeFile {
     let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
     let reply = client.scrape(&server.scrape_url(), &[info_hash]).await.expect("the tracker answers");
     let reply = reply.ok().expect("scrape succeeds");
@@ -205,7 +205,7 @@ pub async fn scrape_ok(server: &Server, info_hash: InfoHash) -> ScrapeFile {
 }
 
 /// The ports of the peers in a reply, sorted.
-pub fn ports(reply: &AnnounceReply) -> Vec<u16> {
+pub(crate) fn ports(reply: &AnnounceReply) -> Vec<u16> {
     let mut ports: Vec<u16> = reply.peers.iter().map(|p| p.addr.port()).collect();
     ports.sort_unstable();
     ports

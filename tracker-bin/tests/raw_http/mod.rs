@@ -14,7 +14,7 @@ use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 
 /// How one response ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Response {
+pub(crate) enum Response {
     /// A whole response: status, body, and whether it said `connection: close`.
     Complete { status: u16, body: Vec<u8>, close: bool },
     /// The connection ended (EOF) before any byte of a response.
@@ -29,7 +29,7 @@ pub enum Response {
 
 impl Response {
     /// A complete 200 whose body is a valid bencoded announce success.
-    pub fn is_announce_success(&self) -> bool {
+    pub(crate) fn is_announce_success(&self) -> bool {
         match self {
             Response::Complete { status: 200, body, .. } => matches!(parse_announce_reply(body), Ok(Reply::Ok(_))),
             _ => false,
@@ -38,7 +38,7 @@ impl Response {
 }
 
 /// `GET /announce?…` of a `started` leecher on 127.0.0.1:`port` in swarm `hash`.
-pub fn announce_request(hash: InfoHash, port: u16) -> Vec<u8> {
+pub(crate) fn announce_request(hash: InfoHash, port: u16) -> Vec<u8> {
     let mut id = *b"-OT0001-sigterm00000";
     id[18..].copy_from_slice(&port.to_be_bytes());
     let mut req = AnnounceRequest::new(hash, PeerId(id), port);
@@ -51,7 +51,7 @@ pub fn announce_request(hash: InfoHash, port: u16) -> Vec<u8> {
 }
 
 /// Connects with a read timeout of `timeout`.
-pub fn connect(addr: &str, timeout: Duration) -> std::io::Result<TcpStream> {
+pub(crate) fn connect(addr: &str, timeout: Duration) -> std::io::Result<TcpStream> {
     let stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_nodelay(true)?;
@@ -59,12 +59,12 @@ pub fn connect(addr: &str, timeout: Duration) -> std::io::Result<TcpStream> {
 }
 
 /// Writes `request` whole.
-pub fn send(stream: &mut TcpStream, request: &[u8]) -> std::io::Result<()> {
+pub(crate) fn send(stream: &mut TcpStream, request: &[u8]) -> std::io::Result<()> {
     stream.write_all(request)
 }
 
 /// Reads one response (head, then a `content-length` body).
-pub fn read_response(stream: &mut TcpStream) -> Response {
+pub(crate) fn read_response(stream: &mut TcpStream) -> Response {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {

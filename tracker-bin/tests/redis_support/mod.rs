@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-pub mod server;
+pub(crate) mod server;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -16,16 +16,16 @@ use octotracker_core::{AnnounceRequest, Event, InfoHash, PeerId};
 use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
 
 /// The longest a process may take to start or exit.
-pub const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
-pub fn standalone_url() -> String {
+pub(crate) fn standalone_url() -> String {
     std::env::var("OCTOTRACKER_TEST_REDIS_URL").unwrap_or_else(|_| {
         panic!("OCTOTRACKER_TEST_REDIS_URL is not set: run scripts/test.sh, which starts a throwaway Redis")
     })
 }
 
 /// The cluster as `--backend` takes it: `redis-cluster://HOST:PORT,…`.
-pub fn cluster_backend() -> String {
+pub(crate) fn cluster_backend() -> String {
     let urls = std::env::var("OCTOTRACKER_TEST_REDIS_CLUSTER_URLS").unwrap_or_else(|_| {
         panic!("OCTOTRACKER_TEST_REDIS_CLUSTER_URLS is not set: run scripts/test.sh, which starts a Redis Cluster")
     });
@@ -33,10 +33,10 @@ pub fn cluster_backend() -> String {
     format!("redis-cluster://{}", nodes.join(","))
 }
 
-pub use crate::common::octotracker;
+pub(crate) use crate::common::octotracker;
 
 /// A running `octotracker`; killed when dropped.
-pub struct Tracker {
+pub(crate) struct Tracker {
     pub child: Child,
     pub addr: SocketAddr,
 }
@@ -44,7 +44,7 @@ pub struct Tracker {
 impl Tracker {
     /// Serves on a free loopback port with `backend` and key `prefix`; waits (bounded) for its
     /// `listening on http://ADDR` line.
-    pub fn start(backend: &str, prefix: &str) -> Tracker {
+    pub(crate) fn start(backend: &str, prefix: &str) -> Tracker {
         let child = octotracker()
             .args(["--http", "127.0.0.1:0", "--backend", backend, "--redis-prefix", prefix])
             .stdout(Stdio::null())
@@ -81,15 +81,15 @@ impl Tracker {
         }
     }
 
-    pub fn announce_url(&self) -> String {
+    pub(crate) fn announce_url(&self) -> String {
         format!("http://{}/announce", self.addr)
     }
 
-    pub fn scrape_url(&self) -> String {
+    pub(crate) fn scrape_url(&self) -> String {
         format!("http://{}/scrape", self.addr)
     }
 
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -101,16 +101,16 @@ impl Drop for Tracker {
     }
 }
 
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime")
 }
 
-pub fn prefix(what: &str) -> String {
+pub(crate) fn prefix(what: &str) -> String {
     format!("octotest:e2e-{what}:{:016x}", fastrand::u64(..))
 }
 
 /// An announce from 127.0.0.1:`port`, a seeder when `seeder`.
-pub fn request(hash: InfoHash, port: u16, seeder: bool) -> AnnounceRequest {
+pub(crate) fn request(hash: InfoHash, port: u16, seeder: bool) -> AnnounceRequest {
     let mut id = *b"-OT0001-000000000000";
     id[14..16].copy_from_slice(&port.to_be_bytes());
     let mut req = AnnounceRequest::new(hash, PeerId(id), port);
@@ -121,7 +121,7 @@ pub fn request(hash: InfoHash, port: u16, seeder: bool) -> AnnounceRequest {
 }
 
 /// (complete, incomplete, downloaded) of `hash` scraped from `tracker`.
-pub async fn scrape(client: &HttpTrackerClient, tracker: &Tracker, hash: InfoHash) -> (i64, i64, i64) {
+pub(crate) async fn scrape(client: &HttpTrackerClient, tracker: &Tracker, hash: InfoHash) -> (i64, i64, i64) {
     let reply = client.scrape(&tracker.scrape_url(), &[hash]).await.expect("scrape answers");
     let Reply::Ok(reply) = reply else { panic!("scrape failed: {reply:?}") };
     let file = reply.files.iter().find(|(h, _)| *h == hash).map(|(_, f)| *f).unwrap_or_default();
@@ -129,7 +129,7 @@ pub async fn scrape(client: &HttpTrackerClient, tracker: &Tracker, hash: InfoHas
 }
 
 /// Deletes the keys a test left under `prefix`.
-pub async fn purge(target: RedisTarget, prefix: &str) {
+pub(crate) async fn purge(target: RedisTarget, prefix: &str) {
     let config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::default() };
     let store = RedisTorrentManager::connect(&target, config).await.expect("redis for the cleanup");
     store.purge().await.expect("purge");

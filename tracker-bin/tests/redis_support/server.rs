@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 /// What survives a restart.
 #[derive(Debug, Clone)]
-pub enum Persistence {
+pub(crate) enum Persistence {
     /// Nothing: `--save '' --appendonly no` (a restart starts empty).
     None,
     /// Append-only file in this directory, fsynced before every reply (`--appendonly yes
@@ -18,11 +18,11 @@ pub enum Persistence {
 }
 
 /// A running redis-server child process.
-pub struct RedisServer(Child);
+pub(crate) struct RedisServer(Child);
 
 impl RedisServer {
     /// Starts redis-server on 127.0.0.1:`port` and waits (bounded) until it accepts connections.
-    pub fn start(port: u16, persistence: &Persistence) -> RedisServer {
+    pub(crate) fn start(port: u16, persistence: &Persistence) -> RedisServer {
         let mut cmd = Command::new("redis-server");
         cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""]);
         match persistence {
@@ -45,12 +45,12 @@ impl RedisServer {
     }
 
     /// Its process id (to pause it with SIGSTOP).
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.0.id()
     }
 
     /// Sends `signal` (`STOP`, `CONT`, …) to it.
-    pub fn signal(&self, signal: &str) {
+    pub(crate) fn signal(&self, signal: &str) {
         let status = Command::new("kill").args([&format!("-{signal}"), &self.pid().to_string()]).status();
         assert!(status.expect("kill runs").success(), "kill -{signal} redis-server failed");
     }
@@ -65,16 +65,16 @@ impl Drop for RedisServer {
 }
 
 /// A fresh directory under the temp dir for one server's files; removed when dropped.
-pub struct DataDir(pub PathBuf);
+pub(crate) struct DataDir(pub PathBuf);
 
 impl DataDir {
-    pub fn new(what: &str) -> DataDir {
+    pub(crate) fn new(what: &str) -> DataDir {
         let dir = std::env::temp_dir().join(format!("octotracker-redis-{what}-{:016x}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).expect("create the redis data dir");
         DataDir(dir)
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

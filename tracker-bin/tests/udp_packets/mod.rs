@@ -4,13 +4,13 @@
 /// The connect request's protocol id.
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
 
-pub const CONNECT: u32 = 0;
-pub const ANNOUNCE: u32 = 1;
-pub const SCRAPE: u32 = 2;
-pub const ERROR: u32 = 3;
+pub(crate) const CONNECT: u32 = 0;
+pub(crate) const ANNOUNCE: u32 = 1;
+pub(crate) const SCRAPE: u32 = 2;
+pub(crate) const ERROR: u32 = 3;
 
 /// A connect request.
-pub fn connect(transaction_id: u32) -> Vec<u8> {
+pub(crate) fn connect(transaction_id: u32) -> Vec<u8> {
     let mut p = Vec::with_capacity(16);
     p.extend_from_slice(&PROTOCOL_ID.to_be_bytes());
     p.extend_from_slice(&CONNECT.to_be_bytes());
@@ -19,7 +19,13 @@ pub fn connect(transaction_id: u32) -> Vec<u8> {
 }
 
 /// An announce (event `started`, `left` bytes left) of `info_hash` by `peer_id` on `port`.
-pub fn announce(connection_id: u64, transaction_id: u32, info_hash: [u8; 20], peer_id: [u8; 20], port: u16) -> Vec<u8> {
+pub(crate) fn announce(
+    connection_id: u64,
+    transaction_id: u32,
+    info_hash: [u8; 20],
+    peer_id: [u8; 20],
+    port: u16,
+) -> Vec<u8> {
     let mut p = Vec::with_capacity(98);
     p.extend_from_slice(&connection_id.to_be_bytes());
     p.extend_from_slice(&ANNOUNCE.to_be_bytes());
@@ -38,7 +44,7 @@ pub fn announce(connection_id: u64, transaction_id: u32, info_hash: [u8; 20], pe
 }
 
 /// A scrape of `hashes`.
-pub fn scrape(connection_id: u64, transaction_id: u32, hashes: &[[u8; 20]]) -> Vec<u8> {
+pub(crate) fn scrape(connection_id: u64, transaction_id: u32, hashes: &[[u8; 20]]) -> Vec<u8> {
     let mut p = Vec::with_capacity(16 + 20 * hashes.len());
     p.extend_from_slice(&connection_id.to_be_bytes());
     p.extend_from_slice(&SCRAPE.to_be_bytes());
@@ -51,7 +57,7 @@ pub fn scrape(connection_id: u64, transaction_id: u32, hashes: &[[u8; 20]]) -> V
 
 /// A reply: its action, transaction id and the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub action: u32,
     pub transaction_id: u32,
     pub body: Vec<u8>,
@@ -59,24 +65,24 @@ pub struct Reply {
 
 impl Reply {
     /// Parses the 8-byte header; `None` for a shorter packet.
-    pub fn parse(packet: &[u8]) -> Option<Reply> {
+    pub(crate) fn parse(packet: &[u8]) -> Option<Reply> {
         let action = u32::from_be_bytes(packet.get(0..4)?.try_into().ok()?);
         let transaction_id = u32::from_be_bytes(packet.get(4..8)?.try_into().ok()?);
         Some(Reply { action, transaction_id, body: packet[8..].to_vec() })
     }
 
     /// The connection id of a connect reply.
-    pub fn connection_id(&self) -> Option<u64> {
+    pub(crate) fn connection_id(&self) -> Option<u64> {
         (self.action == CONNECT && self.body.len() == 8).then(|| u64::from_be_bytes(self.body[..8].try_into().unwrap()))
     }
 
     /// The message of an error reply.
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         (self.action == ERROR).then(|| String::from_utf8_lossy(&self.body).into_owned())
     }
 
     /// (interval, leechers, seeders, number of IPv4 peers) of an announce reply.
-    pub fn announced(&self) -> Option<(u32, u32, u32, usize)> {
+    pub(crate) fn announced(&self) -> Option<(u32, u32, u32, usize)> {
         if self.action != ANNOUNCE || self.body.len() < 12 || !(self.body.len() - 12).is_multiple_of(6) {
             return None;
         }
@@ -85,7 +91,7 @@ impl Reply {
     }
 
     /// (seeders, completed, leechers) per hash of a scrape reply.
-    pub fn scraped(&self) -> Option<Vec<(u32, u32, u32)>> {
+    pub(crate) fn scraped(&self) -> Option<Vec<(u32, u32, u32)>> {
         if self.action != SCRAPE || !self.body.len().is_multiple_of(12) {
             return None;
         }

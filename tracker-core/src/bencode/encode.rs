@@ -1,5 +1,7 @@
 //! Writing bencode into a caller's buffer, without intermediate values.
 
+use crate::Decimal;
+
 /// Appends bencode to a `Vec<u8>`. The caller writes dictionary keys in sorted order, as BEP 3
 /// requires; the encoder does not reorder.
 ///
@@ -84,22 +86,11 @@ impl<'a> Encoder<'a> {
         self
     }
 
-    fn decimal(&mut self, mut value: u64, negative: bool) {
-        let mut buf = [0u8; 21];
-        let mut at = buf.len();
-        loop {
-            at -= 1;
-            buf[at] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
+    fn decimal(&mut self, value: u64, negative: bool) {
         if negative {
-            at -= 1;
-            buf[at] = b'-';
+            self.out.push(b'-');
         }
-        self.out.extend_from_slice(&buf[at..]);
+        self.out.extend_from_slice(Decimal::new(value).as_bytes());
     }
 }
 

@@ -16,7 +16,7 @@ use octotracker_core::{
 
 /// A rule the reference store breaks on purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flaw {
+pub(crate) enum Flaw {
     /// Follows the contract.
     None,
     /// Lists the announcer among its peers.
@@ -50,14 +50,14 @@ impl Swarm {
 
 /// The reference store.
 #[derive(Debug)]
-pub struct Reference {
+pub(crate) struct Reference {
     flaw: Flaw,
     swarms: Mutex<HashMap<InfoHash, Swarm>>,
     rng: AtomicU64,
 }
 
 impl Reference {
-    pub fn new(flaw: Flaw) -> Self {
+    pub(crate) fn new(flaw: Flaw) -> Self {
         let seed = RandomState::new().hash_one(0u8) | 1;
         Reference { flaw, swarms: Mutex::default(), rng: AtomicU64::new(seed) }
     }
@@ -157,7 +157,7 @@ impl TorrentManager for Reference {
 
 /// A store that implements only the required methods: `scrape_all` is the trait's default.
 #[derive(Debug)]
-pub struct NoFullScrape(pub Reference);
+pub(crate) struct NoFullScrape(pub Reference);
 
 #[async_trait]
 impl TorrentManager for NoFullScrape {

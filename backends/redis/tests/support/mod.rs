@@ -5,7 +5,7 @@
 use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
 
 /// The standalone server (`OCTOTRACKER_TEST_REDIS_URL`); fails when it is not set.
-pub fn standalone() -> RedisTarget {
+pub(crate) fn standalone() -> RedisTarget {
     let url = std::env::var("OCTOTRACKER_TEST_REDIS_URL").unwrap_or_else(|_| {
         panic!("OCTOTRACKER_TEST_REDIS_URL is not set: run scripts/test.sh, which starts a throwaway Redis")
     });
@@ -13,7 +13,7 @@ pub fn standalone() -> RedisTarget {
 }
 
 /// The 3-master cluster (`OCTOTRACKER_TEST_REDIS_CLUSTER_URLS`); fails when it is not set.
-pub fn cluster() -> RedisTarget {
+pub(crate) fn cluster() -> RedisTarget {
     let urls = std::env::var("OCTOTRACKER_TEST_REDIS_CLUSTER_URLS").unwrap_or_else(|_| {
         panic!(
             "OCTOTRACKER_TEST_REDIS_CLUSTER_URLS is not set: run scripts/test.sh, which starts a throwaway \
@@ -24,14 +24,14 @@ pub fn cluster() -> RedisTarget {
 }
 
 /// A key prefix no other test uses.
-pub fn fresh_prefix(what: &str) -> String {
+pub(crate) fn fresh_prefix(what: &str) -> String {
     format!("octotest:{what}:{:016x}", fastrand::u64(..))
 }
 
 /// A store on `target` under a fresh prefix. The conformance checks announce at times up to
 /// 600 s apart: the peer timeout must be longer so that lazy pruning leaves expiry to them. The
 /// keys expire after that timeout, in real time.
-pub async fn store(target: RedisTarget, what: &str) -> RedisTorrentManager {
+pub(crate) async fn store(target: RedisTarget, what: &str) -> RedisTorrentManager {
     let config = RedisConfig {
         prefix: fresh_prefix(what),
         peer_timeout: std::time::Duration::from_secs(3600),

@@ -1,4 +1,5 @@
-//! [`MiddlewareFuture`]: the response future of [`TrackerMiddleware`](super::TrackerMiddleware).
+//! [`MiddlewareFuture`]: the response future of [`TrackerMiddleware`](super::TrackerMiddleware)
+//! and [`RateLimited`](crate::RateLimited).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,8 +15,9 @@ use pin_project_lite::pin_project;
 type TrackerFuture = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
 
 pin_project! {
-    /// The response future of [`TrackerMiddleware`](super::TrackerMiddleware): the tracker's
-    /// answer or the inner service's, its body wrapped in [`Either`].
+    /// The response future of [`TrackerMiddleware`](super::TrackerMiddleware) and
+    /// [`RateLimited`](crate::RateLimited): the tracker's answer (or a rate-limit refusal) or
+    /// the inner service's, its body wrapped in [`Either`].
     pub struct MiddlewareFuture<F> {
         #[pin]
         kind: Kind<F>,
@@ -26,6 +28,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<F> {
         Tracker { future: TrackerFuture },
+        Ready { response: Option<Response<Full<Bytes>>> },
         Inner { #[pin] future: F },
     }
 }
@@ -35,7 +38,12 @@ impl<F> MiddlewareFuture<F> {
         MiddlewareFuture { kind: Kind::Tracker { future } }
     }
 
-    pub(super) fn inner(future: F) -> Self {
+    /// A response already made (a refusal).
+    pub(crate) fn ready(response: Response<Full<Bytes>>) -> Self {
+        MiddlewareFuture { kind: Kind::Ready { response: Some(response) } }
+    }
+
+    pub(crate) fn inner(future: F) -> Self {
         MiddlewareFuture { kind: Kind::Inner { future } }
     }
 }
@@ -43,7 +51,7 @@ impl<F> MiddlewareFuture<F> {
 impl<F> std::fmt::Debug for MiddlewareFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.kind {
-            Kind::Tracker { .. } => "tracker",
+            Kind::Tracker { .. } | Kind::Ready { .. } => "tracker",
             Kind::Inner { .. } => "inner",
         };
         f.debug_struct("MiddlewareFuture").field("answered_by", &kind).finish()
@@ -60,6 +68,12 @@ where
         match self.project().kind.project() {
             KindProj::Tracker { future } => {
                 let response = ready!(future.as_mut().poll(cx));
+                Poll::Ready(Ok(response.map(Either::Left)))
+            }
+            KindProj::Ready { response } => {
+                // Polled again after `Ready`: a caller's bug; answer with an empty reply rather
+                // than panic.
+                let response = response.take().unwrap_or_default();
                 Poll::Ready(Ok(response.map(Either::Left)))
             }
             KindProj::Inner { future } => {

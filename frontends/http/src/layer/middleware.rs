@@ -64,7 +64,7 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         if self.tracker.serves(req.uri().path()) {
-            MiddlewareFuture::tracker(Box::pin(self.tracker.handle_parts(req.into_parts().0)))
+            MiddlewareFuture::tracker(Box::pin(self.tracker.handle(req.into_parts().0)))
         } else {
             MiddlewareFuture::inner(self.inner.call(req))
         }

@@ -21,14 +21,14 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The longest any single network step of a test may take.
-pub const DEADLINE: Duration = Duration::from_secs(10);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(10);
 
 /// Where every server's stopped clock starts.
-pub const START: UnixTime = UnixTime(1_700_000_000);
+pub(crate) const START: UnixTime = UnixTime(1_700_000_000);
 
 /// A server to start: tracker policy, HTTP settings and the addresses to listen on.
 #[derive(Debug)]
-pub struct Setup {
+pub(crate) struct Setup {
     tracker: TrackerConfig,
     http: HttpConfig,
     listen: Vec<&'static str>,
@@ -36,31 +36,31 @@ pub struct Setup {
 
 impl Setup {
     /// Defaults everywhere, one listener on `127.0.0.1:0`.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Setup { tracker: TrackerConfig::default(), http: HttpConfig::default(), listen: vec!["127.0.0.1:0"] }
     }
 
     /// Changes the tracker policy.
-    pub fn tracker(mut self, change: impl FnOnce(&mut TrackerConfig)) -> Self {
+    pub(crate) fn tracker(mut self, change: impl FnOnce(&mut TrackerConfig)) -> Self {
         change(&mut self.tracker);
         self
     }
 
     /// Changes the HTTP settings.
-    pub fn http(mut self, change: impl FnOnce(&mut HttpConfig)) -> Self {
+    pub(crate) fn http(mut self, change: impl FnOnce(&mut HttpConfig)) -> Self {
         change(&mut self.http);
         self
     }
 
     /// Listens on these addresses instead (all serving one tracker).
-    pub fn listen(mut self, addrs: &[&'static str]) -> Self {
+    pub(crate) fn listen(mut self, addrs: &[&'static str]) -> Self {
         self.listen = addrs.to_vec();
         self
     }
 
     /// Binds every listener, then serves each on a task of its own. Connections made after this
     /// returns are queued by the kernel, so no readiness wait is needed.
-    pub async fn start(self) -> Server {
+    pub(crate) async fn start(self) -> Server {
         let clock = Arc::new(StoppedClock::new(START));
         let storage = Arc::new(MemoryTorrentManager::new(Default::default()));
         let tracker = Arc::new(Tracker::new(self.tracker, storage, Arc::new(Static::default()), clock.clone()));
@@ -79,7 +79,7 @@ impl Setup {
 }
 
 /// A server with every default on `127.0.0.1:0`.
-pub async fn server() -> Server {
+pub(crate) async fn server() -> Server {
     Setup::new().start().await
 }
 
@@ -91,7 +91,7 @@ fn stopped(mut rx: watch::Receiver<bool>) -> Shutdown {
 
 /// A running server; dropping it shuts it down.
 #[derive(Debug)]
-pub struct Server {
+pub(crate) struct Server {
     /// The engine behind every listener.
     pub tracker: Arc<Tracker>,
     /// The engine's clock, stopped at [`START`].
@@ -110,27 +110,27 @@ impl Drop for Server {
 
 impl Server {
     /// The first listener's address.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addrs[0]
     }
 
     /// `http://ADDR{path}` on the first listener.
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         self.url_at(0, path)
     }
 
     /// `http://ADDR{path}` on listener `i`.
-    pub fn url_at(&self, i: usize, path: &str) -> String {
+    pub(crate) fn url_at(&self, i: usize, path: &str) -> String {
         format!("http://{}{path}", self.addrs[i])
     }
 
     /// An announce through the client on the first listener, which must succeed.
-    pub async fn announce(&self, req: &AnnounceRequest) -> AnnounceReply {
+    pub(crate) async fn announce(&self, req: &AnnounceRequest) -> AnnounceReply {
         self.announce_at(0, req).await
     }
 
     /// An announce through the client on listener `i`, which must succeed.
-    pub async fn announce_at(&self, i: usize, req: &AnnounceRequest) -> AnnounceReply {
+    pub(crate) async fn announce_at(&self, i: usize, req: &AnnounceRequest) -> AnnounceReply {
         match self.client.announce(&self.url_at(i, "/announce"), req).await.expect("announce answered") {
             Reply::Ok(reply) => reply,
             Reply::Failure { reason, .. } => panic!("announce refused: {reason}"),
@@ -138,13 +138,13 @@ impl Server {
     }
 
     /// An announce through the client that must be refused: its `failure reason`.
-    pub async fn announce_refused(&self, req: &AnnounceRequest) -> String {
+    pub(crate) async fn announce_refused(&self, req: &AnnounceRequest) -> String {
         let reply = self.client.announce(&self.url("/announce"), req).await.expect("announce answered");
         reply.failure_reason().map(str::to_owned).unwrap_or_else(|| panic!("announce accepted: {reply:?}"))
     }
 
     /// A scrape through the client, which must succeed. No hashes asks for a full scrape.
-    pub async fn scrape(&self, hashes: &[InfoHash]) -> ScrapeReply {
+    pub(crate) async fn scrape(&self, hashes: &[InfoHash]) -> ScrapeReply {
         match self.client.scrape(&self.url("/scrape"), hashes).await.expect("scrape answered") {
             Reply::Ok(reply) => reply,
             Reply::Failure { reason, .. } => panic!("scrape refused: {reason}"),
@@ -152,18 +152,18 @@ impl Server {
     }
 
     /// A scrape through the client that must be refused: its `failure reason`.
-    pub async fn scrape_refused(&self, hashes: &[InfoHash]) -> String {
+    pub(crate) async fn scrape_refused(&self, hashes: &[InfoHash]) -> String {
         let reply = self.client.scrape(&self.url("/scrape"), hashes).await.expect("scrape answered");
         reply.failure_reason().map(str::to_owned).unwrap_or_else(|| panic!("scrape accepted: {reply:?}"))
     }
 
     /// `GET target` on a connection of its own, closed after the reply.
-    pub async fn get(&self, target: &str) -> Response {
+    pub(crate) async fn get(&self, target: &str) -> Response {
         self.get_with(target, &[]).await
     }
 
     /// `GET target` with extra headers, on a connection of its own.
-    pub async fn get_with(&self, target: &str, headers: &[(&str, &str)]) -> Response {
+    pub(crate) async fn get_with(&self, target: &str, headers: &[(&str, &str)]) -> Response {
         let mut extra = String::new();
         for (name, value) in headers {
             extra.push_str(&format!("{name}: {value}\r\n"));
@@ -173,12 +173,12 @@ impl Server {
     }
 
     /// A raw connection to the first listener.
-    pub async fn connect(&self) -> Connection {
+    pub(crate) async fn connect(&self) -> Connection {
         Connection::open(self.addr()).await
     }
 
     /// Triggers shutdown and waits (bounded) until every listener's `serve` has returned.
-    pub async fn stop(mut self) -> Vec<Result<(), FrontendError>> {
+    pub(crate) async fn stop(mut self) -> Vec<Result<(), FrontendError>> {
         let _ = self.stop.send(true);
         let mut results = Vec::new();
         for task in std::mem::take(&mut self.tasks) {
@@ -191,13 +191,13 @@ impl Server {
 
 /// A raw HTTP/1.1 connection: write the bytes yourself, read whole responses.
 #[derive(Debug)]
-pub struct Connection {
+pub(crate) struct Connection {
     stream: BufReader<TcpStream>,
 }
 
 impl Connection {
     /// Connects to `addr`.
-    pub async fn open(addr: SocketAddr) -> Connection {
+    pub(crate) async fn open(addr: SocketAddr) -> Connection {
         let stream = tokio::time::timeout(DEADLINE, TcpStream::connect(addr))
             .await
             .expect("connect within the deadline")
@@ -206,23 +206,23 @@ impl Connection {
     }
 
     /// Writes `bytes` as they are.
-    pub async fn write(&mut self, bytes: &[u8]) {
+    pub(crate) async fn write(&mut self, bytes: &[u8]) {
         self.stream.get_mut().write_all(bytes).await.expect("request written");
     }
 
     /// Writes one request and reads one response.
-    pub async fn send(&mut self, request: &str) -> Response {
+    pub(crate) async fn send(&mut self, request: &str) -> Response {
         self.write(request.as_bytes()).await;
         self.read_response().await
     }
 
     /// A keep-alive `GET target`.
-    pub async fn get(&mut self, target: &str) -> Response {
+    pub(crate) async fn get(&mut self, target: &str) -> Response {
         self.send(&format!("GET {target} HTTP/1.1\r\nHost: tracker\r\n\r\n")).await
     }
 
     /// Reads one response (status line, headers, a `Content-Length` body).
-    pub async fn read_response(&mut self) -> Response {
+    pub(crate) async fn read_response(&mut self) -> Response {
         tokio::time::timeout(DEADLINE, self.read_response_inner()).await.expect("response within the deadline")
     }
 
@@ -261,7 +261,7 @@ impl Connection {
 
     /// Waits (bounded) for the server to close the connection, discarding anything it sends;
     /// returns what it sent before closing.
-    pub async fn closed_by_server(&mut self, within: Duration) -> Vec<u8> {
+    pub(crate) async fn closed_by_server(&mut self, within: Duration) -> Vec<u8> {
         let mut rest = Vec::new();
         match tokio::time::timeout(within, self.stream.read_to_end(&mut rest)).await {
             Ok(_) => rest,
@@ -272,7 +272,7 @@ impl Connection {
 
 /// A response read off the wire.
 #[derive(Debug, Clone)]
-pub struct Response {
+pub(crate) struct Response {
     /// The status code.
     pub status: u16,
     /// Header names (lower case) and values, in order.
@@ -283,17 +283,17 @@ pub struct Response {
 
 impl Response {
     /// The first value of a header.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// The body as bencode.
-    pub fn bencode(&self) -> Value<'_> {
+    pub(crate) fn bencode(&self) -> Value<'_> {
         decode(&self.body).unwrap_or_else(|e| panic!("body is not bencode ({e}): {:?}", self.body.escape_ascii()))
     }
 
     /// The top-level keys of the bencoded dictionary, in the order sent.
-    pub fn keys(&self) -> Vec<String> {
+    pub(crate) fn keys(&self) -> Vec<String> {
         match self.bencode() {
             Value::Dict(entries) => entries.iter().map(|e| String::from_utf8_lossy(e.key).into_owned()).collect(),
             other => panic!("body is not a dictionary: {other:?}"),
@@ -301,7 +301,7 @@ impl Response {
     }
 
     /// The raw bytes of a top-level byte-string value.
-    pub fn bytes_of(&self, key: &str) -> Vec<u8> {
+    pub(crate) fn bytes_of(&self, key: &str) -> Vec<u8> {
         let value = self.bencode();
         value
             .get(key)
@@ -311,7 +311,7 @@ impl Response {
     }
 
     /// The `failure reason` of a `200 OK` bencoded failure.
-    pub fn failure_reason(&self) -> String {
+    pub(crate) fn failure_reason(&self) -> String {
         assert_eq!(self.status, 200, "failures are 200 OK; body {:?}", self.body.escape_ascii());
         let value = self.bencode();
         let reason = value.get("failure reason").and_then(Value::as_str);
@@ -319,7 +319,7 @@ impl Response {
     }
 
     /// The successful announce reply in the body.
-    pub fn announce(&self) -> AnnounceReply {
+    pub(crate) fn announce(&self) -> AnnounceReply {
         assert_eq!(self.status, 200, "body {:?}", self.body.escape_ascii());
         match parse_announce_reply(&self.body).expect("a valid announce reply") {
             Reply::Ok(reply) => reply,
@@ -329,48 +329,48 @@ impl Response {
 }
 
 /// A swarm key made of one repeated byte.
-pub fn hash(n: u8) -> InfoHash {
+pub(crate) fn hash(n: u8) -> InfoHash {
     InfoHash([n; 20])
 }
 
 /// The peer id of the test peer listening on `port` (`-OT0001-` and the port, 20 bytes).
-pub fn peer_id(port: u16) -> PeerId {
+pub(crate) fn peer_id(port: u16) -> PeerId {
     let text = format!("-OT0001-{port:012}");
     PeerId(text.as_bytes().try_into().expect("20 bytes"))
 }
 
 /// A leecher (1000 bytes left) listening on `port`.
-pub fn leecher(hash: InfoHash, port: u16) -> AnnounceRequest {
+pub(crate) fn leecher(hash: InfoHash, port: u16) -> AnnounceRequest {
     AnnounceRequest { left: 1000, ..AnnounceRequest::new(hash, peer_id(port), port) }
 }
 
 /// A seeder (nothing left) listening on `port`.
-pub fn seeder(hash: InfoHash, port: u16) -> AnnounceRequest {
+pub(crate) fn seeder(hash: InfoHash, port: u16) -> AnnounceRequest {
     AnnounceRequest::new(hash, peer_id(port), port)
 }
 
 /// Every byte percent-encoded, upper-case hex.
-pub fn escape(bytes: &[u8]) -> String {
+pub(crate) fn escape(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("%{b:02X}")).collect()
 }
 
 /// The query of a minimal valid announce of a leecher: `info_hash`, `peer_id`, `port`, `left`.
-pub fn announce_query(hash: InfoHash, port: u16) -> String {
+pub(crate) fn announce_query(hash: InfoHash, port: u16) -> String {
     format!("info_hash={}&peer_id={}&port={port}&left=1000", escape(&hash.0), escape(&peer_id(port).0))
 }
 
 /// `127.0.0.1:port`.
-pub fn v4(port: u16) -> SocketAddr {
+pub(crate) fn v4(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv4Addr::LOCALHOST, port))
 }
 
 /// `[::1]:port`.
-pub fn v6(port: u16) -> SocketAddr {
+pub(crate) fn v6(port: u16) -> SocketAddr {
     SocketAddr::from((Ipv6Addr::LOCALHOST, port))
 }
 
 /// The addresses of a peer list, sorted.
-pub fn addrs(peers: &[ReplyPeer]) -> Vec<SocketAddr> {
+pub(crate) fn addrs(peers: &[ReplyPeer]) -> Vec<SocketAddr> {
     let mut out: Vec<_> = peers.iter().map(|p| p.addr).collect();
     out.sort();
     out
