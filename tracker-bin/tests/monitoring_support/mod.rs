@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// docs/monitoring/FILE.
-pub fn monitoring_file(name: &str) -> PathBuf {
+pub(crate) fn monitoring_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/monitoring").join(name)
 }
 
 /// Every alert of a Prometheus rules file as (name, expression). The file writes each `expr:`
 /// on one line or as a `|` block (promtool checks it is valid YAML; this only reads it back).
-pub fn alert_rules(text: &str) -> Vec<(String, String)> {
+pub(crate) fn alert_rules(text: &str) -> Vec<(String, String)> {
     let mut rules = Vec::new();
     let mut alert = None;
     let mut lines = text.lines().peekable();
@@ -39,7 +39,7 @@ pub fn alert_rules(text: &str) -> Vec<(String, String)> {
 
 /// Every query of a Grafana dashboard: each panel target's `expr`, and the template variables'
 /// `label_values(METRIC, LABEL)` written as the selector `METRIC{LABEL!=""}`.
-pub fn dashboard_queries(json: &serde_json::Value) -> Vec<(String, String)> {
+pub(crate) fn dashboard_queries(json: &serde_json::Value) -> Vec<(String, String)> {
     let mut queries = Vec::new();
     for panel in json["panels"].as_array().expect("panels") {
         for target in panel["targets"].as_array().expect("targets") {
@@ -57,16 +57,16 @@ pub fn dashboard_queries(json: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 /// A dashboard query as Prometheus runs it once Grafana filled in its variables.
-pub fn as_grafana_sends(expr: &str) -> String {
+pub(crate) fn as_grafana_sends(expr: &str) -> String {
     expr.replace("$__rate_interval", "1m").replace("$instance", ".*")
 }
 
 /// What an expression references: each metric with the label names of its matchers, and the
 /// label names of its `by`, `without`, `on`, `ignoring`, `group_left` and `group_right` lists.
 #[derive(Debug, Default)]
-pub struct References {
-    pub metrics: Vec<(String, Vec<String>)>,
-    pub grouping: Vec<String>,
+pub(crate) struct References {
+    pub(crate) metrics: Vec<(String, Vec<String>)>,
+    pub(crate) grouping: Vec<String>,
 }
 
 const GROUPING: [&str; 6] = ["by", "without", "on", "ignoring", "group_left", "group_right"];
@@ -97,7 +97,7 @@ const KEYWORDS: [&str; 20] = [
 
 /// Scans PromQL: strings and `[range]`s are skipped; an identifier followed by `(` is a function
 /// or a grouping list; any other identifier outside braces is a metric name.
-pub fn references(expr: &str) -> References {
+pub(crate) fn references(expr: &str) -> References {
     let chars: Vec<char> = expr.chars().collect();
     let mut refs = References::default();
     let mut i = 0;
@@ -182,7 +182,7 @@ pub fn references(expr: &str) -> References {
 /// The series a Prometheus text exposition holds, each with every label name seen on it. A
 /// family's `# TYPE` line names its series even before it has a sample (`_total` for a counter,
 /// `_bucket`, `_sum`, `_count` for a histogram).
-pub fn exported_series(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) fn exported_series(text: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut series: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -211,7 +211,7 @@ pub fn exported_series(text: &str) -> BTreeMap<String, BTreeSet<String>> {
 
 /// Problems with `expr` against `exported`: unknown series, unknown labels. `up` is Prometheus's
 /// own series; `instance` and `job` are the labels Prometheus adds to every scraped series.
-pub fn problems(expr: &str, exported: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
+pub(crate) fn problems(expr: &str, exported: &BTreeMap<String, BTreeSet<String>>) -> Vec<String> {
     let target_labels: BTreeSet<String> = ["instance", "job"].map(String::from).into();
     let refs = references(expr);
     let mut problems = Vec::new();
