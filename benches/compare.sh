@@ -59,6 +59,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 TORRENTS=${TORRENTS:-100000}
 PEERS=${PEERS:-1000000}
 SEED=${SEED:-1}
+# Ports of the servers: picked at random in PORT_MIN..PORT_MAX (a shared machine may reserve a range).
+PORT_MIN=${PORT_MIN:-20000}
+PORT_MAX=${PORT_MAX:-49999}
 SERVER_CPUS=${SERVER_CPUS:-0}
 GENERATOR_CPUS=${GENERATOR_CPUS:-1}
 GENERATORS=${GENERATORS:-load wrk}
@@ -177,7 +180,7 @@ EOF
 free_port() {
     local port
     while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( PORT_MIN + RANDOM % (PORT_MAX - PORT_MIN + 1) ))
         if ! ss -Htln "sport = :$port" | grep -q .; then
             echo "$port"
             return
@@ -199,7 +202,7 @@ check_announce() { # ADDR HEX
 
 # Starts octotracker; sets OCT_PID and OCT_ADDR.
 start_octotracker() { # NAME
-    "${PIN_SERVER[@]}" "$OCTOTRACKER" --http 127.0.0.1:0 --log warn,octotracker=info </dev/null >"$WORK/$1.log" 2>&1 &
+    "${PIN_SERVER[@]}" "$OCTOTRACKER" --http "127.0.0.1:$(free_port)" --log warn,octotracker=info </dev/null >"$WORK/$1.log" 2>&1 &
     OCT_PID=$!
     PIDS+=("$OCT_PID")
     OCT_ADDR=$(wait_listening "$WORK/$1.log" "$OCT_PID")
@@ -250,7 +253,7 @@ PROBE=$(tail -1 "$HASHES")
 log "starting the servers (CPUs $SERVER_CPUS)"
 start_octotracker octotracker
 OCTOTRACKER_PID=$OCT_PID OCTOTRACKER_ADDR=$OCT_ADDR
-"${PIN_SERVER[@]}" "$CEILING" --listen 127.0.0.1:0 </dev/null >"$WORK/ceiling.log" 2>&1 &
+"${PIN_SERVER[@]}" "$CEILING" --listen "127.0.0.1:$(free_port)" </dev/null >"$WORK/ceiling.log" 2>&1 &
 CEILING_PID=$!
 PIDS+=("$CEILING_PID")
 CEILING_ADDR=$(wait_listening "$WORK/ceiling.log" "$CEILING_PID")

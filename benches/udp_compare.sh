@@ -27,6 +27,8 @@
 #   THREADS=1 (generator threads)  WARMUP=3 (seconds per server before measuring)
 #   CONNECT_EVERY= (empty: connect only when the id is 60 s old; N: --udp-connect-every N)
 #   SERVER_CPUS=0  GENERATOR_CPUS=1
+#   WORKERS= (empty: octotracker's default, one receive worker per core; N: --udp-workers N)
+#   PORT_MIN=20000 PORT_MAX=49999 (the servers' ports are picked at random in this range)
 #   PERF=0       1: record `perf record -g` of octotracker during a second run, print its top
 #                symbols (needs perf)
 set -euo pipefail
@@ -47,6 +49,11 @@ CONNECT_EVERY=${CONNECT_EVERY:-}
 SERVER_CPUS=${SERVER_CPUS:-0}
 GENERATOR_CPUS=${GENERATOR_CPUS:-1}
 PERF=${PERF:-0}
+WORKERS=${WORKERS:-}
+PORT_MIN=${PORT_MIN:-20000}
+PORT_MAX=${PORT_MAX:-49999}
+OCT_ARGS=()
+[[ -n $WORKERS ]] && OCT_ARGS+=(--udp-workers "$WORKERS")
 TABLE_FILE=${1:-}
 
 OCTOTRACKER=$REPO_ROOT/target/release/octotracker
@@ -67,7 +74,7 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 NPROC=$(nproc)
 MACHINE="$NPROC cores ($CPU_MODEL), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 COMMAND="DURATION=$DURATION CONNECTIONS=$CONNECTIONS TORRENTS=$TORRENTS PEERS=$PEERS NUMWANT=$NUMWANT SEED=$SEED \
-ZIPF=$ZIPF THREADS=$THREADS CONNECT_EVERY=$CONNECT_EVERY SERVER_CPUS=$SERVER_CPUS GENERATOR_CPUS=$GENERATOR_CPUS \
+ZIPF=$ZIPF THREADS=$THREADS CONNECT_EVERY=$CONNECT_EVERY WORKERS=$WORKERS SERVER_CPUS=$SERVER_CPUS GENERATOR_CPUS=$GENERATOR_CPUS \
 benches/udp_compare.sh $*"
 echo "machine: $MACHINE"
 echo "command: $COMMAND"
@@ -107,7 +114,7 @@ free_port() { # tcp|udp
     local port flag=-Htln
     [[ $1 == udp ]] && flag=-Huln
     while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( PORT_MIN + RANDOM % (PORT_MAX - PORT_MIN + 1) ))
         if ! ss "$flag" "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
             echo "$port"
             return
@@ -133,7 +140,8 @@ HASHES=$WORK/hashes.txt
 PROBE=$(tail -1 "$HASHES")
 
 log "starting octotracker (CPUs $SERVER_CPUS)"
-"${PIN_SERVER[@]}" "$OCTOTRACKER" --udp 127.0.0.1:0 --http 127.0.0.1:0 --log warn,octotracker=info \
+"${PIN_SERVER[@]}" "$OCTOTRACKER" --udp "127.0.0.1:$(free_port udp)" --http "127.0.0.1:$(free_port tcp)" "${OCT_ARGS[@]}" \
+    --log warn,octotracker=info \
     </dev/null >"$WORK/octotracker.log" 2>&1 &
 OCT_PID=$!
 PIDS+=("$OCT_PID")

@@ -115,8 +115,9 @@ impl AccessSettings {
 /// The storage backend chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
-    /// In-process memory with this many shards (0: automatic).
-    Memory { shards: usize },
+    /// In-process memory with this many shards (0: automatic), keeping peer ids only when
+    /// non-compact replies (the only ones that carry them) are allowed.
+    Memory { shards: usize, peer_ids: bool },
     /// PostgreSQL at `url`, with a pool of `pool_size` connections.
     Postgres { url: String, pool_size: u32, statement_timeout: Duration },
     /// Redis or Redis Cluster, keys under `prefix`, peers expiring after `peer_timeout`.
@@ -220,7 +221,7 @@ impl Settings {
         }
 
         let backend = match config.storage.backend.trim() {
-            "memory" => Backend::Memory { shards: config.storage.memory_shards },
+            "memory" => Backend::Memory { shards: config.storage.memory_shards, peer_ids: t.allow_non_compact },
             url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 if config.storage.postgres_pool_size == 0 {
                     return Err("postgres_pool_size must be at least 1".into());
@@ -329,7 +330,7 @@ mod tests {
         c.http.listen = vec!["127.0.0.1:7000".into()];
         assert!(Settings::from_config(&c).unwrap().udp.is_empty(), "HTTP only when only HTTP is asked for");
         assert_eq!(s.intervals, IntervalSpec { algorithm: AlgorithmSpec::Static(Static::default()), jitter: 0 });
-        assert_eq!(s.backend, Backend::Memory { shards: 0 });
+        assert_eq!(s.backend, Backend::Memory { shards: 0, peer_ids: true });
     }
 
     #[test]
