@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod connection_id;
 mod limits;
 mod server;
