@@ -168,6 +168,11 @@ impl Settings {
         if config.udp.workers > 0 {
             udp_config.workers = config.udp.workers;
         }
+        if config.udp.batch > 0 {
+            udp_config.batch = config.udp.batch.min(32);
+        }
+        udp_config.reuse_port = config.udp.reuse_port;
+        udp_config.recv_buffer = (config.udp.recv_buffer > 0).then_some(config.udp.recv_buffer);
         let trusted_proxies = config
             .http
             .trusted_proxies

@@ -30,6 +30,17 @@ pub struct UdpConfig {
     /// queued, up to this many, with one `recvmmsg` and sends their replies with one
     /// `sendmmsg` (Linux; elsewhere, and with 1, one `recv_from`/`send_to` each).
     pub batch: usize,
+    /// Give each worker a socket of its own, all bound to the address with `SO_REUSEPORT`
+    /// (the kernel spreads clients over them by address), instead of one socket shared by
+    /// every worker (default: off). Needs the first socket bound with `SO_REUSEPORT` too, as
+    /// [`bind_socket`](crate::bind_socket) and [`UdpFrontend::bind`] do when this is on;
+    /// otherwise the workers share it.
+    pub reuse_port: bool,
+    /// `SO_RCVBUF` of the sockets, in bytes (`None`, the default: the system's,
+    /// `net.core.rmem_default`). A larger buffer absorbs bursts that the workers would
+    /// otherwise drop (counted in `/proc/net/snmp` as `Udp: RcvbufErrors`); the kernel caps it
+    /// at `net.core.rmem_max`.
+    pub recv_buffer: Option<usize>,
 }
 
 impl Default for UdpConfig {
@@ -38,6 +49,8 @@ impl Default for UdpConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             rate_limit: None,
             batch: BATCH,
+            reuse_port: false,
+            recv_buffer: None,
         }
     }
 }
@@ -55,9 +68,31 @@ impl UdpFrontend {
         UdpFrontend { socket: Arc::new(socket), config }
     }
 
-    /// Binds `addr` and serves on it.
+    /// Binds `addr` (with [`bind_socket`](crate::bind_socket)) and serves on it.
     pub async fn bind(addr: SocketAddr, config: UdpConfig) -> std::io::Result<Self> {
-        Ok(Self::new(UdpSocket::bind(addr).await?, config))
+        let socket = UdpSocket::from_std(crate::bind_socket(addr, &config)?)?;
+        Ok(Self::new(socket, config))
+    }
+
+    /// The socket of worker `n`: the frontend's own for the first, and with
+    /// [`UdpConfig::reuse_port`] a new one bound to the same address for each other (the
+    /// shared one when that fails: the first socket was bound without `SO_REUSEPORT`).
+    fn worker_socket(&self, n: usize) -> Arc<UdpSocket> {
+        if n == 0 || !self.config.reuse_port {
+            return self.socket.clone();
+        }
+        let bound = self
+            .socket
+            .local_addr()
+            .and_then(|addr| crate::bind_socket(addr, &self.config))
+            .and_then(UdpSocket::from_std);
+        match bound {
+            Ok(socket) => Arc::new(socket),
+            Err(e) => {
+                tracing::warn!(error = %e, "udp: no SO_REUSEPORT socket for worker {n}; it shares the first socket");
+                self.socket.clone()
+            }
+        }
     }
 
     /// The address the socket is bound to.
@@ -71,10 +106,13 @@ impl Frontend for UdpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         let ids = Arc::new(ConnectionIds::default());
         let limits = self.config.rate_limit.map(|limit| Arc::new(UdpLimits::new(limit)));
+        if let Some(bytes) = crate::socket::recv_buffer_size(&self.socket) {
+            tracing::debug!(bytes, "udp receive buffer");
+        }
         let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..self.config.workers.max(1) {
+        for n in 0..self.config.workers.max(1) {
             let worker = Worker {
-                socket: self.socket.clone(),
+                socket: self.worker_socket(n),
                 tracker: tracker.clone(),
                 ids: ids.clone(),
                 limits: limits.clone(),

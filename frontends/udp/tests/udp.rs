@@ -270,3 +270,19 @@ async fn a_burst_is_answered_once_per_request_in_batches() {
 async fn a_burst_is_answered_once_per_request_one_datagram_per_call() {
     burst_is_answered(UdpConfig { workers: 1, batch: 1, ..UdpConfig::default() }).await;
 }
+
+#[tokio::test]
+async fn with_reuse_port_every_worker_socket_answers() {
+    let config = UdpConfig { workers: 4, reuse_port: true, ..UdpConfig::default() };
+    let server = server_configured("127.0.0.1:0", None, config).await;
+    // Clients from many ports land on different sockets of the group (the kernel hashes the
+    // source address); every one is answered.
+    for _ in 0..16 {
+        let client = Client::to(&server).await;
+        let cid = client.connect().await;
+        match client.announce(cid, &request(9, client.port(), 0), b"").await {
+            UdpReply::Announce { transaction_id: 42, .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
