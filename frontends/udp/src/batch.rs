@@ -23,15 +23,21 @@ pub(crate) const SLOT: usize = 2048;
 /// The datagrams of one receive: up to [`BATCH`] slots of [`SLOT`] bytes, reused.
 pub(crate) struct Received {
     slots: Box<[u8]>,
+    /// Whether the socket is an IPv6 one (its senders' addresses are 28 bytes, not 16).
+    v6: bool,
     /// Length and sender of each datagram received, in order.
     meta: Vec<(usize, SocketAddr)>,
 }
 
 impl Received {
-    /// Room for `batch` (1 to [`BATCH`]) datagrams.
-    pub(crate) fn new(batch: usize) -> Self {
+    /// Room for `batch` (1 to [`BATCH`]) datagrams from a socket of the family of `local`.
+    pub(crate) fn new(batch: usize, local: SocketAddr) -> Self {
         let batch = batch.clamp(1, BATCH);
-        Received { slots: vec![0; batch * SLOT].into_boxed_slice(), meta: Vec::with_capacity(batch) }
+        Received {
+            slots: vec![0; batch * SLOT].into_boxed_slice(),
+            v6: local.is_ipv6(),
+            meta: Vec::with_capacity(batch),
+        }
     }
 
     /// How many datagrams one receive may take.
@@ -54,7 +60,9 @@ impl Received {
         }
         loop {
             socket.readable().await?;
-            match socket.try_io(Interest::READABLE, || sys::recv_batch(socket, &mut self.slots, &mut self.meta)) {
+            match socket
+                .try_io(Interest::READABLE, || sys::recv_batch(socket, self.v6, &mut self.slots, &mut self.meta))
+            {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(e) => return Err(e),
@@ -141,19 +149,25 @@ mod sys {
     use super::{BATCH, SLOT};
 
     thread_local! {
-        /// This thread's headers: one set for receiving, one for sending (the kernel writes
-        /// the address lengths of received headers, so the two are kept apart).
-        static HEADERS: RefCell<(MultiHeaders<SockaddrStorage>, MultiHeaders<SockaddrStorage>)> =
-            RefCell::new((MultiHeaders::preallocate(BATCH, None), MultiHeaders::preallocate(BATCH, None)));
+        /// This thread's headers for receiving on IPv4 sockets and on IPv6 sockets, and for
+        /// sending. `recvmmsg` leaves in each header the length of the address it received, and
+        /// `nix` reuses that length as the room for the next address: a header that last held
+        /// an IPv4 address (16 bytes) would cut an IPv6 one (28) short. A socket of one family
+        /// always receives addresses of one length, so one set per family keeps them whole.
+        static RECV_V4: RefCell<MultiHeaders<SockaddrStorage>> = RefCell::new(MultiHeaders::preallocate(BATCH, None));
+        static RECV_V6: RefCell<MultiHeaders<SockaddrStorage>> = RefCell::new(MultiHeaders::preallocate(BATCH, None));
+        static SEND: RefCell<MultiHeaders<SockaddrStorage>> = RefCell::new(MultiHeaders::preallocate(BATCH, None));
     }
 
     /// One non-blocking `recvmmsg` into `slots`; appends each datagram's length and sender.
     pub(super) fn recv_batch(
         socket: &UdpSocket,
+        v6: bool,
         slots: &mut [u8],
         meta: &mut Vec<(usize, SocketAddr)>,
     ) -> io::Result<usize> {
-        HEADERS.with_borrow_mut(|(headers, _)| {
+        let headers = if v6 { &RECV_V6 } else { &RECV_V4 };
+        headers.with_borrow_mut(|headers| {
             let mut chunks = slots.chunks_exact_mut(SLOT);
             let mut iovs: [[IoSliceMut<'_>; 1]; BATCH] =
                 std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
@@ -177,7 +191,7 @@ mod sys {
 
     /// One non-blocking `sendmmsg` of `buffers[i]` to `to[i]`; returns how many were sent.
     pub(super) fn send_batch(socket: &UdpSocket, buffers: &[Vec<u8>], to: &[SocketAddr]) -> io::Result<usize> {
-        HEADERS.with_borrow_mut(|(_, headers)| {
+        SEND.with_borrow_mut(|headers| {
             let count = buffers.len().min(to.len()).min(BATCH);
             let iovs: [[IoSlice<'_>; 1]; BATCH] =
                 std::array::from_fn(|i| [IoSlice::new(buffers.get(i).filter(|_| i < count).map_or(&[], |b| b))]);
@@ -216,6 +230,7 @@ mod sys {
 
     pub(super) fn recv_batch(
         socket: &UdpSocket,
+        _v6: bool,
         slots: &mut [u8],
         meta: &mut Vec<(usize, SocketAddr)>,
     ) -> io::Result<usize> {

@@ -141,7 +141,8 @@ impl Worker {
     /// Receives a batch, answers each datagram into its own reusable buffer, sends the replies
     /// as a batch; nothing is allocated per datagram once the buffers have grown.
     async fn run(self) {
-        let mut received = Received::new(self.batch);
+        let local = self.socket.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        let mut received = Received::new(self.batch, local);
         let mut replies = Replies::new(self.batch);
         loop {
             if let Err(e) = received.receive(&self.socket).await {

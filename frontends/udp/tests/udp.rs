@@ -286,3 +286,26 @@ async fn with_reuse_port_every_worker_socket_answers() {
         }
     }
 }
+
+/// Both families served by one thread (a current-thread runtime), so their workers share the
+/// thread's batch headers: an IPv6 sender's address must come through whole after IPv4 traffic.
+#[tokio::test(flavor = "current_thread")]
+async fn ipv4_and_ipv6_sockets_on_one_thread_keep_whole_addresses() {
+    let v4 = server().await;
+    let v6 = server_with("[::1]:0", None).await;
+    let c4 = Client::to(&v4).await;
+    let cid = c4.connect().await;
+    c4.announce(cid, &request(7, c4.port(), 0), b"").await;
+    let (first, second) = (Client::to(&v6).await, Client::to(&v6).await);
+    let cid = first.connect().await;
+    first.announce(cid, &request(7, first.port(), 0), b"").await;
+    let cid = second.connect().await;
+    match second.announce(cid, &request(7, second.port(), 10), b"").await {
+        UdpReply::Announce { peers, .. } => {
+            let expected: SocketAddr = format!("[::1]:{}", first.port()).parse().unwrap();
+            let addrs: Vec<SocketAddr> = peers.iter().map(|p| p.addr).collect();
+            assert_eq!(addrs, vec![expected], "the IPv6 seeder's whole address");
+        }
+        other => panic!("{other:?}"),
+    }
+}
