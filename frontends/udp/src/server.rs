@@ -139,7 +139,7 @@ struct Worker {
 
 impl Worker {
     /// Receives a batch, answers each datagram into its own reusable buffer, sends the replies
-    /// as a batch; nothing is allocated per datagram once the buffers have grown.
+    /// as a batch; the loop allocates nothing per datagram once its buffers have grown.
     async fn run(self) {
         let local = self.socket.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
         let mut received = Received::new(self.batch, local);
