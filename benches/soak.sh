@@ -124,11 +124,11 @@ soak_cleanup() {
 }
 trap soak_cleanup EXIT
 
-# A free TCP port on 127.0.0.1.
+# A free TCP port on 127.0.0.1, in PORT_MIN..PORT_MAX (default 20000..49999).
 free_port() {
     local port
     while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( ${PORT_MIN:-20000} + RANDOM % (${PORT_MAX:-49999} - ${PORT_MIN:-20000} + 1) ))
         ss -Htln "sport = :$port" | grep -q . || { echo "$port"; return; }
     done
 }
@@ -217,7 +217,7 @@ case $BACKEND in
     *) ;;
 esac
 
-"$BIN" --http 127.0.0.1:0 --metrics 127.0.0.1:0 --backend "$BACKEND_URL" "${TRACKER_FLAGS[@]}" \
+"$BIN" --http "127.0.0.1:$(free_port)" --metrics "127.0.0.1:$(free_port)" --backend "$BACKEND_URL" "${TRACKER_FLAGS[@]}" \
     >"$WORK/tracker.log" 2>&1 &
 TRACKER_PID=$!
 ADDR=$(wait_logged "$WORK/tracker.log" 'listening on http://[0-9.:]+')
