@@ -24,6 +24,8 @@ pub struct Config {
     pub udp: UdpSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
+    /// The admin API.
+    pub admin: AdminSection,
     /// Logging.
     pub log: LogSection,
 }
@@ -77,6 +79,16 @@ pub struct UdpSection {
     pub rate_limit: u32,
     /// Requests one address may send at once above the rate (0: the rate).
     pub rate_limit_burst: u32,
+}
+
+/// `[admin]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSection {
+    /// Address of the admin API; empty: off.
+    pub listen: String,
+    /// File holding the admin API's bearer token (required with `listen`).
+    pub token_file: String,
 }
 
 /// `[metrics]`
