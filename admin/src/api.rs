@@ -51,6 +51,15 @@ impl std::fmt::Debug for AdminApi {
 /// What a handler returns: a reply either way.
 type Reply = Response<Full<Bytes>>;
 
+/// A request refused before it reaches a store: the status and a message for a person.
+struct Refused(StatusCode, String);
+
+impl From<Refused> for Reply {
+    fn from(Refused(status, message): Refused) -> Reply {
+        error(status, message)
+    }
+}
+
 impl AdminApi {
     /// An API over `storage`, let in with `token` (`Authorization: Bearer TOKEN`).
     pub fn new(storage: Arc<dyn TorrentManager>, token: &str) -> AdminApi {
@@ -139,7 +148,7 @@ impl AdminApi {
                 Method::GET => self.list_keys().await,
                 Method::POST => match read_json(req.into_body()).await {
                     Ok(body) => self.add_key(body).await,
-                    Err(resp) => resp,
+                    Err(refused) => refused.into(),
                 },
                 _ => not_allowed("GET, POST"),
             },
@@ -213,7 +222,7 @@ impl AdminApi {
     async fn torrent(&self, hash: &str) -> Reply {
         let hash = match parse_hash(hash) {
             Ok(hash) => hash,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into(),
         };
         match self.inner.storage.scrape(&[hash]).await {
             Ok(stats) => match stats.first() {
@@ -224,11 +233,11 @@ impl AdminApi {
         }
     }
 
-    fn keys(&self) -> Result<&dyn PasskeyStore, Reply> {
+    fn keys(&self) -> Result<&dyn PasskeyStore, Refused> {
         self.inner.keys.as_deref().ok_or_else(|| {
-            error(
+            Refused(
                 StatusCode::NOT_FOUND,
-                "this tracker keeps no passkeys: start it with --passkeys FILE or --passkeys backend",
+                "this tracker keeps no passkeys: start it with --passkeys FILE or --passkeys backend".into(),
             )
         })
     }
@@ -236,7 +245,7 @@ impl AdminApi {
     async fn list_keys(&self) -> Reply {
         let store = match self.keys() {
             Ok(store) => store,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into(),
         };
         match store.list_passkeys().await {
             Ok(mut keys) => {
@@ -250,7 +259,7 @@ impl AdminApi {
     async fn add_key(&self, body: Value) -> Reply {
         let store = match self.keys() {
             Ok(store) => store,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into(),
         };
         let Value::Object(fields) = body else {
             return error(StatusCode::UNPROCESSABLE_ENTITY, "expected a JSON object: {} or {\"key\": \"…\"}");
@@ -278,7 +287,7 @@ impl AdminApi {
     async fn revoke_key(&self, key: &str) -> Reply {
         let store = match self.keys() {
             Ok(store) => store,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into(),
         };
         if !is_passkey(key) {
             return error(StatusCode::UNPROCESSABLE_ENTITY, "a passkey is 1 to 64 letters, digits, - or _");
@@ -293,7 +302,7 @@ impl AdminApi {
     async fn set_listed(&self, list: HashList, hash: &str, listed: bool) -> Reply {
         let hash = match parse_hash(hash) {
             Ok(hash) => hash,
-            Err(resp) => return resp,
+            Err(refused) => return refused.into(),
         };
         let store = match self.inner.lists.as_deref().filter(|s| s.has(list)) {
             Some(store) => store,
@@ -325,9 +334,9 @@ fn swarm_json(hash: &InfoHash, s: &octotracker_core::SwarmStats) -> Value {
     })
 }
 
-fn parse_hash(text: &str) -> Result<InfoHash, Reply> {
+fn parse_hash(text: &str) -> Result<InfoHash, Refused> {
     text.parse::<InfoHash>().map_err(|_| {
-        error(StatusCode::UNPROCESSABLE_ENTITY, format!("{text:?} is not an info hash (40 hex characters)"))
+        Refused(StatusCode::UNPROCESSABLE_ENTITY, format!("{text:?} is not an info hash (40 hex characters)"))
     })
 }
 
@@ -347,7 +356,7 @@ fn storage_error(e: &StorageError) -> Reply {
 }
 
 /// Reads a JSON body of at most [`MAX_BODY`] bytes; an empty body counts as `{}`.
-async fn read_json<B>(body: B) -> Result<Value, Reply>
+async fn read_json<B>(body: B) -> Result<Value, Refused>
 where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -355,14 +364,14 @@ where
     let bytes = match Limited::new(body, MAX_BODY).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY} bytes")));
+            return Err(Refused(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is over {MAX_BODY} bytes")));
         }
-        Err(e) => return Err(error(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))),
+        Err(e) => return Err(Refused(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}"))),
     };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(&bytes).map_err(|e| error(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| Refused(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")))
 }
 
 /// 32 hex characters of the system's random bytes (128 bits): a passkey is a secret, so never

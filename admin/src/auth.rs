@@ -49,15 +49,12 @@ pub(crate) fn check(token: &Token, headers: &HeaderMap, query: Option<&str>) -> 
         return Err((StatusCode::UNAUTHORIZED, "missing `Authorization: Bearer TOKEN` header".into()));
     };
     let bytes = value.as_bytes();
-    let Some(candidate) = bytes.get(..7).filter(|s| s.eq_ignore_ascii_case(b"bearer ")).map(|_| bytes[7..].trim_ascii())
+    let Some(candidate) =
+        bytes.get(..7).filter(|s| s.eq_ignore_ascii_case(b"bearer ")).map(|_| bytes[7..].trim_ascii())
     else {
         return Err((StatusCode::UNAUTHORIZED, "the Authorization header must be `Bearer TOKEN`".into()));
     };
-    if token.matches(candidate) {
-        Ok(())
-    } else {
-        Err((StatusCode::FORBIDDEN, "wrong admin token".into()))
-    }
+    if token.matches(candidate) { Ok(()) } else { Err((StatusCode::FORBIDDEN, "wrong admin token".into())) }
 }
 
 #[cfg(test)]

@@ -90,7 +90,8 @@ async fn stats_top_n_and_one_torrent() {
 
     let (status, top) = get(&api, "/v1/torrents?sort=seeders&limit=2").await;
     assert_eq!(status, StatusCode::OK);
-    let hashes: Vec<&str> = top["torrents"].as_array().unwrap().iter().map(|t| t["info_hash"].as_str().unwrap()).collect();
+    let hashes: Vec<&str> =
+        top["torrents"].as_array().unwrap().iter().map(|t| t["info_hash"].as_str().unwrap()).collect();
     assert_eq!(hashes, [hash(2).to_string(), hash(1).to_string()]);
     let (_, top) = get(&api, "/v1/torrents").await;
     assert_eq!(top["sort"], "peers");
@@ -241,7 +242,10 @@ impl TorrentManager for Stalled {
 #[tokio::test(start_paused = true)]
 async fn health_needs_no_token_and_ready_follows_the_storage() {
     let api = AdminApi::new(memory(), TOKEN);
-    assert_eq!(call(&api, Method::GET, "/health", None, "").await, (StatusCode::OK, serde_json::json!({"status": "up"})));
+    assert_eq!(
+        call(&api, Method::GET, "/health", None, "").await,
+        (StatusCode::OK, serde_json::json!({"status": "up"}))
+    );
     assert_eq!(call(&api, Method::GET, "/ready", None, "").await.0, StatusCode::OK);
     assert_eq!(call(&api, Method::POST, "/ready", None, "").await.0, StatusCode::METHOD_NOT_ALLOWED);
 

@@ -356,6 +356,31 @@ fn interval_spec(i: &crate::config::IntervalSection) -> Result<IntervalSpec, Str
     spec.parse::<IntervalSpec>().map_err(|e| format!("invalid interval algorithm {spec:?}: {e}"))
 }
 
+/// `[admin]`: off when `listen` is empty; a listen address needs a token file.
+fn admin_settings(
+    section: &crate::config::AdminSection,
+    listen: &[SocketAddr],
+    metrics: Option<SocketAddr>,
+) -> Result<Option<AdminSettings>, String> {
+    let addr = match section.listen.trim() {
+        "" => return Ok(None),
+        addr => addr
+            .parse::<SocketAddr>()
+            .map_err(|_| format!("invalid admin address {addr:?}: expected IP:PORT, e.g. 127.0.0.1:9001"))?,
+    };
+    if addr.port() != 0 && (listen.contains(&addr) || metrics == Some(addr)) {
+        return Err(format!(
+            "admin address {addr} is also a tracker or metrics address: serve the admin API on a port of its own"
+        ));
+    }
+    match section.token_file.trim() {
+        "" => Err("--admin needs --admin-token-file FILE (or [admin] token_file): the API is never served \
+                   without a token"
+            .into()),
+        file => Ok(Some(AdminSettings { listen: addr, token_file: PathBuf::from(file) })),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,30 +525,5 @@ mod tests {
         c.storage.backend = "postgres://u@h/db".into();
         c.storage.postgres_pool_size = 0;
         assert!(Settings::from_config(&c).unwrap_err().contains("postgres_pool_size"));
-    }
-}
-
-/// `[admin]`: off when `listen` is empty; a listen address needs a token file.
-fn admin_settings(
-    section: &crate::config::AdminSection,
-    listen: &[SocketAddr],
-    metrics: Option<SocketAddr>,
-) -> Result<Option<AdminSettings>, String> {
-    let addr = match section.listen.trim() {
-        "" => return Ok(None),
-        addr => addr
-            .parse::<SocketAddr>()
-            .map_err(|_| format!("invalid admin address {addr:?}: expected IP:PORT, e.g. 127.0.0.1:9001"))?,
-    };
-    if addr.port() != 0 && (listen.contains(&addr) || metrics == Some(addr)) {
-        return Err(format!(
-            "admin address {addr} is also a tracker or metrics address: serve the admin API on a port of its own"
-        ));
-    }
-    match section.token_file.trim() {
-        "" => Err("--admin needs --admin-token-file FILE (or [admin] token_file): the API is never served \
-                   without a token"
-            .into()),
-        file => Ok(Some(AdminSettings { listen: addr, token_file: PathBuf::from(file) })),
     }
 }

@@ -128,7 +128,9 @@ impl PasskeyStore for FilePasskeys {
 
     async fn add_passkey(&self, key: &str) -> Result<bool, StorageError> {
         let wanted = key.to_owned();
-        rewrite(&self.lock, self.path.clone(), move |entry| entry == wanted, Some(key.to_owned())).await.map_err(unavailable)
+        rewrite(&self.lock, self.path.clone(), move |entry| entry == wanted, Some(key.to_owned()))
+            .await
+            .map_err(unavailable)
     }
 
     async fn revoke_passkey(&self, key: &str) -> Result<bool, StorageError> {
@@ -183,7 +185,8 @@ mod tests {
         assert!(rewrite_lines(&path, &is(ab), None).unwrap());
         assert!(!rewrite_lines(&path, &is(ab), None).unwrap(), "already gone");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("# allowed\n{cd}\n"));
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -45,7 +45,11 @@ impl MetricsEndpoint {
                 Ok(json) => reply(StatusCode::OK, "application/json", json + "\n"),
                 Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", format!("{e}\n")),
             },
-            _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /, /metrics, /stats, /health or /ready\n".into()),
+            _ => reply(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "not found: try /, /metrics, /stats, /health or /ready\n".into(),
+            ),
         }
     }
 
