@@ -10,12 +10,13 @@ use octotracker_core::{AnnounceRequest, InfoHash, PeerId};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+mod admin_support;
 mod common;
 
+use admin_support::{TOKEN, request};
 use common::{LoggedServer, octotracker};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-const TOKEN: &str = "admin-test-token-0123456789";
 
 /// A directory of its own, removed on drop.
 struct TempDir(PathBuf);
@@ -39,25 +40,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// One HTTP/1.1 request (`Connection: close`) and its status and JSON body.
-async fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("the listener accepts");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(body.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
-    let text = String::from_utf8(raw).expect("utf-8");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
-    let json = serde_json::from_str(body).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {body:?}"));
-    (status, json)
 }
 
 fn hex(n: u8) -> String {
