@@ -1,65 +1,14 @@
 //! The admin API against the memory backend: auth, routes, errors, health checks.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use octotracker_admin::{AdminApi, HashList, ListStore};
-use octotracker_core::{
-    Event, ExpiryReport, InfoHash, PeerAnnounce, PeerId, StorageError, SwarmReply, SwarmStats, TorrentManager, UnixTime,
-};
-use octotracker_memory::MemoryTorrentManager;
-use serde_json::Value;
-use tokio::sync::Mutex;
-use tower::ServiceExt;
+use http::{Method, StatusCode};
+use octotracker_admin::AdminApi;
 
-const TOKEN: &str = "test-token-0123456789";
+mod support;
 
-async fn call(api: &AdminApi, method: Method, uri: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
-    let mut req = Request::builder().method(method).uri(uri);
-    if let Some(token) = token {
-        req = req.header("authorization", format!("Bearer {token}"));
-    }
-    let req = req.body(Full::new(Bytes::from(body.to_owned()))).unwrap();
-    let resp = api.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    assert_eq!(resp.headers()["content-type"], "application/json", "{uri}");
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {bytes:?}"));
-    (status, value)
-}
-
-async fn get(api: &AdminApi, uri: &str) -> (StatusCode, Value) {
-    call(api, Method::GET, uri, Some(TOKEN), "").await
-}
-
-fn hash(n: u8) -> InfoHash {
-    InfoHash([n; 20])
-}
-
-/// `seeders` seeders and `leechers` leechers in swarm `n`, addresses distinct per swarm.
-async fn populate(store: &dyn TorrentManager, n: u8, seeders: u8, leechers: u8) {
-    for i in 0..seeders + leechers {
-        let addr: SocketAddr = format!("10.{n}.0.{i}:6881").parse().unwrap();
-        let announce = PeerAnnounce {
-            info_hash: hash(n),
-            addr,
-            peer_id: PeerId([i; 20]),
-            event: Event::Started,
-            seeder: i < seeders,
-            now: UnixTime(1_000),
-        };
-        store.announce(&announce, 0).await.unwrap();
-    }
-}
-
-fn memory() -> Arc<dyn TorrentManager> {
-    Arc::new(MemoryTorrentManager::new(Default::default()))
-}
+use support::{AllowOnly, SetKeys, Stalled, TOKEN, call, get, hash, memory, populate};
 
 #[tokio::test]
 async fn no_token_wrong_token_and_token_in_query_are_refused() {
@@ -119,23 +68,6 @@ async fn stats_top_n_and_one_torrent() {
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
-/// Passkeys kept in a set: what a backend's store does, for the API's own rules.
-#[derive(Default)]
-struct SetKeys(Mutex<std::collections::BTreeSet<String>>);
-
-#[async_trait]
-impl octotracker_core::PasskeyStore for SetKeys {
-    async fn list_passkeys(&self) -> Result<Vec<String>, StorageError> {
-        Ok(self.0.lock().await.iter().cloned().collect())
-    }
-    async fn add_passkey(&self, key: &str) -> Result<bool, StorageError> {
-        Ok(self.0.lock().await.insert(key.to_owned()))
-    }
-    async fn revoke_passkey(&self, key: &str) -> Result<bool, StorageError> {
-        Ok(self.0.lock().await.remove(key))
-    }
-}
-
 #[tokio::test]
 async fn keys_added_listed_revoked_and_bad_bodies_change_nothing() {
     let keys = Arc::new(SetKeys::default());
@@ -187,21 +119,6 @@ async fn without_a_store_keys_and_lists_are_404_with_the_flag_to_use() {
     assert!(body["error"].as_str().unwrap().contains("--deny-list"), "{body}");
 }
 
-/// Lists kept in sets, with only an allow list configured.
-#[derive(Default)]
-struct AllowOnly(Mutex<std::collections::HashSet<InfoHash>>);
-
-#[async_trait]
-impl ListStore for AllowOnly {
-    fn has(&self, list: HashList) -> bool {
-        list == HashList::Allow
-    }
-    async fn set(&self, _list: HashList, hash: InfoHash, listed: bool) -> Result<bool, String> {
-        let mut set = self.0.lock().await;
-        Ok(if listed { set.insert(hash) } else { set.remove(&hash) })
-    }
-}
-
 #[tokio::test]
 async fn lists_put_and_delete() {
     let lists = Arc::new(AllowOnly::default());
@@ -221,22 +138,6 @@ async fn lists_put_and_delete() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = call(&api, Method::POST, &uri, Some(TOKEN), "").await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-}
-
-/// A store that never answers (a partitioned Redis, a PostgreSQL stuck on a lock).
-struct Stalled;
-
-#[async_trait]
-impl TorrentManager for Stalled {
-    async fn announce(&self, _: &PeerAnnounce, _: usize) -> Result<SwarmReply, StorageError> {
-        std::future::pending().await
-    }
-    async fn scrape(&self, _: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
-        std::future::pending().await
-    }
-    async fn expire(&self, _: UnixTime) -> Result<ExpiryReport, StorageError> {
-        std::future::pending().await
-    }
 }
 
 #[tokio::test(start_paused = true)]
