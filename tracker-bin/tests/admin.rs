@@ -148,6 +148,7 @@ async fn allow_list_changed_through_the_api_is_applied_and_kept_in_the_file() {
     let list = dir.write("allow.txt", &format!("# kept\n{}\n", hex(1)));
     let t = start(&["--admin-token-file", &token, "--access", "allow", "--allow-list", &list]);
     let url = t.announce.clone();
+    assert_eq!(t.announce(&url, 1).await, None);
     assert_eq!(t.announce(&url, 2).await.as_deref(), Some("unregistered torrent"));
 
     let (status, body) = t.call("PUT", &format!("/v1/allow/{}", hex(2)), "").await;
@@ -158,6 +159,22 @@ async fn allow_list_changed_through_the_api_is_applied_and_kept_in_the_file() {
     t.until(&url, 1, Some("unregistered torrent")).await;
     assert_eq!(std::fs::read_to_string(&list).unwrap(), format!("# kept\n{}\n", hex(2)));
 
+    // A second process reading the same file follows the change made through the first's API.
+    let mut other = LoggedServer::spawn(octotracker().args([
+        "--http",
+        "127.0.0.1:0",
+        "--access-reload-interval",
+        "1",
+        "--access",
+        "allow",
+        "--allow-list",
+        &list,
+    ]));
+    let other_url = format!("http://{}/announce", other.await_after("listening on http://", DEADLINE));
+    assert_eq!(t.announce(&other_url, 2).await, None);
+    t.call("PUT", &format!("/v1/allow/{}", hex(5)), "").await;
+    t.until(&other_url, 5, None).await;
+
     let (status, body) = t.call("PUT", &format!("/v1/deny/{}", hex(3)), "").await;
     assert_eq!(status, 404, "no deny list was configured: {body}");
     let (status, _) = t.call("GET", &format!("/v1/torrents/{}", hex(2)), "").await;
@@ -166,7 +183,7 @@ async fn allow_list_changed_through_the_api_is_applied_and_kept_in_the_file() {
     // One leecher each: ties go to the smaller hash.
     let listed: Vec<&str> =
         top["torrents"].as_array().unwrap().iter().map(|t| t["info_hash"].as_str().unwrap()).collect();
-    assert_eq!(listed, [hex(1), hex(2)]);
+    assert_eq!(listed, [hex(1), hex(2)], "swarm 1's peer stays stored after it left the list: {top}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,6 @@
 //! The admin API on the shared stores: passkeys issued and revoked through one process's API
 //! reach a second process on the same Redis or PostgreSQL within the reload interval; top-N and
-//! stats read what both processes stored; `/ready` turns 503 when the store stops answering.
+//! stats read what both processes stored (Redis, Redis Cluster, PostgreSQL); `/ready` turns 503 when the store stops answering.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -106,6 +106,13 @@ async fn redis_keys_through_the_api_reach_a_second_process() {
     let url = redis_support::standalone_url();
     let prefix = redis_support::prefix("admin");
     keys_and_top_n_across_two_processes(&["--backend", &url, "--redis-prefix", &prefix]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cluster_keys_through_the_api_reach_a_second_process() {
+    let backend = redis_support::cluster_backend();
+    let prefix = redis_support::prefix("admin-cluster");
+    keys_and_top_n_across_two_processes(&["--backend", &backend, "--redis-prefix", &prefix]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
