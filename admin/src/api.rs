@@ -278,7 +278,10 @@ impl AdminApi {
             }
         };
         match store.add_passkey(&key).await {
-            Ok(true) => reply(StatusCode::CREATED, &json!({ "key": key })),
+            Ok(true) => {
+                tracing::info!("admin API: passkey issued");
+                reply(StatusCode::CREATED, &json!({ "key": key }))
+            }
             Ok(false) => reply(StatusCode::OK, &json!({ "key": key, "existed": true })),
             Err(e) => storage_error(&e),
         }
@@ -293,7 +296,10 @@ impl AdminApi {
             return error(StatusCode::UNPROCESSABLE_ENTITY, "a passkey is 1 to 64 letters, digits, - or _");
         }
         match store.revoke_passkey(key).await {
-            Ok(true) => reply(StatusCode::OK, &json!({ "key": key, "revoked": true })),
+            Ok(true) => {
+                tracing::info!("admin API: passkey revoked");
+                reply(StatusCode::OK, &json!({ "key": key, "revoked": true }))
+            }
             Ok(false) => error(StatusCode::NOT_FOUND, format!("no such passkey: {key}")),
             Err(e) => storage_error(&e),
         }
@@ -315,10 +321,13 @@ impl AdminApi {
             }
         };
         match store.set(list, hash, listed).await {
-            Ok(changed) => reply(
-                StatusCode::OK,
-                &json!({ "list": list.as_str(), "info_hash": hash.to_string(), "listed": listed, "changed": changed }),
-            ),
+            Ok(changed) => {
+                tracing::info!(list = list.as_str(), info_hash = %hash, listed, changed, "admin API: list changed");
+                reply(
+                    StatusCode::OK,
+                    &json!({ "list": list.as_str(), "info_hash": hash.to_string(), "listed": listed, "changed": changed }),
+                )
+            }
             Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e),
         }
     }

@@ -15,8 +15,15 @@ use tokio::sync::Mutex;
 
 /// Rewrites `path` atomically: drops the lines whose entry (before any `#`) `is_it`, and appends
 /// `add` when given and no line was it. Comments and other lines stay. Returns whether the file
-/// changed.
+/// changed. Several processes may share the file (each with its own admin API): an exclusive
+/// lock on a lock file beside it makes their read-modify-write steps take turns, so no change
+/// is lost.
 fn rewrite_lines(path: &Path, is_it: &dyn Fn(&str) -> bool, add: Option<&str>) -> std::io::Result<bool> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lock =
+        std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!(".{name}.lock")))?;
+    lock.lock()?;
     let text = std::fs::read_to_string(path)?;
     let entry = |line: &str| line.split('#').next().unwrap_or("").trim().to_owned();
     let present = text.lines().any(|l| is_it(&entry(l)));
@@ -34,8 +41,6 @@ fn rewrite_lines(path: &Path, is_it: &dyn Fn(&str) -> bool, add: Option<&str>) -
         None if !present => return Ok(false),
         None => text.lines().filter(|l| !is_it(&entry(l))).flat_map(|l| [l, "\n"]).collect(),
     };
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.admin-{}", std::process::id()));
     let mut file = std::fs::File::create(&tmp)?;
     if let Ok(meta) = std::fs::metadata(path) {
@@ -45,6 +50,7 @@ fn rewrite_lines(path: &Path, is_it: &dyn Fn(&str) -> bool, add: Option<&str>) -
     file.write_all(new_text.as_bytes())?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)?;
+    // The lock is released when `lock` is closed, after the rename.
     Ok(true)
 }
 
@@ -187,7 +193,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("# allowed\n{cd}\n"));
         let leftovers: Vec<_> =
             std::fs::read_dir(&dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
-        assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+        assert_eq!(leftovers.len(), 2, "the list and its lock file, no temporary file: {leftovers:?}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
