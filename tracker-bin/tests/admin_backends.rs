@@ -58,7 +58,7 @@ async fn until(client: &HttpTrackerClient, base: &str, key: &str, want: Option<&
 /// Process A serves the API; B only follows the store.
 async fn keys_and_top_n_across_two_processes(backend: &[&str]) {
     let token = token_file("backends");
-    let (_a, a_http, admin) = serve(backend, Some(&token));
+    let (_a, a_http, admin) = serve(backend, Some(&token.0));
     let admin = admin.unwrap();
     let (_b, b_http, _) = serve(backend, None);
     let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
@@ -98,7 +98,6 @@ async fn keys_and_top_n_across_two_processes(backend: &[&str]) {
     until(&client, &b_http, &key, Some("unknown passkey")).await;
     let (status, _) = call("DELETE", format!("/v1/keys/{key}"), "").await;
     assert_eq!(status, 404, "already revoked");
-    let _ = std::fs::remove_file(&token);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +128,16 @@ async fn ready_is_503_while_redis_is_paused_and_200_again_after() {
     let token = token_file("ready");
     let backend = format!("redis://127.0.0.1:{port}/0");
     let mut cmd = octotracker();
-    cmd.args(["--http", "127.0.0.1:0", "--backend", &backend, "--admin", "127.0.0.1:0", "--admin-token-file", &token]);
+    cmd.args([
+        "--http",
+        "127.0.0.1:0",
+        "--backend",
+        &backend,
+        "--admin",
+        "127.0.0.1:0",
+        "--admin-token-file",
+        &token.0,
+    ]);
     let mut server = LoggedServer::spawn(&mut cmd);
     let admin = server.await_after("admin API on http://", DEADLINE).strip_suffix("/v1/").unwrap().to_owned();
     assert_eq!(request(&admin, "GET", "/ready", None, "").await.0, 200);
@@ -145,5 +153,4 @@ async fn ready_is_503_while_redis_is_paused_and_200_again_after() {
         assert!(Instant::now() < deadline, "/ready stays 503 after redis-server resumed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = std::fs::remove_file(&token);
 }

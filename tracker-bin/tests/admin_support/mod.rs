@@ -27,9 +27,18 @@ pub(crate) async fn request(addr: &str, method: &str, path: &str, token: Option<
     (status, json)
 }
 
-/// Writes the token to a file of its own under the temp dir; returns its path.
-pub(crate) fn token_file(what: &str) -> String {
+/// A file of its own under the temp dir holding [`TOKEN`]; removed when dropped, on every path.
+pub(crate) struct TokenFile(pub String);
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Writes the token to a file of its own.
+pub(crate) fn token_file(what: &str) -> TokenFile {
     let path = std::env::temp_dir().join(format!("octotracker-admin-token-{what}-{:016x}", fastrand::u64(..)));
     std::fs::write(&path, TOKEN).unwrap();
-    path.to_string_lossy().into_owned()
+    TokenFile(path.to_string_lossy().into_owned())
 }
