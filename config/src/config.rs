@@ -24,6 +24,8 @@ pub struct Config {
     pub udp: UdpSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
+    /// The admin API.
+    pub admin: AdminSection,
     /// Logging.
     pub log: LogSection,
 }
@@ -83,6 +85,16 @@ pub struct UdpSection {
     pub reuse_port: bool,
     /// SO_RCVBUF of the sockets in bytes; 0: the system's default.
     pub recv_buffer: usize,
+}
+
+/// `[admin]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminSection {
+    /// Address of the admin API; empty: off.
+    pub listen: String,
+    /// File holding the admin API's bearer token (required with `listen`).
+    pub token_file: String,
 }
 
 /// `[metrics]`

@@ -34,10 +34,21 @@ pub struct Settings {
     pub expiry_interval: Duration,
     /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
     pub metrics: Option<SocketAddr>,
+    /// The admin API; `None`: off.
+    pub admin: Option<AdminSettings>,
     /// Access control.
     pub access: AccessSettings,
     /// The log filter.
     pub log_level: String,
+}
+
+/// The admin API's listener and token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminSettings {
+    /// Where the admin API is served.
+    pub listen: SocketAddr,
+    /// The file holding its bearer token (read by the binary at startup).
+    pub token_file: PathBuf,
 }
 
 /// Where a private tracker's passkeys come from.
@@ -304,8 +315,10 @@ impl Settings {
                 Some(addr)
             }
         };
+        let admin = admin_settings(&config.admin, &listen, metrics)?;
         let access = AccessSettings::from_section(&config.access)?;
         Ok(Settings {
+            admin,
             udp,
             udp_config,
             log_level: config.log.level.clone(),
@@ -349,6 +362,31 @@ fn interval_spec(i: &crate::config::IntervalSection) -> Result<IntervalSpec, Str
         ));
     }
     spec.parse::<IntervalSpec>().map_err(|e| format!("invalid interval algorithm {spec:?}: {e}"))
+}
+
+/// `[admin]`: off when `listen` is empty; a listen address needs a token file.
+fn admin_settings(
+    section: &crate::config::AdminSection,
+    listen: &[SocketAddr],
+    metrics: Option<SocketAddr>,
+) -> Result<Option<AdminSettings>, String> {
+    let addr = match section.listen.trim() {
+        "" => return Ok(None),
+        addr => addr
+            .parse::<SocketAddr>()
+            .map_err(|_| format!("invalid admin address {addr:?}: expected IP:PORT, e.g. 127.0.0.1:9001"))?,
+    };
+    if addr.port() != 0 && (listen.contains(&addr) || metrics == Some(addr)) {
+        return Err(format!(
+            "admin address {addr} is also a tracker or metrics address: serve the admin API on a port of its own"
+        ));
+    }
+    match section.token_file.trim() {
+        "" => Err("--admin needs --admin-token-file FILE (or [admin] token_file): the API is never served \
+                   without a token"
+            .into()),
+        file => Ok(Some(AdminSettings { listen: addr, token_file: PathBuf::from(file) })),
+    }
 }
 
 #[cfg(test)]

@@ -306,6 +306,14 @@ pub(crate) struct ServeArgs {
     #[arg(long = "access-reload-interval", env = "OCTOTRACKER_ACCESS_RELOAD_INTERVAL")]
     pub access_reload_interval: Option<u64>,
 
+    /// [admin] listen: serve the admin API (JSON; stats, top torrents, keys, lists) on this address.
+    #[arg(long = "admin", env = "OCTOTRACKER_ADMIN")]
+    pub admin: Option<String>,
+
+    /// [admin] token_file: file holding the admin API's bearer token.
+    #[arg(long = "admin-token-file", env = "OCTOTRACKER_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<String>,
+
     /// [metrics] listen: serve /metrics (Prometheus), /stats (JSON) and the status page (/) on this address.
     #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
     pub metrics: Option<String>,
@@ -373,6 +381,12 @@ impl ServeArgs {
         }
         if let Some(secs) = self.access_reload_interval {
             config.access.reload_interval = secs;
+        }
+        if let Some(addr) = &self.admin {
+            config.admin.listen = addr.clone();
+        }
+        if let Some(file) = &self.admin_token_file {
+            config.admin.token_file = file.clone();
         }
         if let Some(addr) = &self.metrics {
             config.metrics.listen = addr.clone();

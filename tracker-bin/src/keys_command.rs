@@ -24,7 +24,8 @@ pub(crate) async fn run(settings: &Settings, command: KeysCommand) -> Result<(),
         KeysCommand::Add { key } => {
             let key = match key {
                 Some(key) => key,
-                None => random_key().map_err(|e| Failure::Runtime(format!("cannot make a random passkey: {e}")))?,
+                None => octotracker_admin::random_passkey()
+                    .map_err(|e| Failure::Runtime(format!("cannot make a random passkey: {e}")))?,
             };
             check(&key)?;
             if !store.add_passkey(&key).await.map_err(failed)? {
@@ -55,13 +56,4 @@ fn check(key: &str) -> Result<(), Failure> {
     } else {
         Err(Failure::Usage(format!("invalid passkey {key:?}: use 1 to 64 letters, digits, - or _")))
     }
-}
-
-/// 32 hex characters of the kernel's random bytes (128 bits): a passkey is a secret, so not
-/// from a fast non-cryptographic generator.
-fn random_key() -> std::io::Result<String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

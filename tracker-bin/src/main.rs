@@ -7,6 +7,8 @@
 //! This is the only place that reads files, flags and the environment.
 
 mod access_files;
+mod admin_endpoint;
+mod admin_stores;
 mod backend;
 mod cli;
 mod client_commands;
@@ -16,6 +18,7 @@ mod listen;
 mod load_command;
 mod metrics_endpoint;
 mod serve;
+mod side_listener;
 mod torrent_commands;
 mod transfers;
 

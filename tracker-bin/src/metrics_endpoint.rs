@@ -1,15 +1,14 @@
 //! The metrics endpoint (`--metrics ADDR`), on an address of its own (never the tracker's port):
 //! `GET /metrics` in the Prometheus text format, `GET /stats` as a small JSON object, and the
-//! status page: `GET /` (HTML) polling `GET /status.json`.
+//! status page: `GET /` (HTML) polling `GET /status.json`; `GET /health` and `GET /ready` for
+//! load balancers and probes (the same answers as the admin listener's).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
-use hyper_util::rt::TokioIo;
 use octotracker_core::{FrontendError, Shutdown, StorageError, Tracker};
 use octotracker_metrics::prometheus_client::encoding::text::encode;
 use octotracker_metrics::prometheus_client::registry::Registry;
@@ -31,7 +30,14 @@ impl MetricsEndpoint {
         if req.method() != Method::GET && req.method() != Method::HEAD {
             return reply(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "method not allowed\n".into());
         }
-        match req.uri().path() {
+        let path = req.uri().path();
+        if let Some(resp) =
+            octotracker_admin::health_response(path, self.tracker.storage().as_ref(), octotracker_admin::READY_DEADLINE)
+                .await
+        {
+            return resp;
+        }
+        match path {
             "/metrics" => self.metrics().await,
             "/stats" => self.stats().await,
             "/" => reply(StatusCode::OK, "text/html; charset=utf-8", STATUS_PAGE.into()),
@@ -39,7 +45,11 @@ impl MetricsEndpoint {
                 Ok(json) => reply(StatusCode::OK, "application/json", json + "\n"),
                 Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", format!("{e}\n")),
             },
-            _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /, /metrics or /stats\n".into()),
+            _ => reply(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "not found: try /, /metrics, /stats, /health or /ready\n".into(),
+            ),
         }
     }
 
@@ -82,36 +92,11 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
 pub(crate) async fn serve(
     listener: TcpListener,
     endpoint: Arc<MetricsEndpoint>,
-    mut shutdown: Shutdown,
+    shutdown: Shutdown,
 ) -> Result<(), FrontendError> {
-    let mut connections = tokio::task::JoinSet::new();
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!(error = %e, "metrics endpoint: accept failed");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+    let respond = move |req| {
         let endpoint = endpoint.clone();
-        connections.spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let endpoint = endpoint.clone();
-                async move { Ok::<_, Infallible>(endpoint.respond(req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(hyper_util::rt::TokioTimer::new())
-                .header_read_timeout(std::time::Duration::from_secs(10))
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "metrics endpoint: connection ended");
-            }
-        });
-        while connections.try_join_next().is_some() {}
-    }
-    connections.abort_all();
-    Ok(())
+        async move { endpoint.respond(req).await }
+    };
+    crate::side_listener::serve(listener, "metrics endpoint", respond, shutdown).await
 }

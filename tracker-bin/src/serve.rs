@@ -47,6 +47,17 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         None => None,
     };
 
+    let admin = match &settings.admin {
+        Some(admin) => {
+            let token = crate::admin_endpoint::read_token(&admin.token_file)?;
+            let listener = tokio::net::TcpListener::bind(admin.listen)
+                .await
+                .map_err(|e| Failure::Usage(format!("cannot serve the admin API on {}: {e}", admin.listen)))?;
+            Some((listener, token))
+        }
+        None => None,
+    };
+
     if let Some(dir) = &settings.access.ignored_torrents {
         let mode = settings.access.mode.as_str();
         tracing::warn!("the torrents directory {} changes nothing in {mode} mode (use --access allow)", dir.display());
@@ -111,6 +122,16 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         );
         let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone(), status });
         tasks.spawn(crate::metrics_endpoint::serve(listener, endpoint, stopped(stop_rx.clone())));
+    }
+    if let Some((listener, token)) = admin {
+        let addr = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("admin API on http://{addr}/v1/");
+        let api = crate::admin_endpoint::api(tracker.storage().clone(), &token, &settings.access);
+        let respond = move |req| {
+            let api = api.clone();
+            async move { api.respond(req).await }
+        };
+        tasks.spawn(crate::side_listener::serve(listener, "admin API", respond, stopped(stop_rx.clone())));
     }
     if let Some((list, files)) = access {
         let policy = list.policy();
