@@ -59,6 +59,9 @@ CONNECTIONS=${CONNECTIONS:-64}
 TORRENTS=${TORRENTS:-100000}
 PEERS=${PEERS:-1000000}
 SEED=${SEED:-1}
+# Ports of the servers: picked at random in PORT_MIN..PORT_MAX (a shared machine may reserve a range).
+PORT_MIN=${PORT_MIN:-20000}
+PORT_MAX=${PORT_MAX:-49999}
 SERVER_CPUS=${SERVER_CPUS:-0}
 GENERATOR_CPUS=${GENERATOR_CPUS:-1}
 GENERATORS=${GENERATORS:-load wrk}
@@ -67,7 +70,8 @@ MEMORY_TORRENTS=${MEMORY_TORRENTS:-100000}
 MEMORY_PEERS_PER_TORRENT=${MEMORY_PEERS_PER_TORRENT:-10}
 TABLE_FILE=${1:-}
 
-OCTOTRACKER=$REPO_ROOT/target/release/octotracker
+# OCTOTRACKER_BIN: another octotracker binary to measure (before/after runs); default: this build.
+OCTOTRACKER=${OCTOTRACKER_BIN:-$REPO_ROOT/target/release/octotracker}
 CEILING=$REPO_ROOT/target/release/ceiling
 POPULATE=$REPO_ROOT/target/release/populate
 WRK_SCRIPT=$REPO_ROOT/benches/wrk_announce.lua
@@ -177,7 +181,7 @@ EOF
 free_port() {
     local port
     while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( PORT_MIN + RANDOM % (PORT_MAX - PORT_MIN + 1) ))
         if ! ss -Htln "sport = :$port" | grep -q .; then
             echo "$port"
             return
@@ -197,12 +201,14 @@ check_announce() { # ADDR HEX
     [[ $body == *interval* && $body != *"failure reason"* ]]
 }
 
-# Starts octotracker; sets OCT_PID and OCT_ADDR.
-start_octotracker() { # NAME
-    "${PIN_SERVER[@]}" "$OCTOTRACKER" --http 127.0.0.1:0 --log warn,octotracker=info </dev/null >"$WORK/$1.log" 2>&1 &
+# Starts octotracker (with any further flags given); sets OCT_PID and OCT_ADDR.
+start_octotracker() { # NAME [FLAGS…]
+    local name=$1
+    shift
+    "${PIN_SERVER[@]}" "$OCTOTRACKER" --http "127.0.0.1:$(free_port)" "$@" --log warn,octotracker=info </dev/null >"$WORK/$name.log" 2>&1 &
     OCT_PID=$!
     PIDS+=("$OCT_PID")
-    OCT_ADDR=$(wait_listening "$WORK/$1.log" "$OCT_PID")
+    OCT_ADDR=$(wait_listening "$WORK/$name.log" "$OCT_PID")
 }
 
 # Starts opentracker chrooted to $WORK/$1 with WHITELIST; sets OT_PID and OT_ADDR.
@@ -250,7 +256,7 @@ PROBE=$(tail -1 "$HASHES")
 log "starting the servers (CPUs $SERVER_CPUS)"
 start_octotracker octotracker
 OCTOTRACKER_PID=$OCT_PID OCTOTRACKER_ADDR=$OCT_ADDR
-"${PIN_SERVER[@]}" "$CEILING" --listen 127.0.0.1:0 </dev/null >"$WORK/ceiling.log" 2>&1 &
+"${PIN_SERVER[@]}" "$CEILING" --listen "127.0.0.1:$(free_port)" </dev/null >"$WORK/ceiling.log" 2>&1 &
 CEILING_PID=$!
 PIDS+=("$CEILING_PID")
 CEILING_ADDR=$(wait_listening "$WORK/ceiling.log" "$CEILING_PID")
@@ -389,7 +395,15 @@ if (( MEMORY )); then
         BPP=$(sed -n 's/^bytes per peer:[[:space:]]*//p' "$WORK/bytes_per_peer.out")
         ROWS+=("| bytes_per_peer (in process), 1,000,000 peers / 100,000 torrents | – | octotracker memory backend \
 | – | – | – | – | – | – | – | **$BPP** |")
+        cargo run --release -q -p octotracker-benches --bin bytes_per_peer -- no-peer-ids >"$WORK/bytes_per_peer.out"
+        BPP=$(sed -n 's/^bytes per peer:[[:space:]]*//p' "$WORK/bytes_per_peer.out")
+        ROWS+=("| bytes_per_peer no-peer-ids (in process), 1,000,000 peers / 100,000 torrents | – | octotracker memory \
+backend without peer ids | – | – | – | – | – | – | – | **$BPP** |")
     fi
+    # Compact replies only: the memory backend keeps no peer ids (what a public tracker runs).
+    start_octotracker octotracker-compact-memory --allow-non-compact false
+    memory_row octotracker-compact "$OCT_PID" "$OCT_ADDR" "keep-alive, $CONNECTIONS conns" --connections "$CONNECTIONS"
+    stop_pid "$OCT_PID"
     start_octotracker octotracker-memory
     memory_row octotracker "$OCT_PID" "$OCT_ADDR" "keep-alive, $CONNECTIONS conns" --connections "$CONNECTIONS"
     stop_pid "$OCT_PID"

@@ -49,7 +49,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0)
 wait_listening() { # LOGFILE PID [SCHEME]
     local addr scheme=${3:-http}
     for _ in $(seq 1 600); do
-        addr=$(grep -ao "listening on $scheme://[0-9.:]*" "$1" | head -1 | sed "s|listening on $scheme://||") || true
+        addr=$(grep -aos "listening on $scheme://[0-9.:]*" "$1" | head -1 | sed "s|listening on $scheme://||") || true
         [[ -n $addr ]] && { echo "$addr"; return; }
         kill -0 "$2" 2>/dev/null || die "server exited: $(cat "$1")"
         sleep 0.1

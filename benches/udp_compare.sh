@@ -13,7 +13,9 @@
 # Zipf popularity, numwant 30, closed loop, one request in flight per socket, announces only,
 # one connect per connection id lifetime (60 s) unless CONNECT_EVERY is set.
 #
-# Per server: responses/s (replies received: requests minus timeouts and socket errors), latency
+# Per server: receive-buffer drops during the run (the system's `Udp: RcvbufErrors` counter from
+# /proc/net/snmp, before and after: any UDP socket's drops, the run's own on a quiet machine);
+# responses/s (replies received: requests minus timeouts and socket errors), latency
 # p50/p99, server CPU µs per response (utime + stime from /proc/PID/stat before and after the
 # measured run), resident memory (VmRSS) after it, errors, and the generator's own CPU µs per
 # request (near the inverse of the rate means the generator, not the server, set the pace).
@@ -27,6 +29,12 @@
 #   THREADS=1 (generator threads)  WARMUP=3 (seconds per server before measuring)
 #   CONNECT_EVERY= (empty: connect only when the id is 60 s old; N: --udp-connect-every N)
 #   SERVER_CPUS=0  GENERATOR_CPUS=1
+#   OCTOTRACKER_BIN= (empty: build and use target/release/octotracker; a path: that binary, for
+#                before/after runs)  OCT_EXTRA= (more octotracker flags, e.g. "--udp-batch 1")
+#   BASELINE_BIN= (a second octotracker binary, measured as "baseline" right after octotracker in
+#                each round, same flags apart from OCT_EXTRA)  ROUNDS=1 (rounds of alternated runs)
+#   WORKERS= (empty: octotracker's default, one receive worker per core; N: --udp-workers N)
+#   PORT_MIN=20000 PORT_MAX=49999 (the servers' ports are picked at random in this range)
 #   PERF=0       1: record `perf record -g` of octotracker during a second run, print its top
 #                symbols (needs perf)
 set -euo pipefail
@@ -47,9 +55,19 @@ CONNECT_EVERY=${CONNECT_EVERY:-}
 SERVER_CPUS=${SERVER_CPUS:-0}
 GENERATOR_CPUS=${GENERATOR_CPUS:-1}
 PERF=${PERF:-0}
+WORKERS=${WORKERS:-}
+OCT_EXTRA=${OCT_EXTRA:-}
+BASELINE_BIN=${BASELINE_BIN:-}
+ROUNDS=${ROUNDS:-1}
+PORT_MIN=${PORT_MIN:-20000}
+PORT_MAX=${PORT_MAX:-49999}
+OCT_ARGS=()
+[[ -n $WORKERS ]] && OCT_ARGS+=(--udp-workers "$WORKERS")
+# shellcheck disable=SC2206
+OCT_ARGS+=($OCT_EXTRA)
 TABLE_FILE=${1:-}
 
-OCTOTRACKER=$REPO_ROOT/target/release/octotracker
+OCTOTRACKER=${OCTOTRACKER_BIN:-$REPO_ROOT/target/release/octotracker}
 
 log() { printf 'udp_compare.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -67,7 +85,7 @@ CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 NPROC=$(nproc)
 MACHINE="$NPROC cores ($CPU_MODEL), $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 COMMAND="DURATION=$DURATION CONNECTIONS=$CONNECTIONS TORRENTS=$TORRENTS PEERS=$PEERS NUMWANT=$NUMWANT SEED=$SEED \
-ZIPF=$ZIPF THREADS=$THREADS CONNECT_EVERY=$CONNECT_EVERY SERVER_CPUS=$SERVER_CPUS GENERATOR_CPUS=$GENERATOR_CPUS \
+ZIPF=$ZIPF THREADS=$THREADS CONNECT_EVERY=$CONNECT_EVERY WORKERS=$WORKERS ROUNDS=$ROUNDS BASELINE_BIN=$BASELINE_BIN OCT_EXTRA=\"$OCT_EXTRA\" SERVER_CPUS=$SERVER_CPUS GENERATOR_CPUS=$GENERATOR_CPUS \
 benches/udp_compare.sh $*"
 echo "machine: $MACHINE"
 echo "command: $COMMAND"
@@ -86,12 +104,19 @@ for tool in opentracker curl python3 ss; do
 done
 (( EUID == 0 )) || die "run as root: opentracker chroots to its directory and drops to _opentracker"
 
-log "building (release)"
-cargo build --release -q -p octotracker
+if [[ -z ${OCTOTRACKER_BIN:-} ]]; then
+    log "building (release)"
+    cargo build --release -q -p octotracker
+fi
 
 # ---------------------------------------------------------------- helpers
 
 CLK_TCK=$(getconf CLK_TCK)
+
+# The system's UDP receive-buffer drops so far (`Udp: RcvbufErrors` in /proc/net/snmp).
+rcvbuf_errors() {
+    awk '$1 == "Udp:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") col = i; n = 1 } else print $col }' /proc/net/snmp
+}
 
 # CPU ticks (utime + stime, every thread) of a pid.
 cpu_ticks() {
@@ -107,7 +132,7 @@ free_port() { # tcp|udp
     local port flag=-Htln
     [[ $1 == udp ]] && flag=-Huln
     while :; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        port=$(( PORT_MIN + RANDOM % (PORT_MAX - PORT_MIN + 1) ))
         if ! ss "$flag" "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
             echo "$port"
             return
@@ -133,11 +158,20 @@ HASHES=$WORK/hashes.txt
 PROBE=$(tail -1 "$HASHES")
 
 log "starting octotracker (CPUs $SERVER_CPUS)"
-"${PIN_SERVER[@]}" "$OCTOTRACKER" --udp 127.0.0.1:0 --http 127.0.0.1:0 --log warn,octotracker=info \
+"${PIN_SERVER[@]}" "$OCTOTRACKER" --udp "127.0.0.1:$(free_port udp)" --http "127.0.0.1:$(free_port tcp)" "${OCT_ARGS[@]}" \
+    --log warn,octotracker=info \
     </dev/null >"$WORK/octotracker.log" 2>&1 &
 OCT_PID=$!
 PIDS+=("$OCT_PID")
 OCT_UDP=$(wait_listening "$WORK/octotracker.log" "$OCT_PID" udp)
+if [[ -n $BASELINE_BIN ]]; then
+    log "starting the baseline octotracker $BASELINE_BIN (CPUs $SERVER_CPUS)"
+    "${PIN_SERVER[@]}" "$BASELINE_BIN" --udp "127.0.0.1:$(free_port udp)" --http "127.0.0.1:$(free_port tcp)" \
+        ${WORKERS:+--udp-workers "$WORKERS"} --log warn,octotracker=info </dev/null >"$WORK/baseline.log" 2>&1 &
+    BASE_PID=$!
+    PIDS+=("$BASE_PID")
+    BASE_UDP=$(wait_listening "$WORK/baseline.log" "$BASE_PID" udp)
+fi
 
 log "starting opentracker (CPUs $SERVER_CPUS), whitelisting $(wc -l <"$HASHES") hashes"
 ROOT=$WORK/opentracker
@@ -177,15 +211,17 @@ ROWS=()
 
 # run NAME ADDR PID: one measured closed-loop run.
 run() {
-    local name=$1 addr=$2 pid=$3 out=$WORK/$1.json t0 t1 rss
+    local name=$1 addr=$2 pid=$3 out=$WORK/$1.json t0 t1 rss drops0 drops
     log "warm-up: $name ($WARMUP s)"
     run_waited "${PIN_GENERATOR[@]}" "$OCTOTRACKER" load "udp://$addr/announce" "${LOAD_ARGS[@]}" \
         --duration "$WARMUP" >/dev/null 2>&1 || true
     log "run: $name ($DURATION s)"
     t0=$(cpu_ticks "$pid")
+    drops0=$(rcvbuf_errors)
     run_waited "${PIN_GENERATOR[@]}" "$OCTOTRACKER" load "udp://$addr/announce" "${LOAD_ARGS[@]}" \
         --duration "$DURATION" >"$out" 2>"$out.err" || die "load against $name failed: $(tail -5 "$out.err")"
     t1=$(cpu_ticks "$pid")
+    drops=$(( $(rcvbuf_errors) - drops0 ))
     rss=$(rss_kib "$pid")
     python3 - "$out" "$name" "$t0" "$t1" "$CLK_TCK" "$rss" >"$WORK/$name.row" <<'EOF'
 import json, sys
@@ -204,16 +240,30 @@ EOF
     M[$name/rps]=$rps M[$name/p50]=$p50 M[$name/p99]=$p99 M[$name/cpu]=$cpu M[$name/rss]=$rssm
     local rps_fmt
     rps_fmt=$(printf "%.0f" "$rps" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/; ta')
-    ROWS+=("| $name | $rps_fmt | $p50 | $p99 | $cpu | $rssm | $errors | $gen | $connects |")
+    ROWS+=("| $name | $rps_fmt | $p50 | $p99 | $cpu | $rssm | $errors | $gen | $connects | $drops |")
     [[ -n $reasons ]] && log "$name failure reasons: $reasons"
     return 0
 }
 
-run octotracker "$OCT_UDP" "$OCT_PID"
-run opentracker "$OT_UDP" "$OT_PID"
-ROWS+=("| **octotracker / opentracker** | $(ratio "${M[octotracker/rps]}" "${M[opentracker/rps]}") \
-| $(ratio "${M[octotracker/p50]}" "${M[opentracker/p50]}") | $(ratio "${M[octotracker/p99]}" "${M[opentracker/p99]}") \
-| $(ratio "${M[octotracker/cpu]}" "${M[opentracker/cpu]}") | $(ratio "${M[octotracker/rss]}" "${M[opentracker/rss]}") | | | |")
+# ratio_row A B: the row of A / B.
+ratio_row() {
+    ROWS+=("| **$1 / $2** | $(ratio "${M[$1/rps]}" "${M[$2/rps]}") \
+| $(ratio "${M[$1/p50]}" "${M[$2/p50]}") | $(ratio "${M[$1/p99]}" "${M[$2/p99]}") \
+| $(ratio "${M[$1/cpu]}" "${M[$2/cpu]}") | $(ratio "${M[$1/rss]}" "${M[$2/rss]}") | | | | |")
+}
+
+for (( round = 1; round <= ROUNDS; round++ )); do
+    suffix=
+    (( ROUNDS > 1 )) && suffix=-r$round
+    run "octotracker$suffix" "$OCT_UDP" "$OCT_PID"
+    [[ -n $BASELINE_BIN ]] && run "baseline$suffix" "$BASE_UDP" "$BASE_PID"
+    run "opentracker$suffix" "$OT_UDP" "$OT_PID"
+    ratio_row "octotracker$suffix" "opentracker$suffix"
+    if [[ -n $BASELINE_BIN ]]; then
+        ratio_row "baseline$suffix" "opentracker$suffix"
+        ratio_row "octotracker$suffix" "baseline$suffix"
+    fi
+done
 
 if (( PERF )) && command -v perf >/dev/null 2>&1; then
     log "perf: recording octotracker for $DURATION s under the same load"
@@ -232,8 +282,8 @@ fi
 # ---------------------------------------------------------------- the table
 
 TABLE=$(
-    echo "| server | responses/s | p50 ms | p99 ms | server CPU µs / response | RSS MiB | errors | generator CPU µs / request | connects |"
-    echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+    echo "| server | responses/s | p50 ms | p99 ms | server CPU µs / response | RSS MiB | errors | generator CPU µs / request | connects | RcvbufErrors |"
+    echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "Machine: $MACHINE; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."

@@ -1,6 +1,6 @@
 //! The memory backend's announce, called directly through `TorrentManager`: a re-announce of a
-//! peer already in the swarm (the common case), `numwant = 50`, in swarms of 10, 1,000 and
-//! 100,000 peers (3 in 10 seeders); and a scrape of 10 hashes among 100,000 swarms.
+//! peer already in the swarm (the common case), `numwant = 50`, in swarms of 1, 2, 10, 1,000
+//! and 100,000 peers (3 in 10 seeders); and a scrape of 10 hashes among 100,000 swarms.
 //!
 //! - `memory/reannounce_want50/N`: one swarm of N peers in the store, so a small swarm stays in
 //!   the CPU caches while a large one does not.
@@ -60,14 +60,14 @@ fn gcd(a: u64, b: u64) -> u64 {
 
 fn reannounce(c: &mut Criterion) {
     let mut group = c.benchmark_group("memory/reannounce_want50");
-    for size in [10u64, 1_000, 100_000] {
+    for size in [1u64, 2, 10, 1_000, 100_000] {
         let store = store_with_swarms(1, size);
         bench_reannounce(&mut group, &store, 1, size);
     }
     group.finish();
 
     let mut group = c.benchmark_group("memory/reannounce_want50_100k_resident");
-    for size in [10u64, 1_000, 100_000] {
+    for size in [1u64, 2, 10, 1_000, 100_000] {
         let store = store_with_swarms(100_000 / size, size);
         bench_reannounce(&mut group, &store, 100_000 / size, size);
     }

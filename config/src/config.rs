@@ -77,6 +77,12 @@ pub struct UdpSection {
     pub rate_limit: u32,
     /// Requests one address may send at once above the rate (0: the rate).
     pub rate_limit_burst: u32,
+    /// Datagrams moved per system call, 1 to 32; 0: the default (32).
+    pub batch: usize,
+    /// One socket per worker with SO_REUSEPORT instead of one shared socket.
+    pub reuse_port: bool,
+    /// SO_RCVBUF of the sockets in bytes; 0: the system's default.
+    pub recv_buffer: usize,
 }
 
 /// `[metrics]`

@@ -129,6 +129,9 @@ pub enum Backend {
     Memory {
         /// Shards (0: automatic).
         shards: usize,
+        /// Whether peer ids are kept: only when non-compact replies (the only ones that carry
+        /// them) are allowed.
+        peer_ids: bool,
     },
     /// PostgreSQL.
     Postgres {
@@ -194,6 +197,11 @@ impl Settings {
         if config.udp.workers > 0 {
             udp_config.workers = config.udp.workers;
         }
+        if config.udp.batch > 0 {
+            udp_config.batch = config.udp.batch.min(32);
+        }
+        udp_config.reuse_port = config.udp.reuse_port;
+        udp_config.recv_buffer = (config.udp.recv_buffer > 0).then_some(config.udp.recv_buffer);
         let trusted_proxies = config
             .http
             .trusted_proxies
@@ -247,7 +255,7 @@ impl Settings {
         }
 
         let backend = match config.storage.backend.trim() {
-            "memory" => Backend::Memory { shards: config.storage.memory_shards },
+            "memory" => Backend::Memory { shards: config.storage.memory_shards, peer_ids: t.allow_non_compact },
             url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 if config.storage.postgres_pool_size == 0 {
                     return Err("postgres_pool_size must be at least 1".into());
@@ -356,7 +364,7 @@ mod tests {
         c.http.listen = vec!["127.0.0.1:7000".into()];
         assert!(Settings::from_config(&c).unwrap().udp.is_empty(), "HTTP only when only HTTP is asked for");
         assert_eq!(s.intervals, IntervalSpec { algorithm: AlgorithmSpec::Static(Static::default()), jitter: 0 });
-        assert_eq!(s.backend, Backend::Memory { shards: 0 });
+        assert_eq!(s.backend, Backend::Memory { shards: 0, peer_ids: true });
     }
 
     #[test]

@@ -11,8 +11,8 @@ use crate::settings::Backend;
 /// Connects to (or creates) the backend.
 pub(crate) async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, Failure> {
     match backend {
-        Backend::Memory { shards } => {
-            let mut config = octotracker_memory::MemoryConfig::default();
+        Backend::Memory { shards, peer_ids } => {
+            let mut config = octotracker_memory::MemoryConfig { peer_ids: *peer_ids, ..Default::default() };
             if *shards > 0 {
                 config.shards = *shards;
             }

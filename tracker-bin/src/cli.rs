@@ -178,6 +178,15 @@ pub(crate) struct ServeArgs {
     /// [udp] workers: receive workers per UDP socket (0: one per core).
     #[arg(long = "udp-workers", env = "OCTOTRACKER_UDP_WORKERS")]
     pub udp_workers: Option<usize>,
+    /// [udp] batch: datagrams per recvmmsg/sendmmsg, 1 to 32 (0: 32).
+    #[arg(long = "udp-batch", env = "OCTOTRACKER_UDP_BATCH")]
+    pub udp_batch: Option<usize>,
+    /// [udp] reuse_port: one SO_REUSEPORT socket per worker (true/false).
+    #[arg(long = "udp-reuse-port", env = "OCTOTRACKER_UDP_REUSE_PORT")]
+    pub udp_reuse_port: Option<bool>,
+    /// [udp] recv_buffer: SO_RCVBUF in bytes (0: the system's default).
+    #[arg(long = "udp-recv-buffer", env = "OCTOTRACKER_UDP_RECV_BUFFER")]
+    pub udp_recv_buffer: Option<usize>,
     /// Trusted reverse proxy (address or CIDR), repeatable ([http] trusted_proxies).
     #[arg(long = "trusted-proxy", env = "OCTOTRACKER_TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxies: Vec<String>,
@@ -320,6 +329,15 @@ impl ServeArgs {
         }
         if let Some(workers) = self.udp_workers {
             config.udp.workers = workers;
+        }
+        if let Some(batch) = self.udp_batch {
+            config.udp.batch = batch;
+        }
+        if let Some(reuse_port) = self.udp_reuse_port {
+            config.udp.reuse_port = reuse_port;
+        }
+        if let Some(bytes) = self.udp_recv_buffer {
+            config.udp.recv_buffer = bytes;
         }
         if !self.trusted_proxies.is_empty() {
             config.http.trusted_proxies = self.trusted_proxies.clone();

@@ -4,17 +4,6 @@ use std::net::SocketAddr;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-/// Binds a UDP socket (IPv6 sockets IPv6-only, as for TCP).
-pub(crate) fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
-    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.set_nonblocking(true)?;
-    Ok(socket.into())
-}
-
 /// Binds a TCP listener. IPv6 sockets are IPv6-only, so `0.0.0.0:P` and `[::]:P` can both be
 /// listed.
 pub(crate) fn bind_tcp(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {

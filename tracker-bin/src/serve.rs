@@ -30,7 +30,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
 
     let mut udp_frontends = Vec::new();
     for addr in &settings.udp {
-        let std_socket = crate::listen::bind_udp(*addr)
+        let std_socket = octotracker_udp::bind_socket(*addr, &settings.udp_config)
             .map_err(|e| Failure::Usage(format!("cannot listen on udp://{addr}: {e}")))?;
         let socket = tokio::net::UdpSocket::from_std(std_socket)
             .map_err(|e| Failure::Runtime(format!("cannot listen on udp://{addr}: {e}")))?;

@@ -1,9 +1,13 @@
-//! One stored peer, compact: an IPv4 peer takes 32 bytes, an IPv6 peer 44.
+//! One stored peer, compact: its address, port and last-seen time, and its peer id only when
+//! the store keeps peer ids ([`MemoryConfig::peer_ids`](crate::MemoryConfig::peer_ids)).
+//!
+//! Every field is a byte array, so an entry has no padding and an alignment of one: an IPv4
+//! peer takes 10 bytes (30 with its peer id), an IPv6 peer 22 (42).
 
 use std::hash::Hash;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use octotracker_core::{Peer, UnixTime};
+use octotracker_core::{Peer, PeerId, UnixTime};
 
 /// The raw bytes of an IP address of one family: `[u8; 4]` or `[u8; 16]`.
 pub(crate) trait Ip: Copy + Eq + Hash + Default + std::fmt::Debug + Send + Sync + 'static {
@@ -23,39 +27,76 @@ impl Ip for [u8; 16] {
     }
 }
 
+/// Where an entry keeps its peer id: `[u8; 20]` (kept) or `()` (not kept: handed out as zeros,
+/// for stores that only serve compact replies).
+pub(crate) trait PeerIdSlot: Copy + Eq + Default + std::fmt::Debug + Send + Sync + 'static {
+    /// What is stored for `id`.
+    fn keep(id: &PeerId) -> Self;
+    /// The peer id handed out.
+    fn peer_id(&self) -> [u8; 20];
+}
+
+impl PeerIdSlot for [u8; 20] {
+    fn keep(id: &PeerId) -> Self {
+        id.0
+    }
+
+    fn peer_id(&self) -> [u8; 20] {
+        *self
+    }
+}
+
+impl PeerIdSlot for () {
+    fn keep(_: &PeerId) -> Self {}
+
+    fn peer_id(&self) -> [u8; 20] {
+        [0; 20]
+    }
+}
+
 /// What identifies a peer in a swarm: its address and port.
 pub(crate) type Key<A> = (A, u16);
 
-/// A stored peer. Field order is left to the compiler, which packs an IPv4 entry into 32 bytes
-/// (20 + 4 + 4 + 2, aligned to 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry<A> {
+/// A stored peer (see the module docs for its size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Entry<A, P> {
     /// The address.
     pub ip: A,
-    /// The port.
-    pub port: u16,
-    /// When the peer last announced, whole seconds since the epoch (see [`stamp`]).
-    pub last_seen: u32,
-    /// The peer id it last announced with.
-    pub peer_id: [u8; 20],
+    /// The port, native byte order.
+    port: [u8; 2],
+    /// When the peer last announced, whole seconds since the epoch (see [`stamp`]), native byte
+    /// order.
+    last_seen: [u8; 4],
+    /// The peer id it last announced with, when kept.
+    pub peer_id: P,
 }
 
-impl<A: Ip> Entry<A> {
+impl<A: Ip, P: PeerIdSlot> Entry<A, P> {
+    /// An entry for the peer at `ip` and `port`, seen at `last_seen` (see [`stamp`]).
+    pub(crate) fn new(ip: A, port: u16, last_seen: u32, peer_id: P) -> Self {
+        Entry { ip, port: port.to_ne_bytes(), last_seen: last_seen.to_ne_bytes(), peer_id }
+    }
+
+    /// The port.
+    pub(crate) fn port(&self) -> u16 {
+        u16::from_ne_bytes(self.port)
+    }
+
     /// The peer's identity.
     pub(crate) fn key(&self) -> Key<A> {
-        (self.ip, self.port)
+        (self.ip, self.port())
     }
 
     /// Overwrites `peer` with this entry as handed out to others, field by field (see
     /// `selection::append` for why).
     pub(crate) fn write_peer(&self, peer: &mut Peer) {
-        peer.addr = self.ip.socket(self.port);
-        peer.id.0 = self.peer_id;
+        peer.addr = self.ip.socket(self.port());
+        peer.id.0 = self.peer_id.peer_id();
     }
 
     /// Whether the peer was last seen before `cutoff`.
     pub(crate) fn seen_before(&self, cutoff: UnixTime) -> bool {
-        u64::from(self.last_seen) < cutoff.0
+        u64::from(u32::from_ne_bytes(self.last_seen)) < cutoff.0
     }
 }
 
@@ -67,14 +108,15 @@ pub(crate) fn stamp(t: UnixTime) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use octotracker_core::PeerId;
-
     use super::*;
 
     #[test]
-    fn an_ipv4_entry_takes_32_bytes_and_an_ipv6_entry_44() {
-        assert_eq!(std::mem::size_of::<Entry<[u8; 4]>>(), 32);
-        assert_eq!(std::mem::size_of::<Entry<[u8; 16]>>(), 44);
+    fn entries_are_packed_without_padding() {
+        assert_eq!(std::mem::size_of::<Entry<[u8; 4], ()>>(), 10);
+        assert_eq!(std::mem::size_of::<Entry<[u8; 16], ()>>(), 22);
+        assert_eq!(std::mem::size_of::<Entry<[u8; 4], [u8; 20]>>(), 30);
+        assert_eq!(std::mem::size_of::<Entry<[u8; 16], [u8; 20]>>(), 42);
+        assert_eq!(std::mem::align_of::<Entry<[u8; 4], [u8; 20]>>(), 1);
     }
 
     #[test]
@@ -85,14 +127,22 @@ mod tests {
 
     #[test]
     fn an_entry_hands_out_its_address_and_peer_id() {
-        let e = Entry { ip: [10, 0, 0, 1], port: 6881, last_seen: 5, peer_id: [7; 20] };
+        let e = Entry::new([10, 0, 0, 1], 6881, 5, [7; 20]);
         let mut peer = Peer { addr: "[::1]:1".parse().unwrap(), id: PeerId([0; 20]) };
         e.write_peer(&mut peer);
         assert_eq!(peer, Peer { addr: "10.0.0.1:6881".parse().unwrap(), id: PeerId([7; 20]) });
-        let e6 = Entry { ip: [0xfe; 16], port: 1, last_seen: 0, peer_id: [1; 20] };
+        let e6 = Entry::new([0xfe; 16], 1, 0, [1; 20]);
         e6.write_peer(&mut peer);
         assert_eq!(peer.addr, "[fefe:fefe:fefe:fefe:fefe:fefe:fefe:fefe]:1".parse().unwrap());
         assert!(e.seen_before(UnixTime(6)));
         assert!(!e.seen_before(UnixTime(5)), "seen at the cutoff is not before it");
+    }
+
+    #[test]
+    fn an_entry_without_a_peer_id_hands_out_zeros() {
+        let e: Entry<[u8; 4], ()> = Entry::new([10, 0, 0, 2], 51413, 5, ());
+        let mut peer = Peer { addr: "[::1]:1".parse().unwrap(), id: PeerId([1; 20]) };
+        e.write_peer(&mut peer);
+        assert_eq!(peer, Peer { addr: "10.0.0.2:51413".parse().unwrap(), id: PeerId([0; 20]) });
     }
 }

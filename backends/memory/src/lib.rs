@@ -40,9 +40,10 @@
 //!  MemoryTorrentManager
 //!   └─ shards: [Shard; 256+]        chosen by a randomly seeded hash of the info hash
 //!       └─ RwLock<HashMap<InfoHash, Swarm>>      one lock per shard, no global lock
-//!           └─ Swarm { v4: PeerList, v6: Option<Box<PeerList>>, downloaded: u64 }
-//!               └─ PeerList { entries: [seeders… | leechers…], index above 32 peers }
-//!                   └─ Entry { ip, port, last_seen: u32, peer_id }   32 bytes for IPv4
+//!           └─ Swarm { v4: PeerList, downloaded: u64, rare: Option<Box<Rare>> }   40 bytes
+//!               ├─ PeerList { slots: Box<[seeders… | leechers… | spare]>, len, seeders }
+//!               │   └─ Entry { ip, port, last_seen: u32, [peer_id] }   10 bytes for IPv4 (30 with id)
+//!               └─ Rare { v4 index above 32 peers, v6: PeerList, v6 index }   only when needed
 //! ```
 //!
 //! - **Counts are O(1)** and cannot drift: a list keeps its seeders in front of its leechers,
@@ -52,9 +53,10 @@
 //! - **Choosing peers is O(`want`)**: a window of consecutive entries from a random start,
 //!   wrapping around, from the leechers (for a seeder) or from both ranges in proportion (for
 //!   a leecher). See the `selection` module.
-//! - **Memory**: about 32 bytes per IPv4 peer in its list, vectors grown by a quarter rather
-//!   than doubled, IPv6 lists boxed (most swarms have none). Measure it with
-//!   `cargo run --release -p octotracker-benches --bin bytes_per_peer`.
+//! - **Memory**: 10 bytes per IPv4 peer in its list (30 when peer ids are kept, see
+//!   [`MemoryConfig::peer_ids`]), lists grown by a quarter rather than doubled, a 40-byte swarm
+//!   header whose IPv6 list and hash indexes are boxed together (most swarms need neither).
+//!   Measure it with `cargo run --release -p octotracker-benches --bin bytes_per_peer`.
 //! - **Expiry** ([`TorrentManager::expire`]) walks the shards one at a time, holding one
 //!   shard's lock at a time and yielding to other tasks between shards.
 //!
@@ -87,32 +89,54 @@ use yield_now::YieldNow;
 
 /// The in-memory storage backend. See the [crate documentation](crate) for its layout.
 pub struct MemoryTorrentManager {
-    shards: Box<[Shard]>,
-    /// `shards.len() - 1`; the length is a power of two.
+    shards: Shards,
+    /// The number of shards minus one; the number is a power of two.
     mask: usize,
     /// Picks a hash's shard; seeded at random, independently of the shards' own maps.
     hasher: RandomState,
+}
+
+/// The shards, with or without peer ids in their entries ([`MemoryConfig::peer_ids`]).
+enum Shards {
+    PeerIds(Box<[Shard<[u8; 20]>]>),
+    NoPeerIds(Box<[Shard<()>]>),
+}
+
+/// Runs `$body` with `$shards` bound to the store's shards, whichever entry type they hold.
+macro_rules! with_shards {
+    ($store:expr, |$shards:ident| $body:expr) => {
+        match &$store.shards {
+            Shards::PeerIds($shards) => $body,
+            Shards::NoPeerIds($shards) => $body,
+        }
+    };
 }
 
 impl MemoryTorrentManager {
     /// An empty store laid out as `config` says.
     pub fn new(config: MemoryConfig) -> Self {
         let count = config.shard_count();
-        MemoryTorrentManager {
-            shards: (0..count).map(|_| Shard::default()).collect(),
-            mask: count - 1,
-            hasher: RandomState::default(),
-        }
+        let shards = if config.peer_ids {
+            Shards::PeerIds((0..count).map(|_| Shard::default()).collect())
+        } else {
+            Shards::NoPeerIds((0..count).map(|_| Shard::default()).collect())
+        };
+        MemoryTorrentManager { shards, mask: count - 1, hasher: RandomState::default() }
     }
 
     /// How many shards the swarms are spread over.
     pub fn shard_count(&self) -> usize {
-        self.shards.len()
+        self.mask + 1
     }
 
-    fn shard(&self, hash: &InfoHash) -> &Shard {
-        // `mask` is below the length, so the index is in bounds.
-        &self.shards[self.hasher.hash_one(hash) as usize & self.mask]
+    /// Whether peers' ids are stored (and handed out), as [`MemoryConfig::peer_ids`] asked.
+    pub fn keeps_peer_ids(&self) -> bool {
+        matches!(self.shards, Shards::PeerIds(_))
+    }
+
+    /// The index of `hash`'s shard.
+    fn shard_of(&self, hash: &InfoHash) -> usize {
+        self.hasher.hash_one(hash) as usize & self.mask
     }
 }
 
@@ -124,35 +148,42 @@ impl Default for MemoryTorrentManager {
 
 impl fmt::Debug for MemoryTorrentManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryTorrentManager").field("shards", &self.shards.len()).finish_non_exhaustive()
+        f.debug_struct("MemoryTorrentManager")
+            .field("shards", &self.shard_count())
+            .field("peer_ids", &self.keeps_peer_ids())
+            .finish_non_exhaustive()
     }
 }
 
 #[async_trait]
 impl TorrentManager for MemoryTorrentManager {
     async fn announce(&self, announce: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
-        Ok(self.shard(&announce.info_hash).announce(announce, want))
+        // `shard_of` masks the index below the number of shards.
+        let at = self.shard_of(&announce.info_hash);
+        Ok(with_shards!(self, |shards| shards[at].announce(announce, want)))
     }
 
     async fn scrape(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
-        Ok(hashes.iter().map(|h| self.shard(h).stats(h)).collect())
+        Ok(with_shards!(self, |shards| hashes.iter().map(|h| shards[self.shard_of(h)].stats(h)).collect()))
     }
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let mut out = Vec::new();
-        for shard in self.shards.iter() {
-            if out.len() >= limit {
-                break;
+        with_shards!(self, |shards| {
+            for shard in shards.iter() {
+                if out.len() >= limit {
+                    break;
+                }
+                shard.list(limit - out.len(), &mut out);
             }
-            shard.list(limit - out.len(), &mut out);
-        }
+        });
         Ok(out)
     }
 
     async fn totals(&self) -> Result<StoreTotals, StorageError> {
         let mut totals = StoreTotals::default();
-        for shard in self.shards.iter() {
-            shard.add_totals(&mut totals);
+        for at in 0..self.shard_count() {
+            with_shards!(self, |shards| shards[at].add_totals(&mut totals));
             YieldNow::default().await;
         }
         Ok(totals)
@@ -160,8 +191,8 @@ impl TorrentManager for MemoryTorrentManager {
 
     async fn expire(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
         let mut report = ExpiryReport::default();
-        for shard in self.shards.iter() {
-            let shard_report = shard.expire(cutoff);
+        for at in 0..self.shard_count() {
+            let shard_report = with_shards!(self, |shards| shards[at].expire(cutoff));
             report.peers_removed += shard_report.peers_removed;
             report.swarms_removed += shard_report.swarms_removed;
             YieldNow::default().await;

@@ -1,14 +1,19 @@
-//! The peers of one address family in one swarm: a vector of compact entries, **seeders first,
-//! then leechers**, so the counts are the boundary and the length (they cannot drift from the
-//! stored peers), and each role is one contiguous range to choose from.
+//! The peers of one address family in one swarm: a boxed slice of compact entries, **seeders
+//! first, then leechers**, so the counts are the boundary and the length (they cannot drift
+//! from the stored peers), and each role is one contiguous range to choose from.
 //!
 //! An announcer is found by a linear scan while the list is small; above [`INDEX_FROM`]
 //! entries a hash index (address and port → position) is built, and it is dropped again below
 //! [`INDEX_UNTIL`] (the gap keeps a swarm hovering at the threshold from rebuilding it on every
 //! announce). Small swarms, the vast majority, pay no index memory. Entries move by swaps (to
-//! cross the seeder/leecher boundary, or to the end before a `pop`), each swap fixing the index.
+//! cross the seeder/leecher boundary, or to the end before a removal), each swap fixing the
+//! index.
 //!
-//! The vector grows by a quarter (at least two entries) rather than doubling, and gives memory
+//! The index lives beside the list, not in it (the caller passes it in): the swarm keeps it in
+//! the rarely allocated part of its header, so a list is 24 bytes (a boxed slice and two `u32`
+//! counts) instead of a `Vec`'s 24 plus the counts and an index pointer.
+//!
+//! The slice grows by a quarter (at least two entries) rather than doubling, and gives memory
 //! back when less than half of it is used, keeping the memory per peer close to the entry size.
 
 use std::collections::HashMap;
@@ -16,7 +21,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use octotracker_core::{Peer, UnixTime};
 
-use crate::entry::{Entry, Ip, Key};
+use crate::entry::{Entry, Ip, Key, PeerIdSlot};
 use crate::selection::{self, Ask};
 
 /// Above this many entries, a list keeps a hash index of its peers.
@@ -25,7 +30,7 @@ pub(crate) const INDEX_FROM: usize = 32;
 pub(crate) const INDEX_UNTIL: usize = 16;
 
 /// Address and port → position in the list.
-type Index<A> = HashMap<Key<A>, u32, RandomState>;
+pub(crate) type Index<A> = HashMap<Key<A>, u32, RandomState>;
 
 /// What a peer was before an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,22 +45,22 @@ pub(crate) enum Was {
 
 /// The peers of one family in one swarm.
 #[derive(Debug, Default)]
-pub(crate) struct PeerList<A: Ip> {
-    /// Seeders in `0..seeders`, leechers in `seeders..`.
-    entries: Vec<Entry<A>>,
+pub(crate) struct PeerList<A: Ip, P: PeerIdSlot> {
+    /// Seeders in `0..seeders`, leechers in `seeders..len`, spare slots after.
+    slots: Box<[Entry<A, P>]>,
+    len: u32,
     seeders: u32,
-    index: Option<Box<Index<A>>>,
 }
 
-impl<A: Ip> PeerList<A> {
+impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
     /// Peers stored.
     pub(crate) fn len(&self) -> usize {
-        self.entries.len()
+        self.len as usize
     }
 
     /// Whether no peer is stored.
     pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Seeders stored.
@@ -68,45 +73,44 @@ impl<A: Ip> PeerList<A> {
         self.len() - self.seeders()
     }
 
-    /// The stored entries, seeders first.
+    /// Entries the list has room for without growing.
     #[cfg(test)]
-    pub(crate) fn entries(&self) -> &[Entry<A>] {
-        &self.entries
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
     }
 
-    /// Whether the list keeps a hash index.
-    #[cfg(test)]
-    pub(crate) fn is_indexed(&self) -> bool {
-        self.index.is_some()
+    /// The stored entries, seeders first.
+    pub(crate) fn entries(&self) -> &[Entry<A, P>] {
+        &self.slots[..self.len()]
     }
 
     /// The position of the peer at `key`.
-    pub(crate) fn find(&self, key: Key<A>) -> Option<usize> {
-        match &self.index {
+    pub(crate) fn find(&self, index: &Option<Index<A>>, key: Key<A>) -> Option<usize> {
+        match index {
             Some(index) => index.get(&key).map(|&i| i as usize),
-            None => self.entries.iter().position(|e| e.key() == key),
+            None => self.entries().iter().position(|e| e.key() == key),
         }
     }
 
     /// Inserts or updates the peer `entry` as a seeder or a leecher; returns its position now
     /// and what it was before.
-    pub(crate) fn upsert(&mut self, entry: Entry<A>, seeder: bool) -> (usize, Was) {
-        let Some(at) = self.find(entry.key()) else {
-            return (self.insert(entry, seeder), Was::Absent);
+    pub(crate) fn upsert(&mut self, index: &mut Option<Index<A>>, entry: Entry<A, P>, seeder: bool) -> (usize, Was) {
+        let Some(at) = self.find(index, entry.key()) else {
+            return (self.insert(index, entry, seeder), Was::Absent);
         };
         let was_seeder = at < self.seeders();
-        self.entries[at] = entry;
+        self.slots[at] = entry;
         let at = match (was_seeder, seeder) {
             (false, true) => {
                 // The first leecher's slot becomes the last seeder's.
                 let boundary = self.seeders();
-                self.swap(at, boundary);
+                self.swap(index, at, boundary);
                 self.seeders += 1;
                 boundary
             }
             (true, false) => {
                 let last_seeder = self.seeders() - 1;
-                self.swap(at, last_seeder);
+                self.swap(index, at, last_seeder);
                 self.seeders -= 1;
                 last_seeder
             }
@@ -115,101 +119,124 @@ impl<A: Ip> PeerList<A> {
         (at, if was_seeder { Was::Seeder } else { Was::Leecher })
     }
 
-    fn insert(&mut self, entry: Entry<A>, seeder: bool) -> usize {
-        if self.entries.len() == self.entries.capacity() {
-            self.entries.reserve_exact((self.entries.len() / 4).max(2));
+    fn insert(&mut self, index: &mut Option<Index<A>>, entry: Entry<A, P>, seeder: bool) -> usize {
+        let at = self.len();
+        if at == self.slots.len() {
+            self.resize(at + (at / 4).max(2));
         }
-        let at = self.entries.len();
-        self.entries.push(entry);
-        if let Some(index) = &mut self.index {
+        self.slots[at] = entry;
+        self.len += 1;
+        if let Some(index) = index {
             index.insert(entry.key(), at as u32);
-        } else if self.entries.len() > INDEX_FROM {
-            self.build_index();
+        } else if self.len() > INDEX_FROM {
+            *index = Some(self.build_index());
         }
         if !seeder {
             return at;
         }
         let boundary = self.seeders();
-        self.swap(at, boundary);
+        self.swap(index, at, boundary);
         self.seeders += 1;
         boundary
     }
 
     /// Removes the peer at `key`; returns what it was.
-    pub(crate) fn remove(&mut self, key: Key<A>) -> Was {
-        let Some(mut at) = self.find(key) else {
+    pub(crate) fn remove(&mut self, index: &mut Option<Index<A>>, key: Key<A>) -> Was {
+        let Some(mut at) = self.find(index, key) else {
             return Was::Absent;
         };
         let was = if at < self.seeders() { Was::Seeder } else { Was::Leecher };
         if was == Was::Seeder {
             // Move it to the boundary, then make the boundary a leecher slot.
             let last_seeder = self.seeders() - 1;
-            self.swap(at, last_seeder);
+            self.swap(index, at, last_seeder);
             self.seeders -= 1;
             at = last_seeder;
         }
-        let last = self.entries.len() - 1;
-        self.swap(at, last);
-        if let (Some(gone), Some(index)) = (self.entries.pop(), &mut self.index) {
-            index.remove(&gone.key());
+        let last = self.len() - 1;
+        self.swap(index, at, last);
+        self.len -= 1;
+        if let Some(index) = index {
+            index.remove(&self.slots[last].key());
         }
-        self.after_shrinking();
+        self.after_shrinking(index);
         was
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
-    pub(crate) fn expire(&mut self, cutoff: UnixTime) -> usize {
-        let before = self.entries.len();
-        let stale_seeders = self.entries[..self.seeders()].iter().filter(|e| e.seen_before(cutoff)).count();
-        if stale_seeders == 0 && !self.entries.iter().any(|e| e.seen_before(cutoff)) {
+    pub(crate) fn expire(&mut self, index: &mut Option<Index<A>>, cutoff: UnixTime) -> usize {
+        let before = self.len();
+        if !self.entries().iter().any(|e| e.seen_before(cutoff)) {
             return 0;
         }
-        // `retain` keeps the order, so seeders stay in front.
-        self.entries.retain(|e| !e.seen_before(cutoff));
-        self.seeders -= stale_seeders as u32;
-        if self.index.is_some() {
-            self.build_index();
+        let stale_seeders = self.entries()[..self.seeders()].iter().filter(|e| e.seen_before(cutoff)).count();
+        // Compacts in place, keeping the order, so seeders stay in front.
+        let mut kept = 0;
+        for i in 0..before {
+            let e = self.slots[i];
+            if !e.seen_before(cutoff) {
+                self.slots[kept] = e;
+                kept += 1;
+            }
         }
-        self.after_shrinking();
-        before - self.entries.len()
+        self.len = kept as u32;
+        self.seeders -= stale_seeders as u32;
+        if index.is_some() {
+            *index = Some(self.build_index());
+        }
+        self.after_shrinking(index);
+        before - kept
     }
 
     /// Appends the peers chosen for `ask` to `out` (see [`selection`]).
     pub(crate) fn choose(&self, ask: Ask, out: &mut Vec<Peer>) {
-        selection::choose(&self.entries, self.seeders(), ask, |n| fastrand::usize(..n), out);
+        selection::choose(self.entries(), self.seeders(), ask, |n| fastrand::usize(..n), out);
     }
 
     /// Swaps two entries, keeping the index right.
-    fn swap(&mut self, a: usize, b: usize) {
+    fn swap(&mut self, index: &mut Option<Index<A>>, a: usize, b: usize) {
         if a == b {
             return;
         }
-        self.entries.swap(a, b);
-        if let Some(index) = &mut self.index {
-            index.insert(self.entries[a].key(), a as u32);
-            index.insert(self.entries[b].key(), b as u32);
+        self.slots.swap(a, b);
+        if let Some(index) = index {
+            index.insert(self.slots[a].key(), a as u32);
+            index.insert(self.slots[b].key(), b as u32);
         }
     }
 
-    /// (Re)builds the index from the entries.
-    fn build_index(&mut self) {
-        let mut index = Index::with_capacity_and_hasher(self.entries.len(), RandomState::default());
-        index.extend(self.entries.iter().enumerate().map(|(i, e)| (e.key(), i as u32)));
-        self.index = Some(Box::new(index));
+    /// An index of the entries.
+    fn build_index(&self) -> Index<A> {
+        let mut index = Index::with_capacity_and_hasher(self.len(), RandomState::default());
+        index.extend(self.entries().iter().enumerate().map(|(i, e)| (e.key(), i as u32)));
+        index
+    }
+
+    /// Moves the entries to a slice of `capacity` slots (at least the length).
+    fn resize(&mut self, capacity: usize) {
+        let capacity = capacity.max(self.len());
+        if capacity == 0 {
+            self.slots = Box::default();
+            return;
+        }
+        let mut slots = Vec::with_capacity(capacity);
+        slots.extend_from_slice(self.entries());
+        slots.resize(capacity, Entry::default());
+        self.slots = slots.into_boxed_slice();
     }
 
     /// Drops the index of a list that became small, and memory the list no longer needs.
-    fn after_shrinking(&mut self) {
-        let len = self.entries.len();
+    fn after_shrinking(&mut self, index: &mut Option<Index<A>>) {
+        let len = self.len();
         if len < INDEX_UNTIL {
-            self.index = None;
-        } else if let Some(index) = &mut self.index
+            *index = None;
+        } else if let Some(index) = index
             && index.capacity() > 4 * len
         {
             index.shrink_to(2 * len);
         }
-        if self.entries.capacity() > 2 * len + 2 {
-            self.entries.shrink_to(len + len / 4);
+        if self.slots.len() > 2 * len + 2 {
+            self.resize(len + len / 4);
         }
     }
 }

@@ -7,10 +7,57 @@ use octotracker_core::UnixTime;
 
 use super::*;
 
-type List = PeerList<[u8; 4]>;
+/// A list and its index, as a swarm keeps them.
+#[derive(Default)]
+struct List {
+    list: PeerList<[u8; 4], [u8; 20]>,
+    index: Option<Index<[u8; 4]>>,
+}
 
-fn entry(n: u16, last_seen: u32) -> Entry<[u8; 4]> {
-    Entry { ip: [10, 0, (n >> 8) as u8, n as u8], port: 6881, last_seen, peer_id: [n as u8; 20] }
+impl List {
+    fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    fn seeders(&self) -> usize {
+        self.list.seeders()
+    }
+
+    fn leechers(&self) -> usize {
+        self.list.leechers()
+    }
+
+    fn entries(&self) -> &[Entry<[u8; 4], [u8; 20]>] {
+        self.list.entries()
+    }
+
+    fn capacity(&self) -> usize {
+        self.list.capacity()
+    }
+
+    fn is_indexed(&self) -> bool {
+        self.index.is_some()
+    }
+
+    fn find(&self, key: Key<[u8; 4]>) -> Option<usize> {
+        self.list.find(&self.index, key)
+    }
+
+    fn upsert(&mut self, entry: Entry<[u8; 4], [u8; 20]>, seeder: bool) -> (usize, Was) {
+        self.list.upsert(&mut self.index, entry, seeder)
+    }
+
+    fn remove(&mut self, key: Key<[u8; 4]>) -> Was {
+        self.list.remove(&mut self.index, key)
+    }
+
+    fn expire(&mut self, cutoff: UnixTime) -> usize {
+        self.list.expire(&mut self.index, cutoff)
+    }
+}
+
+fn entry(n: u16, last_seen: u32) -> Entry<[u8; 4], [u8; 20]> {
+    Entry::new([10, 0, (n >> 8) as u8, n as u8], 6881, last_seen, [n as u8; 20])
 }
 
 fn key(n: u16) -> Key<[u8; 4]> {
@@ -169,10 +216,10 @@ fn memory_is_given_back_as_a_list_shrinks() {
     for n in 0..1000 {
         list.upsert(entry(n, 0), false);
     }
-    assert!(list.entries.capacity() <= 1000 + 1000 / 4 + 2, "growth is modest: {}", list.entries.capacity());
+    assert!(list.capacity() <= 1000 + 1000 / 4 + 2, "growth is modest: {}", list.capacity());
     for n in 0..990 {
         list.remove(key(n));
     }
-    assert!(list.entries.capacity() <= 2 * 10 + 2, "capacity {} for 10 peers", list.entries.capacity());
+    assert!(list.capacity() <= 2 * 10 + 2, "capacity {} for 10 peers", list.capacity());
     assert!(!list.is_indexed());
 }

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use octotracker_core::Peer;
 
-use crate::entry::{Entry, Ip};
+use crate::entry::{Entry, Ip, PeerIdSlot};
 
 /// Who is asking, and for how many.
 #[derive(Debug, Clone, Copy)]
@@ -26,8 +26,8 @@ pub(crate) struct Ask {
 
 /// Appends the chosen peers of `entries` (seeders in `0..seeders`, leechers after) to `out`.
 /// `random(n)` returns a number in `0..n` (`n > 0`).
-pub(crate) fn choose<A: Ip>(
-    entries: &[Entry<A>],
+pub(crate) fn choose<A: Ip, P: PeerIdSlot>(
+    entries: &[Entry<A, P>],
     seeders: usize,
     ask: Ask,
     mut random: impl FnMut(usize) -> usize,
@@ -74,8 +74,8 @@ pub(crate) fn split(want: usize, seeds: usize, leeches: usize, roll: usize) -> (
 
 /// Appends up to `take` peers of `entries[range]` to `out`: from `range.start + offset % len`,
 /// walking forward and wrapping around, skipping position `skip`.
-pub(crate) fn window<A: Ip>(
-    entries: &[Entry<A>],
+pub(crate) fn window<A: Ip, P: PeerIdSlot>(
+    entries: &[Entry<A, P>],
     range: Range<usize>,
     skip: Option<usize>,
     take: usize,
@@ -112,7 +112,7 @@ pub(crate) fn window<A: Ip>(
 /// Appends `entries` to `out` as peers. Written field by field into the vector: building each
 /// `Peer` whole goes through a stack copy that stalls store-to-load forwarding, which cost more
 /// than everything else in an announce.
-fn append<A: Ip>(out: &mut Vec<Peer>, entries: &[Entry<A>]) {
+fn append<A: Ip, P: PeerIdSlot>(out: &mut Vec<Peer>, entries: &[Entry<A, P>]) {
     let start = out.len();
     out.resize(start + entries.len(), BLANK);
     for (peer, entry) in out[start..].iter_mut().zip(entries) {
@@ -131,8 +131,8 @@ mod tests {
     use super::*;
 
     /// Entries whose port is their position.
-    fn entries(n: u16) -> Vec<Entry<[u8; 4]>> {
-        (0..n).map(|port| Entry { ip: [10, 0, 0, 1], port, last_seen: 0, peer_id: [0; 20] }).collect()
+    fn entries(n: u16) -> Vec<Entry<[u8; 4], ()>> {
+        (0..n).map(|port| Entry::new([10, 0, 0, 1], port, 0, ())).collect()
     }
 
     fn ports(out: &[Peer]) -> Vec<u16> {

@@ -6,18 +6,19 @@ use foldhash::fast::RandomState;
 use octotracker_core::{Event, ExpiryReport, InfoHash, PeerAnnounce, StoreTotals, SwarmReply, SwarmStats, UnixTime};
 use parking_lot::RwLock;
 
+use crate::entry::PeerIdSlot;
 use crate::swarm::Swarm;
 
 /// A map of swarms behind a read-write lock (announces write, scrapes read). Aligned to 128
 /// bytes so two shards' locks never share a cache line, nor an adjacent-line prefetch pair.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-pub(crate) struct Shard {
+pub(crate) struct Shard<P: PeerIdSlot> {
     /// Hashed with its own random seed: info hashes are chosen by strangers.
-    swarms: RwLock<HashMap<InfoHash, Swarm, RandomState>>,
+    swarms: RwLock<HashMap<InfoHash, Swarm<P>, RandomState>>,
 }
 
-impl Shard {
+impl<P: PeerIdSlot> Shard<P> {
     /// Applies one announce to its swarm, creating the swarm unless the peer is leaving.
     pub(crate) fn announce(&self, a: &PeerAnnounce, want: usize) -> SwarmReply {
         let mut swarms = self.swarms.write();

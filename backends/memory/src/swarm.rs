@@ -1,53 +1,83 @@
-//! One swarm: its IPv4 peers, its IPv6 peers (boxed, as most swarms have none), and its
-//! download count. Applies the contract's announce step to itself.
+//! One swarm: its IPv4 peers inline, and in a rarely allocated box its IPv6 peers and the hash
+//! indexes of large lists; its download count. Applies the contract's announce step to itself.
+//!
+//! The header is 40 bytes (a 64-byte slot with its info hash in the shard's map): most swarms
+//! have a few IPv4 peers and no IPv6 one, so the parts only large or IPv6 swarms need live
+//! behind one pointer, allocated when the first of them is needed and freed when none is left.
+//! Which list a peer goes to is decided in one place, [`Swarm::announce`].
 
 use std::net::SocketAddr;
 
 use octotracker_core::{Event, Peer, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
 
-use crate::entry::{Entry, Ip, stamp};
-use crate::peer_list::{PeerList, Was};
+use crate::entry::{Entry, Ip, PeerIdSlot, stamp};
+use crate::peer_list::{Index, PeerList, Was};
 use crate::selection::Ask;
 
-/// The peers and counts of one info hash.
+/// The peers and counts of one info hash; `P` says whether peer ids are kept (`[u8; 20]`) or
+/// not (`()`).
 #[derive(Debug, Default)]
-pub(crate) struct Swarm {
-    v4: PeerList<[u8; 4]>,
-    v6: Option<Box<PeerList<[u8; 16]>>>,
+pub(crate) struct Swarm<P: PeerIdSlot = [u8; 20]> {
+    v4: PeerList<[u8; 4], P>,
     downloaded: u64,
+    /// IPv6 peers and the indexes of large lists; `None` when neither is needed.
+    rare: Option<Box<Rare<P>>>,
 }
 
-impl Swarm {
+/// What few swarms need.
+#[derive(Debug, Default)]
+struct Rare<P: PeerIdSlot> {
+    v4_index: Option<Index<[u8; 4]>>,
+    v6: PeerList<[u8; 16], P>,
+    v6_index: Option<Index<[u8; 16]>>,
+}
+
+impl<P: PeerIdSlot> Rare<P> {
+    fn is_unused(&self) -> bool {
+        self.v4_index.is_none() && self.v6.is_empty()
+    }
+}
+
+impl<P: PeerIdSlot> Swarm<P> {
     /// Applies one announce (the contract's steps 1–4) and returns the chosen peers and counts.
     pub(crate) fn announce(&mut self, a: &PeerAnnounce, want: usize) -> SwarmReply {
         let mut peers = Vec::new();
         match a.addr {
             SocketAddr::V4(addr) => {
                 let entry = entry(addr.ip().octets(), addr.port(), a);
-                apply(&mut self.v4, entry, a, want, &mut self.downloaded, &mut peers);
-            }
-            SocketAddr::V6(addr) => {
-                let entry = entry(addr.ip().octets(), addr.port(), a);
-                if a.event == Event::Stopped && self.v6.is_none() {
-                    // Nothing to remove, and no list to create.
-                } else {
-                    let list = self.v6.get_or_insert_with(Box::default);
-                    apply(list, entry, a, want, &mut self.downloaded, &mut peers);
-                    if list.is_empty() {
-                        self.v6 = None;
+                match &mut self.rare {
+                    Some(rare) => {
+                        apply(&mut self.v4, &mut rare.v4_index, entry, a, want, &mut self.downloaded, &mut peers);
+                    }
+                    None => {
+                        let mut index = None;
+                        apply(&mut self.v4, &mut index, entry, a, want, &mut self.downloaded, &mut peers);
+                        if index.is_some() {
+                            self.rare = Some(Box::new(Rare { v4_index: index, ..Rare::default() }));
+                        }
                     }
                 }
             }
+            SocketAddr::V6(addr) => {
+                let entry = entry(addr.ip().octets(), addr.port(), a);
+                if a.event == Event::Stopped && self.rare.is_none() {
+                    // Nothing to remove, and nothing to create.
+                } else {
+                    let rare = self.rare.get_or_insert_with(Box::default);
+                    apply(&mut rare.v6, &mut rare.v6_index, entry, a, want, &mut self.downloaded, &mut peers);
+                }
+            }
         }
+        self.drop_unused_rare();
         SwarmReply { peers, stats: self.stats() }
     }
 
     /// The swarm's counts.
     pub(crate) fn stats(&self) -> SwarmStats {
         let (mut complete, mut incomplete) = (self.v4.seeders(), self.v4.leechers());
-        if let Some(v6) = &self.v6 {
-            complete += v6.seeders();
-            incomplete += v6.leechers();
+        if let Some(rare) = &self.rare {
+            complete += rare.v6.seeders();
+            incomplete += rare.v6.leechers();
         }
         SwarmStats {
             complete: u32::try_from(complete).unwrap_or(u32::MAX),
@@ -58,40 +88,45 @@ impl Swarm {
 
     /// Whether no peer is left.
     pub(crate) fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_none()
+        self.v4.is_empty() && self.rare.as_ref().is_none_or(|r| r.v6.is_empty())
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
     pub(crate) fn expire(&mut self, cutoff: UnixTime) -> usize {
-        let mut removed = self.v4.expire(cutoff);
-        if let Some(v6) = &mut self.v6 {
-            removed += v6.expire(cutoff);
-            if v6.is_empty() {
-                self.v6 = None;
-            }
-        }
+        let removed = match &mut self.rare {
+            Some(rare) => self.v4.expire(&mut rare.v4_index, cutoff) + rare.v6.expire(&mut rare.v6_index, cutoff),
+            None => self.v4.expire(&mut None, cutoff),
+        };
+        self.drop_unused_rare();
         removed
+    }
+
+    fn drop_unused_rare(&mut self) {
+        if self.rare.as_ref().is_some_and(|r| r.is_unused()) {
+            self.rare = None;
+        }
     }
 }
 
-fn entry<A: Ip>(ip: A, port: u16, a: &PeerAnnounce) -> Entry<A> {
-    Entry { ip, port, last_seen: stamp(a.now), peer_id: a.peer_id.0 }
+fn entry<A: Ip, P: PeerIdSlot>(ip: A, port: u16, a: &PeerAnnounce) -> Entry<A, P> {
+    Entry::new(ip, port, stamp(a.now), P::keep(&a.peer_id))
 }
 
 /// The announce step on the announcer's own family list.
-fn apply<A: Ip>(
-    list: &mut PeerList<A>,
-    entry: Entry<A>,
+fn apply<A: Ip, P: PeerIdSlot>(
+    list: &mut PeerList<A, P>,
+    index: &mut Option<Index<A>>,
+    entry: Entry<A, P>,
     a: &PeerAnnounce,
     want: usize,
     downloaded: &mut u64,
     out: &mut Vec<Peer>,
 ) {
     let me = if a.event == Event::Stopped {
-        list.remove(entry.key());
+        list.remove(index, entry.key());
         None
     } else {
-        let (at, was) = list.upsert(entry, a.seeder);
+        let (at, was) = list.upsert(index, entry, a.seeder);
         if a.event == Event::Completed && was == Was::Leecher {
             *downloaded = downloaded.saturating_add(1);
         }
@@ -99,5 +134,48 @@ fn apply<A: Ip>(
     };
     if want > 0 {
         list.choose(Ask { me, seeder: a.seeder, want }, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use octotracker_core::{InfoHash, PeerId};
+
+    use super::*;
+
+    #[test]
+    fn the_swarm_header_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Swarm<[u8; 20]>>(), 40);
+        assert_eq!(std::mem::size_of::<Swarm<()>>(), 40);
+        assert_eq!(std::mem::size_of::<(InfoHash, Swarm<()>)>(), 64, "one slot of a shard's map");
+    }
+
+    fn announce(addr: &str, event: Event, now: u64) -> PeerAnnounce {
+        PeerAnnounce {
+            info_hash: InfoHash([1; 20]),
+            addr: addr.parse().unwrap(),
+            peer_id: PeerId([3; 20]),
+            event,
+            seeder: false,
+            now: UnixTime(now),
+        }
+    }
+
+    #[test]
+    fn the_rare_part_exists_only_while_ipv6_peers_or_an_index_need_it() {
+        let mut swarm = Swarm::<()>::default();
+        swarm.announce(&announce("10.0.0.1:1", Event::Started, 5), 50);
+        assert!(swarm.rare.is_none(), "a small IPv4 swarm has no rare part");
+        swarm.announce(&announce("[2001:db8::1]:1", Event::Started, 5), 50);
+        assert!(swarm.rare.is_some());
+        swarm.announce(&announce("[2001:db8::1]:1", Event::Stopped, 5), 50);
+        assert!(swarm.rare.is_none(), "freed when the last IPv6 peer leaves");
+        for port in 1..=40 {
+            swarm.announce(&announce(&format!("10.0.0.2:{port}"), Event::Started, 6), 0);
+        }
+        assert!(swarm.rare.as_ref().is_some_and(|r| r.v4_index.is_some()), "a large list is indexed");
+        assert_eq!(swarm.expire(UnixTime(6)), 1);
+        assert_eq!(swarm.expire(UnixTime(7)), 40);
+        assert!(swarm.rare.is_none() && swarm.is_empty());
     }
 }

@@ -8,5 +8,7 @@ octotracker_core::conformance_tests!(|| async { MemoryTorrentManager::new(Memory
 mod on_one_shard {
     use super::{MemoryConfig, MemoryTorrentManager};
 
-    octotracker_core::conformance_tests!(|| async { MemoryTorrentManager::new(MemoryConfig { shards: 1 }) });
+    octotracker_core::conformance_tests!(|| async {
+        MemoryTorrentManager::new(MemoryConfig { shards: 1, ..MemoryConfig::default() })
+    });
 }

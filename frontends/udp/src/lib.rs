@@ -4,7 +4,12 @@
 //! [`Tracker`](octotracker_core::Tracker): most public tracker traffic.
 //!
 //! - [`UdpFrontend`]: a [`Frontend`](octotracker_core::Frontend) on one socket (IPv4 or IPv6),
-//!   served by several receive workers; no global lock on the path, no per-client state.
+//!   served by several receive workers; no global lock on the path, no per-client state. Each
+//!   worker moves up to 32 datagrams per system call (`recvmmsg`/`sendmmsg` on Linux,
+//!   [`UdpConfig::batch`]) through buffers it allocates once; with [`UdpConfig::reuse_port`]
+//!   each worker reads a socket of its own.
+//! - [`bind_socket`]: binds a socket as the config asks (IPv6-only for IPv6, `SO_REUSEPORT`,
+//!   [`UdpConfig::recv_buffer`]).
 //! - [`ConnectionIds`]: stateless connection ids, a keyed hash of the client's address and a
 //!   coarse clock, valid one to two minutes, with a key that rotates every ten minutes.
 //! - [`UdpConfig::rate_limit`]: the core's per-address token buckets, as over HTTP. Announces
@@ -28,9 +33,12 @@
 //! # Ok(()) }
 //! ```
 
+mod batch;
 mod connection_id;
 mod limits;
 mod server;
+mod socket;
 
 pub use connection_id::ConnectionIds;
 pub use server::{UdpConfig, UdpFrontend};
+pub use socket::bind_socket;

@@ -14,10 +14,8 @@ use octotracker_core::{
 use tokio::net::UdpSocket;
 
 use crate::ConnectionIds;
+use crate::batch::{BATCH, Received, Replies};
 use crate::limits::UdpLimits;
-
-/// Largest datagram read; anything longer is cut (and then malformed or ignored).
-const RECV_BUFFER: usize = 2048;
 
 /// Settings of the UDP frontend.
 #[derive(Debug, Clone)]
@@ -28,11 +26,32 @@ pub struct UdpConfig {
     /// get an error packet with the same reason as HTTP's; connects over it are dropped (see
     /// the crate docs).
     pub rate_limit: Option<RateLimit>,
+    /// Datagrams moved per system call, 1 to 32 (default 32): a worker takes every datagram
+    /// queued, up to this many, with one `recvmmsg` and sends their replies with one
+    /// `sendmmsg` (Linux; elsewhere, and with 1, one `recv_from`/`send_to` each).
+    pub batch: usize,
+    /// Give each worker a socket of its own, all bound to the address with `SO_REUSEPORT`
+    /// (the kernel spreads clients over them by address), instead of one socket shared by
+    /// every worker (default: off). Needs the first socket bound with `SO_REUSEPORT` too, as
+    /// [`bind_socket`](crate::bind_socket) and [`UdpFrontend::bind`] do when this is on;
+    /// otherwise the workers share it.
+    pub reuse_port: bool,
+    /// `SO_RCVBUF` of the sockets, in bytes (`None`, the default: the system's,
+    /// `net.core.rmem_default`). A larger buffer absorbs bursts that the workers would
+    /// otherwise drop (counted in `/proc/net/snmp` as `Udp: RcvbufErrors`); the kernel caps it
+    /// at `net.core.rmem_max`.
+    pub recv_buffer: Option<usize>,
 }
 
 impl Default for UdpConfig {
     fn default() -> Self {
-        UdpConfig { workers: std::thread::available_parallelism().map_or(2, |n| n.get()), rate_limit: None }
+        UdpConfig {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            rate_limit: None,
+            batch: BATCH,
+            reuse_port: false,
+            recv_buffer: None,
+        }
     }
 }
 
@@ -49,9 +68,31 @@ impl UdpFrontend {
         UdpFrontend { socket: Arc::new(socket), config }
     }
 
-    /// Binds `addr` and serves on it.
+    /// Binds `addr` (with [`bind_socket`](crate::bind_socket)) and serves on it.
     pub async fn bind(addr: SocketAddr, config: UdpConfig) -> std::io::Result<Self> {
-        Ok(Self::new(UdpSocket::bind(addr).await?, config))
+        let socket = UdpSocket::from_std(crate::bind_socket(addr, &config)?)?;
+        Ok(Self::new(socket, config))
+    }
+
+    /// The socket of worker `n`: the frontend's own for the first, and with
+    /// [`UdpConfig::reuse_port`] a new one bound to the same address for each other (the
+    /// shared one when that fails: the first socket was bound without `SO_REUSEPORT`).
+    fn worker_socket(&self, n: usize) -> Arc<UdpSocket> {
+        if n == 0 || !self.config.reuse_port {
+            return self.socket.clone();
+        }
+        let bound = self
+            .socket
+            .local_addr()
+            .and_then(|addr| crate::bind_socket(addr, &self.config))
+            .and_then(UdpSocket::from_std);
+        match bound {
+            Ok(socket) => Arc::new(socket),
+            Err(e) => {
+                tracing::warn!(error = %e, "udp: no SO_REUSEPORT socket for worker {n}; it shares the first socket");
+                self.socket.clone()
+            }
+        }
     }
 
     /// The address the socket is bound to.
@@ -65,13 +106,17 @@ impl Frontend for UdpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         let ids = Arc::new(ConnectionIds::default());
         let limits = self.config.rate_limit.map(|limit| Arc::new(UdpLimits::new(limit)));
+        if let Some(bytes) = crate::socket::recv_buffer_size(&self.socket) {
+            tracing::debug!(bytes, "udp receive buffer");
+        }
         let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..self.config.workers.max(1) {
+        for n in 0..self.config.workers.max(1) {
             let worker = Worker {
-                socket: self.socket.clone(),
+                socket: self.worker_socket(n),
                 tracker: tracker.clone(),
                 ids: ids.clone(),
                 limits: limits.clone(),
+                batch: self.config.batch,
             };
             workers.spawn(worker.run());
         }
@@ -89,28 +134,32 @@ struct Worker {
     tracker: Arc<Tracker>,
     ids: Arc<ConnectionIds>,
     limits: Option<Arc<UdpLimits>>,
+    batch: usize,
 }
 
 impl Worker {
+    /// Receives a batch, answers each datagram into its own reusable buffer, sends the replies
+    /// as a batch; nothing is allocated per datagram once the buffers have grown.
     async fn run(self) {
-        let mut buf = vec![0u8; RECV_BUFFER];
-        let mut out = Vec::with_capacity(1500);
+        let local = self.socket.local_addr().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+        let mut received = Received::new(self.batch, local);
+        let mut replies = Replies::new(self.batch);
         loop {
-            let (len, from) = match self.socket.recv_from(&mut buf).await {
-                Ok(received) => received,
-                Err(e) => {
-                    // ICMP errors of earlier sends surface here on some platforms: not fatal.
-                    tracing::debug!(error = %e, "udp receive failed");
+            if let Err(e) = received.receive(&self.socket).await {
+                // ICMP errors of earlier sends surface here on some platforms: not fatal.
+                tracing::debug!(error = %e, "udp receive failed");
+                continue;
+            }
+            replies.clear();
+            for (packet, from) in received.datagrams() {
+                if from.port() == 0 {
+                    // No one to answer (a sender address the socket could not read).
                     continue;
                 }
-            };
-            out.clear();
-            self.answer(&buf[..len], from, &mut out).await;
-            if !out.is_empty()
-                && let Err(e) = self.socket.send_to(&out, from).await
-            {
-                tracing::debug!(error = %e, %from, "udp send failed");
+                self.answer(packet, from, replies.next()).await;
+                replies.commit(from);
             }
+            replies.send(&self.socket).await;
         }
     }
 

@@ -40,7 +40,8 @@ async fn server(failures: Arc<Failures>) -> (SocketAddr, tokio::sync::oneshot::S
     let intervals = Arc::new(octotracker_interval::Static::default());
     let tracker =
         Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(SystemClock)).with_observer(failures);
-    let config = UdpConfig { workers: 2, rate_limit: Some(RateLimit { per_second: 0.1, burst: 3.0 }) };
+    let config =
+        UdpConfig { workers: 2, rate_limit: Some(RateLimit { per_second: 0.1, burst: 3.0 }), ..UdpConfig::default() };
     let frontend = UdpFrontend::bind("127.0.0.1:0".parse().unwrap(), config).await.expect("bind");
     let addr = frontend.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -29,6 +29,10 @@ impl Drop for Server {
 }
 
 async fn server_with(bind: &str, access: Option<AccessPolicy>) -> Server {
+    server_configured(bind, access, UdpConfig { workers: 2, rate_limit: None, ..UdpConfig::default() }).await
+}
+
+async fn server_configured(bind: &str, access: Option<AccessPolicy>, config: UdpConfig) -> Server {
     let storage = Arc::new(octotracker_memory::MemoryTorrentManager::default());
     let mut tracker = Tracker::new(
         TrackerConfig::default(),
@@ -39,8 +43,7 @@ async fn server_with(bind: &str, access: Option<AccessPolicy>) -> Server {
     if let Some(policy) = access {
         tracker = tracker.with_access(Arc::new(AccessList::new(policy)));
     }
-    let frontend =
-        UdpFrontend::bind(bind.parse().unwrap(), UdpConfig { workers: 2, rate_limit: None }).await.expect("bind");
+    let frontend = UdpFrontend::bind(bind.parse().unwrap(), config).await.expect("bind");
     let addr = frontend.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = Box::pin(async move {
@@ -229,4 +232,80 @@ async fn a_scrape_answers_refused_hashes_as_zeros_in_their_place() {
     let UdpReply::Scrape { stats, .. } = c.exchange(&p).await else { panic!("not a scrape reply") };
     let seeders: Vec<u32> = stats.iter().map(|s| s.complete).collect();
     assert_eq!(seeders, [1, 0, 1], "the denied hash reads as zeros, the others keep their place");
+}
+
+/// Sends `count` connects back to back (they queue up, so a worker takes many per receive),
+/// with malformed datagrams between them, and checks every connect is answered exactly once.
+async fn burst_is_answered(config: UdpConfig) {
+    let server = server_configured("127.0.0.1:0", None, config).await;
+    let client = Client::to(&server).await;
+    let count = 300u32;
+    for tid in 0..count {
+        let mut p = Vec::new();
+        write_connect_request(&mut p, tid);
+        client.socket.send(&p).await.unwrap();
+        if tid % 50 == 0 {
+            // Too short to carry a transaction id: dropped without a reply.
+            client.socket.send(&[1, 2, 3]).await.unwrap();
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut buf = vec![0u8; 4096];
+    while seen.len() < count as usize {
+        let n = tokio::time::timeout(WAIT, client.socket.recv(&mut buf)).await.expect("every reply in time").unwrap();
+        match parse_reply(&buf[..n], false).expect("a well-formed reply") {
+            UdpReply::Connect { transaction_id, .. } => assert!(seen.insert(transaction_id), "one reply per request"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(client.silence(&[1, 2, 3]).await, "nothing more came back");
+}
+
+#[tokio::test]
+async fn a_burst_is_answered_once_per_request_in_batches() {
+    burst_is_answered(UdpConfig { workers: 2, ..UdpConfig::default() }).await;
+}
+
+#[tokio::test]
+async fn a_burst_is_answered_once_per_request_one_datagram_per_call() {
+    burst_is_answered(UdpConfig { workers: 1, batch: 1, ..UdpConfig::default() }).await;
+}
+
+#[tokio::test]
+async fn with_reuse_port_every_worker_socket_answers() {
+    let config = UdpConfig { workers: 4, reuse_port: true, ..UdpConfig::default() };
+    let server = server_configured("127.0.0.1:0", None, config).await;
+    // Clients from many ports land on different sockets of the group (the kernel hashes the
+    // source address); every one is answered.
+    for _ in 0..16 {
+        let client = Client::to(&server).await;
+        let cid = client.connect().await;
+        match client.announce(cid, &request(9, client.port(), 0), b"").await {
+            UdpReply::Announce { transaction_id: 42, .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// Both families served by one thread (a current-thread runtime), so their workers share the
+/// thread's batch headers: an IPv6 sender's address must come through whole after IPv4 traffic.
+#[tokio::test(flavor = "current_thread")]
+async fn ipv4_and_ipv6_sockets_on_one_thread_keep_whole_addresses() {
+    let v4 = server().await;
+    let v6 = server_with("[::1]:0", None).await;
+    let c4 = Client::to(&v4).await;
+    let cid = c4.connect().await;
+    c4.announce(cid, &request(7, c4.port(), 0), b"").await;
+    let (first, second) = (Client::to(&v6).await, Client::to(&v6).await);
+    let cid = first.connect().await;
+    first.announce(cid, &request(7, first.port(), 0), b"").await;
+    let cid = second.connect().await;
+    match second.announce(cid, &request(7, second.port(), 10), b"").await {
+        UdpReply::Announce { peers, .. } => {
+            let expected: SocketAddr = format!("[::1]:{}", first.port()).parse().unwrap();
+            let addrs: Vec<SocketAddr> = peers.iter().map(|p| p.addr).collect();
+            assert_eq!(addrs, vec![expected], "the IPv6 seeder's whole address");
+        }
+        other => panic!("{other:?}"),
+    }
 }
