@@ -2,14 +2,17 @@
 # Run the whole octotracker test suite: `scripts/test.sh` (from any directory).
 #
 # 1. Installs the Debian packages the tests need when they are missing
-#    (PostgreSQL, Redis, and the real BitTorrent clients aria2 and
-#    python3-libtorrent used by the end-to-end test).
+#    (PostgreSQL, Redis, the real BitTorrent clients aria2 and
+#    python3-libtorrent used by the end-to-end test, chromium and nodejs for
+#    the status page test, prometheus for the monitoring test, systemd's
+#    systemd-analyze for the package test), the npm packages of
+#    tracker-bin/tests/browser (`npm ci` from its lock file) and cargo-deb.
 # 2. Provides the services the storage tests talk to, all on 127.0.0.1:
 #      OCTOTRACKER_TEST_POSTGRES_URL       an existing server on :5432, else a throwaway cluster
 #      OCTOTRACKER_TEST_REDIS_URL          an existing server on :6379, else a throwaway server
 #      OCTOTRACKER_TEST_REDIS_CLUSTER_URLS always a throwaway 3-master Redis Cluster
-# 3. Builds the examples, runs `cargo test` on every target, then the doc tests, and exits with
-#    cargo's status. Whatever happens, everything this script started is
+# 3. Builds the examples, runs `cargo test` on every target, then the doc tests, then
+#    packaging/test-deb.sh (the Debian package: build, dpkg install, run, purge). Whatever happens, everything this script started is
 #    stopped (by pid) and its temporary directories are removed on exit.
 set -euo pipefail
 
@@ -106,6 +109,13 @@ install_missing_packages() {
     "$PYTHON" -c 'import libtorrent' 2>/dev/null || missing+=(python3-libtorrent)
     { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || missing+=(redis-server)
     [[ -n $(postgres_bin_dir) ]] && command -v pg_isready >/dev/null || missing+=(postgresql)
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+    { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || missing+=(prometheus)
+    command -v systemd-analyze >/dev/null || missing+=(systemd)
+    command -v curl >/dev/null || missing+=(curl)
+    command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev) # cargo-deb's Depends: $auto
     if ((${#missing[@]} == 0)); then
         return 0
     fi
@@ -114,6 +124,26 @@ install_missing_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# `npm ci` in DIR (no install scripts), exactly as its package-lock.json pins the packages;
+# skipped (it takes ~9 s) when node_modules was installed from this very lock file.
+npm_ci_if_changed() {
+    local dir=$1 lock_sum
+    lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    [[ $(cat "$dir/node_modules/.installed-from-lock" 2>/dev/null) == "$lock_sum" ]] && return 0
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+        die "npm ci in $dir failed"
+    printf '%s\n' "$lock_sum" >"$dir/node_modules/.installed-from-lock"
+}
+
+# cargo-deb, pinned: packaging/test-deb.sh relies on its behaviour (--no-build --profile dev).
+CARGO_DEB_VERSION=3.8.0
+install_cargo_deb() {
+    if [[ $(cargo deb --version 2>/dev/null) != *"$CARGO_DEB_VERSION"* ]]; then
+        log "installing cargo-deb $CARGO_DEB_VERSION"
+        cargo install cargo-deb --locked --version "$CARGO_DEB_VERSION" --quiet
+    fi
 }
 
 # ---------------------------------------------------------------- ports
@@ -287,6 +317,9 @@ finish_redis_cluster() {
 # ---------------------------------------------------------------- main
 
 install_missing_packages
+# The status page test drives Debian's chromium with puppeteer-core (downloads no browser).
+npm_ci_if_changed tracker-bin/tests/browser
+install_cargo_deb
 
 services_started_at=$(date +%s%N)
 start_redis_cluster
@@ -303,3 +336,12 @@ log "OCTOTRACKER_TEST_REDIS_CLUSTER_URLS=$OCTOTRACKER_TEST_REDIS_CLUSTER_URLS"
 cargo build --workspace --examples --all-features --locked
 cargo test --workspace --all-targets --all-features --locked
 cargo test --workspace --doc --all-features --locked
+
+# The Debian package installs system-wide: only as root (CI is), never skipped there.
+if ((EUID == 0)); then
+    packaging/test-deb.sh
+elif [[ ${CI:-} == true ]]; then
+    die "packaging/test-deb.sh needs root (dpkg)"
+else
+    log "not root: skipping packaging/test-deb.sh (dpkg install test)"
+fi

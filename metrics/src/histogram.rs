@@ -55,6 +55,12 @@ impl LatencyHistogram {
         self.inner.buckets.iter().map(|b| b.load(Ordering::Relaxed)).sum()
     }
 
+    /// How many durations fell in each bucket (not cumulative): one count per bound of
+    /// [`BUCKETS_SECONDS`], then the `+Inf` bucket.
+    pub fn bucket_counts(&self) -> [u64; 20] {
+        std::array::from_fn(|i| self.inner.buckets[i].load(Ordering::Relaxed))
+    }
+
     /// The sum of the recorded durations.
     pub fn sum(&self) -> Duration {
         Duration::from_nanos(self.inner.sum_nanos.load(Ordering::Relaxed))

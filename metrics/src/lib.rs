@@ -10,6 +10,8 @@
 //!   encoding. [`TrackerMetrics::summary`] gives the `/stats` numbers.
 //! - [`LatencyHistogram`]: histograms kept in atomics (prometheus-client's own histogram locks
 //!   a mutex per observation), and [`RecentRate`]: the announce rate over the last minute.
+//! - [`STATUS_PAGE`] and [`StatusSource`]: a self-contained HTML status page and the JSON it
+//!   polls (live counts, announce rate and latency charts, top torrents, backend health).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -39,9 +41,13 @@
 
 mod histogram;
 mod rate;
+mod status;
 mod tracker_metrics;
 
 pub use histogram::{BUCKETS_SECONDS, LatencyHistogram};
 pub use prometheus_client;
 pub use rate::{RecentRate, WINDOW_SECONDS};
+pub use status::{
+    LatencySnapshot, STATUS_PAGE, StatusReport, StatusSource, TOP_TORRENTS, TOP_TORRENTS_TTL, TOTALS_TTL, TopTorrent,
+};
 pub use tracker_metrics::{StatsSummary, TrackerMetrics};

@@ -55,6 +55,18 @@ impl RecentRate {
             .sum()
     }
 
+    /// The count of each second of the window, oldest first, `now` last.
+    pub fn per_second_counts(&self, now: UnixTime) -> Vec<u64> {
+        (0..WINDOW_SECONDS)
+            .rev()
+            .map(|ago| {
+                let second = UnixTime(now.0.saturating_sub(ago));
+                let packed = self.slots[(second.0 % SLOTS as u64) as usize].load(Ordering::Relaxed);
+                if packed >> 32 == stamp(second) && second.0 + ago == now.0 { packed & 0xFFFF_FFFF } else { 0 }
+            })
+            .collect()
+    }
+
     /// Events per second, averaged over the last [`WINDOW_SECONDS`] seconds.
     pub fn per_second(&self, now: UnixTime) -> f64 {
         self.in_window(now) as f64 / WINDOW_SECONDS as f64
@@ -78,6 +90,21 @@ mod tests {
         assert_eq!(rate.in_window(UnixTime(1_060)), 59, "second 1,000 left the window");
         assert_eq!(rate.in_window(UnixTime(1_200)), 0);
         assert!((rate.per_second(UnixTime(1_059)) - 89.0 / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn per_second_counts_list_the_window_oldest_first() {
+        let rate = RecentRate::default();
+        rate.record(UnixTime(1_000));
+        rate.record(UnixTime(1_000));
+        rate.record(UnixTime(1_058));
+        rate.record(UnixTime(1_059));
+        let counts = rate.per_second_counts(UnixTime(1_059));
+        assert_eq!(counts.len(), 60);
+        assert_eq!((counts[0], counts[58], counts[59]), (2, 1, 1));
+        assert_eq!(counts.iter().sum::<u64>(), rate.in_window(UnixTime(1_059)));
+        assert_eq!(rate.per_second_counts(UnixTime(1_060))[0], 0, "second 1,000 left the window");
+        assert_eq!(rate.per_second_counts(UnixTime(30)).len(), 60, "near the epoch too");
     }
 
     #[test]

@@ -40,6 +40,13 @@ fn outcome_index(outcome: Outcome) -> usize {
     }
 }
 
+fn kind_slot(kind: RequestKind) -> usize {
+    match kind {
+        RequestKind::Announce => 0,
+        RequestKind::Scrape => 1,
+    }
+}
+
 fn op_index(op: StorageOp) -> usize {
     match op {
         StorageOp::Announce => 0,
@@ -65,6 +72,7 @@ fn op_index(op: StorageOp) -> usize {
 /// | `backend_errors_total` | counter | `operation`, `kind` (unavailable, conflict, unsupported, internal) |
 /// | `expired_peers_total`, `expired_swarms_total` | counter | |
 /// | `torrents`, `seeders`, `leechers`, `peers` | gauge | |
+/// | `backend_up` | gauge | (1 when the last totals call reached the store, 0 when it failed) |
 /// | `request_duration_seconds` | histogram | `frontend` (http, udp), `request` (announce, scrape) |
 /// | `backend_duration_seconds` | histogram | `operation` (announce, scrape, scrape_all, expire, totals) |
 #[derive(Debug)]
@@ -80,6 +88,7 @@ pub struct TrackerMetrics {
     seeders: Gauge,
     leechers: Gauge,
     peers: Gauge,
+    backend_up: Gauge,
     request_latency: Family<Labels2, LatencyHistogram>,
     http_latency: [LatencyHistogram; 2],
     backend_latency: [LatencyHistogram; 5],
@@ -125,6 +134,19 @@ impl TrackerMetrics {
         let failures = Family::<Labels1, Counter>::default();
         registry.register("failures", "Requests answered with a failure reason, by reason", failures.clone());
         let backend_errors = Family::<Labels2, Counter>::default();
+        // Every (operation, kind) series exists from the start at 0, so `increase()` and
+        // `rate()` see the first error (a series born at 1 hides it) and dashboards find it.
+        for op in StorageOp::ALL {
+            let kinds = [
+                StorageError::Unavailable(String::new()),
+                StorageError::Conflict(String::new()),
+                StorageError::Unsupported(""),
+                StorageError::Internal(String::new()),
+            ];
+            for kind in kinds.iter().map(storage_error_label) {
+                backend_errors.get_or_create_owned(&[("operation", op.as_str()), ("kind", kind)]);
+            }
+        }
         registry.register("backend_errors", "Storage backend errors by operation and kind", backend_errors.clone());
         let expired_peers = Counter::default();
         registry.register("expired_peers", "Peers removed by expiry", expired_peers.clone());
@@ -139,6 +161,13 @@ impl TrackerMetrics {
         registry.register("leechers", "Leechers over all swarms", leechers.clone());
         let peers = Gauge::default();
         registry.register("peers", "Seeders plus leechers over all swarms", peers.clone());
+
+        let backend_up = Gauge::default();
+        registry.register(
+            "backend_up",
+            "1 when the storage answered the last totals call, 0 when it failed",
+            backend_up.clone(),
+        );
 
         let request_latency = Family::<Labels2, LatencyHistogram>::default();
         let http_latency = [RequestKind::Announce, RequestKind::Scrape]
@@ -165,6 +194,7 @@ impl TrackerMetrics {
             seeders,
             leechers,
             peers,
+            backend_up,
             request_latency,
             http_latency,
             backend_latency,
@@ -176,7 +206,15 @@ impl TrackerMetrics {
     /// gauges. Call it before encoding the registry (it may walk the whole store: not per
     /// request). A backend that cannot count leaves the gauges at their last value.
     pub async fn refresh(&self, tracker: &Tracker) -> Result<StoreTotals, StorageError> {
-        let totals = tracker.totals().await?;
+        let totals = match tracker.totals().await {
+            Ok(totals) => totals,
+            Err(e) => {
+                // A backend that cannot count is not down.
+                self.backend_up.set(i64::from(matches!(e, StorageError::Unsupported(_))));
+                return Err(e);
+            }
+        };
+        self.backend_up.set(1);
         let set = |gauge: &Gauge, value: u64| gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
         set(&self.torrents, totals.torrents);
         set(&self.seeders, totals.seeders);
@@ -200,6 +238,31 @@ impl TrackerMetrics {
             leechers: totals.map(|t| t.leechers),
             announces_per_second: self.announce_rate.per_second(tracker.now()),
         })
+    }
+
+    /// Announces received since start, whatever their outcome.
+    pub fn announces_total(&self) -> u64 {
+        self.announces.iter().flatten().map(Counter::get).sum()
+    }
+
+    /// The durations of every frontend's requests of `kind` (http, udp, ws), merged: the count in
+    /// each bucket of [`BUCKETS_SECONDS`](crate::BUCKETS_SECONDS) plus `+Inf`, and their sum.
+    pub fn request_latency(&self, kind: RequestKind) -> ([u64; 20], Duration) {
+        let mut buckets = self.http_latency[kind_slot(kind)].bucket_counts();
+        let mut sum = self.http_latency[kind_slot(kind)].sum();
+        for frontend in ["udp", "ws"] {
+            if let Some(h) = self.request_latency.get(&[("frontend", frontend), ("request", kind.as_str())]) {
+                buckets.iter_mut().zip(h.bucket_counts()).for_each(|(total, n)| *total += n);
+                sum += h.sum();
+            }
+        }
+        (buckets, sum)
+    }
+
+    /// Announces received in each second of the last minute up to `now`, oldest first (the last
+    /// entry is the second still running).
+    pub fn announces_each_second(&self, now: UnixTime) -> Vec<u64> {
+        self.announce_rate.per_second_counts(now)
     }
 
     /// Announces received per second over the last minute up to `now`.
@@ -236,10 +299,7 @@ impl Observer for TrackerMetrics {
     }
 
     fn request(&self, frontend: &'static str, kind: RequestKind, elapsed: Duration) {
-        let slot = match kind {
-            RequestKind::Announce => 0,
-            RequestKind::Scrape => 1,
-        };
+        let slot = kind_slot(kind);
         if frontend == "http" {
             self.http_latency[slot].observe(elapsed);
         } else {

@@ -12,6 +12,7 @@
 //! ```
 
 use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::{CreateError, TorrentBuilder};
@@ -44,11 +45,15 @@ pub fn scan(path: &Path) -> Result<TorrentBuilder, CreateError> {
 
 /// Hashes the files of `builder` (from [`scan`] of the same `path`), reading them below `path`.
 pub fn build(builder: &TorrentBuilder, path: &Path) -> Result<Vec<u8>, CreateError> {
-    builder.build(|rel| {
-        let mut full = PathBuf::from(path);
-        full.extend(rel);
-        File::open(full)
-    })
+    builder.build(|rel| open_below(path, rel))
+}
+
+/// Opens the file at `rel` (a path as [`TorrentBuilder::build`] gives it) below `path`, for
+/// callers of `build` that wrap each file's reader (to count progress, for example).
+pub fn open_below(path: &Path, rel: &[String]) -> io::Result<File> {
+    let mut full = PathBuf::from(path);
+    full.extend(rel);
+    File::open(full)
 }
 
 fn walk(dir: &Path, rel: &mut Vec<String>, found: &mut Vec<(Vec<String>, u64)>) -> Result<(), CreateError> {

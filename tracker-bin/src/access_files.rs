@@ -303,46 +303,46 @@ impl AccessFiles {
     }
 }
 
-/// Checks the files (and the backend's passkeys) every `reload_interval` and swaps a changed
-/// policy into `access`.
+/// Checks the files (and the backend's passkeys) every `reload_interval`, and at once when
+/// `reload_now` is notified (SIGHUP), and swaps a changed policy into `access`.
 pub(crate) async fn reload_periodically(
     access: Arc<AccessList>,
     mut files: AccessFiles,
     storage: Arc<dyn TorrentManager>,
+    reload_now: Arc<tokio::sync::Notify>,
     mut shutdown: Shutdown,
 ) -> Result<(), FrontendError> {
     let mut tick = tokio::time::interval(files.settings.reload_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
     loop {
-        tokio::select! {
-            _ = tick.tick() => {
-                // File reads are small and rare; keep them off the request threads anyway.
-                let (changed, back) = tokio::task::spawn_blocking(move || {
-                    let changed = files.refresh();
-                    (changed, files)
-                })
-                .await
-                .map_err(|e| FrontendError(Box::new(e)))?;
-                files = back;
-                let keys_changed = files.refresh_backend_passkeys(storage.as_ref()).await.unwrap_or_else(|e| {
-                    tracing::warn!("{e}; keeping the passkeys read before");
-                    false
-                });
-                if changed || keys_changed {
-                    let policy = files.policy();
-                    tracing::info!(
-                        mode = policy.mode.as_str(),
-                        registered = policy.registered.len(),
-                        allowed = policy.allowed.len(),
-                        denied = policy.denied.len(),
-                        passkeys = policy.passkeys.as_ref().map_or(0, HashSet::len),
-                        "access lists reloaded"
-                    );
-                    access.replace(policy);
-                }
-            }
+        let asked = tokio::select! {
+            _ = tick.tick() => false,
+            () = reload_now.notified() => true,
             () = &mut shutdown => return Ok(()),
+        };
+        // File reads are small and rare; keep them off the request threads anyway.
+        let (changed, back) = tokio::task::spawn_blocking(move || {
+            let changed = files.refresh();
+            (changed, files)
+        })
+        .await
+        .map_err(|e| FrontendError(Box::new(e)))?;
+        files = back;
+        let keys_changed = files.refresh_backend_passkeys(storage.as_ref()).await.unwrap_or_else(|e| {
+            tracing::warn!("{e}; keeping the passkeys read before");
+            false
+        });
+        if changed || keys_changed {
+            let policy = files.policy();
+            let (mode, registered, allowed, denied) =
+                (policy.mode.as_str(), policy.registered.len(), policy.allowed.len(), policy.denied.len());
+            let passkeys = policy.passkeys.as_ref().map_or(0, HashSet::len);
+            // Swapped in before the log line: whoever reads "reloaded" finds the new lists applied.
+            access.replace(policy);
+            tracing::info!(mode, registered, allowed, denied, passkeys, "access lists reloaded");
+        } else if asked {
+            tracing::info!("access lists unchanged");
         }
     }
 }

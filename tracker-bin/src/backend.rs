@@ -40,3 +40,12 @@ pub(crate) async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, F
         }
     }
 }
+
+/// The backend's name as the status page shows it.
+pub(crate) fn name(backend: &Backend) -> &'static str {
+    match backend {
+        Backend::Memory { .. } => "memory",
+        Backend::Postgres { .. } => "postgres",
+        Backend::Redis { .. } => "redis",
+    }
+}

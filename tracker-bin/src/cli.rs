@@ -95,6 +95,9 @@ pub(crate) struct TorrentCreateArgs {
     /// A free-text comment.
     #[arg(long)]
     pub comment: Option<String>,
+    /// No progress line on stderr (it is shown only when stderr is a terminal).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `octotracker torrent info`
@@ -303,7 +306,7 @@ pub(crate) struct ServeArgs {
     #[arg(long = "access-reload-interval", env = "OCTOTRACKER_ACCESS_RELOAD_INTERVAL")]
     pub access_reload_interval: Option<u64>,
 
-    /// [metrics] listen: serve /metrics (Prometheus) and /stats (JSON) on this address.
+    /// [metrics] listen: serve /metrics (Prometheus), /stats (JSON) and the status page (/) on this address.
     #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
     pub metrics: Option<String>,
 

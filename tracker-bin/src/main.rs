@@ -10,6 +10,7 @@ mod access_files;
 mod backend;
 mod cli;
 mod client_commands;
+mod hash_progress;
 mod keys_command;
 mod listen;
 mod load_command;

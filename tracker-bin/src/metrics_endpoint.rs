@@ -1,5 +1,6 @@
-//! The metrics endpoint (`--metrics ADDR`): `GET /metrics` in the Prometheus text format and
-//! `GET /stats` as a small JSON object, on an address of its own (never the tracker's port).
+//! The metrics endpoint (`--metrics ADDR`), on an address of its own (never the tracker's port):
+//! `GET /metrics` in the Prometheus text format, `GET /stats` as a small JSON object, and the
+//! status page: `GET /` (HTML) polling `GET /status.json`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,9 +11,9 @@ use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use octotracker_core::{FrontendError, Shutdown, StorageError, Tracker};
-use octotracker_metrics::TrackerMetrics;
 use octotracker_metrics::prometheus_client::encoding::text::encode;
 use octotracker_metrics::prometheus_client::registry::Registry;
+use octotracker_metrics::{STATUS_PAGE, StatusSource, TrackerMetrics};
 use tokio::net::TcpListener;
 
 /// What the endpoint reads from.
@@ -20,6 +21,7 @@ pub(crate) struct MetricsEndpoint {
     pub registry: Registry,
     pub metrics: Arc<TrackerMetrics>,
     pub tracker: Arc<Tracker>,
+    pub status: StatusSource,
 }
 
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -32,7 +34,12 @@ impl MetricsEndpoint {
         match req.uri().path() {
             "/metrics" => self.metrics().await,
             "/stats" => self.stats().await,
-            _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics or /stats\n".into()),
+            "/" => reply(StatusCode::OK, "text/html; charset=utf-8", STATUS_PAGE.into()),
+            "/status.json" => match serde_json::to_string(&self.status.report().await) {
+                Ok(json) => reply(StatusCode::OK, "application/json", json + "\n"),
+                Err(e) => reply(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", format!("{e}\n")),
+            },
+            _ => reply(StatusCode::NOT_FOUND, "text/plain", "not found: try /, /metrics or /stats\n".into()),
         }
     }
 

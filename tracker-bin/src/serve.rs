@@ -1,13 +1,14 @@
 //! `octotracker serve`: wire the backend, the engine and the listeners, run until SIGINT or
-//! SIGTERM, then drain.
+//! SIGTERM, then drain. SIGHUP re-reads the access lists and passkeys at once (`systemctl
+//! reload`); without access control it is logged and changes nothing.
 
 use std::sync::Arc;
 
 use octotracker_core::{AccessList, Frontend, IntervalAlgorithm, Shutdown, SystemClock, Tracker};
 use octotracker_http::HttpFrontend;
-use octotracker_metrics::TrackerMetrics;
 use octotracker_metrics::prometheus_client::registry::Registry;
-use tokio::sync::watch;
+use octotracker_metrics::{StatusSource, TrackerMetrics};
+use tokio::sync::{Notify, watch};
 
 use crate::Failure;
 use crate::listen::bind_tcp;
@@ -84,6 +85,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let tracker = Arc::new(tracker);
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let reload_now = Arc::new(Notify::new());
+    let reloads = access.is_some();
     let mut tasks = tokio::task::JoinSet::new();
     for frontend in frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -99,8 +102,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
     if let (Some(listener), Some((registry, observer))) = (metrics_listener, metrics) {
         let addr = listener.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
-        tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats");
-        let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone() });
+        tracing::info!("metrics on http://{addr}/metrics and http://{addr}/stats, status page on http://{addr}/");
+        let status = StatusSource::new(
+            tracker.clone(),
+            observer.clone(),
+            crate::backend::name(&settings.backend),
+            env!("CARGO_PKG_VERSION"),
+        );
+        let endpoint = Arc::new(MetricsEndpoint { registry, metrics: observer, tracker: tracker.clone(), status });
         tasks.spawn(crate::metrics_endpoint::serve(listener, endpoint, stopped(stop_rx.clone())));
     }
     if let Some((list, files)) = access {
@@ -114,7 +123,13 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             "access control on"
         );
         let storage = tracker.storage().clone();
-        tasks.spawn(crate::access_files::reload_periodically(list, files, storage, stopped(stop_rx.clone())));
+        tasks.spawn(crate::access_files::reload_periodically(
+            list,
+            files,
+            storage,
+            reload_now.clone(),
+            stopped(stop_rx.clone()),
+        ));
     }
     if let Some(writer) = transfer_writer {
         tracing::info!("recording per-passkey transfer totals");
@@ -122,7 +137,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 
-    signals.recv().await;
+    while let Signal::Reload = signals.recv().await {
+        if reloads {
+            tracing::info!("SIGHUP: reloading the access lists");
+            reload_now.notify_one();
+        } else {
+            tracing::info!("SIGHUP: nothing to reload (no access lists)");
+        }
+    }
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
     let mut failed = None;
@@ -168,10 +190,19 @@ async fn expire_periodically(
     }
 }
 
-/// SIGINT and SIGTERM, watched from the moment this is created.
+/// SIGINT, SIGTERM and SIGHUP, watched from the moment this is created.
 struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+/// What a signal asks for.
+enum Signal {
+    /// SIGINT or SIGTERM: drain and stop.
+    Stop,
+    /// SIGHUP: re-read what can be re-read.
+    Reload,
 }
 
 impl Signals {
@@ -181,14 +212,16 @@ impl Signals {
         Ok(Signals {
             int: watch_one(SignalKind::interrupt(), "SIGINT")?,
             term: watch_one(SignalKind::terminate(), "SIGTERM")?,
+            hup: watch_one(SignalKind::hangup(), "SIGHUP")?,
         })
     }
 
-    /// Resolves at the first SIGINT or SIGTERM.
-    async fn recv(&mut self) {
+    /// The next signal.
+    async fn recv(&mut self) -> Signal {
         tokio::select! {
-            _ = self.int.recv() => {}
-            _ = self.term.recv() => {}
+            _ = self.int.recv() => Signal::Stop,
+            _ = self.term.recv() => Signal::Stop,
+            _ = self.hup.recv() => Signal::Reload,
         }
     }
 }

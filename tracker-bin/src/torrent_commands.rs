@@ -1,14 +1,18 @@
 //! `octotracker torrent create` and `octotracker torrent info`: the file-reading and printing
 //! around `octotracker-torrent`.
 
+use std::cell::RefCell;
+use std::io::IsTerminal;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::rc::Rc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use octotracker_torrent::{CreateError, Metainfo, Version, disk};
 use serde_json::{Map, Value, json};
 
 use crate::Failure;
 use crate::cli::{TorrentCommand, TorrentCreateArgs, TorrentInfoArgs};
+use crate::hash_progress::{Counted, HashProgress};
 
 /// Runs a `torrent` subcommand.
 pub(crate) fn run(command: TorrentCommand) -> Result<(), Failure> {
@@ -49,7 +53,16 @@ fn create(args: TorrentCreateArgs) -> Result<(), Failure> {
         .private(args.private)
         .created_by(concat!("octotracker ", env!("CARGO_PKG_VERSION")))
         .creation_date(i64::try_from(now).unwrap_or(i64::MAX));
-    let bytes = disk::build(&builder, &args.input).map_err(failed)?;
+    let progress = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let total = builder.files().iter().map(|f| f.length).sum();
+        Rc::new(RefCell::new(HashProgress::new(total, Instant::now())))
+    });
+    let bytes = builder
+        .build(|rel| disk::open_below(&args.input, rel).map(|file| Counted::new(file, progress.clone())))
+        .map_err(failed)?;
+    if let Some(progress) = &progress {
+        eprintln!("{}", progress.borrow().finish(Instant::now()));
+    }
     // Read back what was written: the parser and the writer must agree.
     let torrent = Metainfo::parse(&bytes)
         .map_err(|e| Failure::Runtime(format!("internal error: the torrent made does not parse: {e}")))?;

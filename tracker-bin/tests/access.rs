@@ -269,3 +269,55 @@ fn operator_mistakes_exit_2_naming_them() {
     let (code, err) = run(&["--client-allow", ""]);
     assert_eq!(code, Some(2), "{err}");
 }
+
+/// Sends SIGHUP to the server (as `systemctl reload` does).
+fn hang_up(server: &LoggedServer) {
+    let status =
+        std::process::Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success(), "kill -HUP failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_rereads_the_lists_at_once() {
+    let dir = TempDir::new("sighup");
+    let list = dir.write("deny.txt", &hex(1));
+    // An hour between periodic checks: only the signal can make the change seen in time.
+    let mut server = LoggedServer::spawn(octotracker().args([
+        "--http",
+        "127.0.0.1:0",
+        "--access-reload-interval",
+        "3600",
+        "--access",
+        "deny",
+        "--deny-list",
+        &list,
+    ]));
+    let addr = server.await_after("listening on http://", DEADLINE);
+    let mut t = Tracker {
+        server,
+        url: format!("http://{addr}/announce"),
+        client: HttpTrackerClient::new().with_timeout(DEADLINE),
+    };
+    assert_eq!(t.announce(2).await, None);
+
+    dir.write("deny.txt", &format!("{}\n{}\n", hex(1), hex(2)));
+    hang_up(&t.server);
+    t.server.await_after("SIGHUP: reloading", DEADLINE);
+    t.server.await_after("access lists reloaded", DEADLINE);
+    assert_eq!(t.announce(2).await.as_deref(), Some("denied torrent"));
+
+    // A second SIGHUP with nothing changed says so, and the process keeps serving.
+    hang_up(&t.server);
+    t.server.await_after("access lists unchanged", DEADLINE);
+    assert_eq!(t.announce(3).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_without_access_lists_changes_nothing_and_does_not_stop_the_server() {
+    let mut t = start(&[]);
+    assert_eq!(t.announce(1).await, None);
+    hang_up(&t.server);
+    t.server.await_after("SIGHUP: nothing to reload", DEADLINE);
+    assert_eq!(t.announce(1).await, None);
+    assert!(t.server.child.try_wait().expect("wait").is_none(), "the server is still running");
+}

@@ -345,3 +345,63 @@ impl Drop for TempDir {
         let _ = fs::remove_dir_all(&self.0);
     }
 }
+
+mod progress {
+    //! Hashing progress: a line of bytes, rate and ETA on a terminal (the last one says `done`),
+    //! nothing when stderr is not a terminal or with `--quiet`. The terminal is a real one:
+    //! util-linux's `script` runs the command on a pseudo-terminal.
+
+    use super::*;
+
+    fn create_args(dir: &TempDir) -> Vec<String> {
+        let data = dir.0.join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a.bin"), vec![7u8; 3 << 20]).unwrap();
+        fs::write(data.join("b.bin"), vec![9u8; 1 << 20]).unwrap();
+        ["torrent", "create", s(&data), "--announce", ANNOUNCE, "-o", s(&dir.0.join("out.torrent"))]
+            .map(String::from)
+            .to_vec()
+    }
+
+    /// Runs octotracker with `args` on a pseudo-terminal; returns what the terminal showed.
+    fn on_a_terminal(args: &[String]) -> String {
+        let command = std::iter::once(common::BIN.to_owned()).chain(args.iter().cloned()).collect::<Vec<_>>().join(" ");
+        let out = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("util-linux's script runs");
+        assert!(out.status.success(), "{command}: {}\n{}", out.status, stderr(&out));
+        stdout(&out).replace('\r', "")
+    }
+
+    #[test]
+    fn a_terminal_sees_bytes_rate_and_the_end() {
+        let dir = TempDir::create();
+        let shown = on_a_terminal(&create_args(&dir));
+        let last = shown.lines().find(|l| l.ends_with("done")).unwrap_or_else(|| panic!("no done line: {shown:?}"));
+        assert!(last.starts_with('[') && last.contains("s] 4.00 MiB of 4.00 MiB (100.0 %)"), "{last:?}");
+        assert!(last.contains("/s"), "a rate: {last:?}");
+        let hash = shown.lines().last().expect("the info hash follows");
+        assert_eq!(hash.len(), 40, "the info hash is still printed: {shown:?}");
+    }
+
+    #[test]
+    fn quiet_on_a_terminal_shows_only_the_hash() {
+        let dir = TempDir::create();
+        let mut args = create_args(&dir);
+        args.push("--quiet".into());
+        let shown = on_a_terminal(&args);
+        assert_eq!(shown.trim().len(), 40, "only the info hash: {shown:?}");
+    }
+
+    #[test]
+    fn not_a_terminal_prints_no_progress() {
+        let dir = TempDir::create();
+        let args = create_args(&dir);
+        let out = octotracker().args(&args).stdout(Stdio::piped()).stderr(Stdio::piped()).output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "", "stderr is a pipe: no progress");
+        assert_eq!(stdout(&out).trim().len(), 40);
+    }
+}

@@ -44,6 +44,7 @@ mod rate_limit;
 mod request;
 mod response;
 pub mod storage;
+mod top;
 mod tracker;
 mod transfers;
 
@@ -71,5 +72,6 @@ pub use rate_limit::{RATE_LIMIT_PER_SHARD, RATE_LIMIT_SHARDS, RATE_LIMITED, Rate
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
 pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
+pub use top::{SwarmRank, TOP_SWARMS_SCAN, rank_swarms};
 pub use tracker::Tracker;
 pub use transfers::{Transfer, TransferRecorder};

@@ -166,6 +166,22 @@ pub trait TorrentManager: Send + Sync + 'static {
         Err(StorageError::Unsupported("full scrape"))
     }
 
+    /// The `limit` busiest swarms with at least one peer, by `rank`, highest first (ties by
+    /// info hash). For status pages and admin APIs, never the announce path. The default ranks
+    /// what [`scrape_all`](Self::scrape_all) lists, at most [`TOP_SWARMS_SCAN`](crate::TOP_SWARMS_SCAN)
+    /// swarms (exact below that); a backend that can sort where the swarms live overrides it.
+    async fn top_swarms(
+        &self,
+        rank: crate::SwarmRank,
+        limit: usize,
+    ) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let listed = self.scrape_all(crate::TOP_SWARMS_SCAN).await?;
+        Ok(crate::rank_swarms(listed, rank, limit))
+    }
+
     /// How many swarms, seeders and leechers the store holds now. Called on a timer (every few
     /// seconds) for gauges, never on the announce path, so it may walk the whole store; it must
     /// not hold a lock that announces wait on for long. Backends that cannot count return

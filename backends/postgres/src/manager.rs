@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use octotracker_core::{
-    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager, UnixTime,
+    ExpiryReport, InfoHash, PeerAnnounce, StorageError, StoreTotals, SwarmRank, SwarmReply, SwarmStats, TorrentManager,
+    UnixTime,
 };
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
@@ -47,6 +48,17 @@ pub(crate) fn stats(complete: i64, incomplete: i64, downloaded: i64) -> SwarmSta
     SwarmStats { complete: count(complete), incomplete: count(incomplete), downloaded: downloaded.max(0) as u64 }
 }
 
+/// Rows of (info hash, seeders, leechers, downloaded) as swarms.
+fn swarm_rows(rows: Vec<(Vec<u8>, i64, i64, i64)>) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
+    rows.into_iter()
+        .map(|(hash, c, i, d)| {
+            let hash = <[u8; 20]>::try_from(hash.as_slice())
+                .map_err(|_| StorageError::Internal(format!("stored info hash of {} bytes", hash.len())))?;
+            Ok((InfoHash(hash), stats(c, i, d)))
+        })
+        .collect()
+}
+
 pub(crate) fn unix(t: UnixTime) -> i64 {
     i64::try_from(t.0).unwrap_or(i64::MAX)
 }
@@ -74,7 +86,7 @@ impl TorrentManager for PostgresTorrentManager {
     }
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
-        let rows: Vec<(Vec<u8>, i64, i64, i64)> = sqlx::query_as(
+        let rows = sqlx::query_as(
             "SELECT c.info_hash, c.seeders, c.leechers, coalesce(t.downloaded, 0) \
              FROM (SELECT * FROM swarm_counts WHERE seeders + leechers > 0 LIMIT $1) c \
              LEFT JOIN torrents t ON t.info_hash = c.info_hash",
@@ -83,13 +95,34 @@ impl TorrentManager for PostgresTorrentManager {
         .fetch_all(&self.pool)
         .await
         .map_err(storage_error)?;
-        rows.into_iter()
-            .map(|(hash, c, i, d)| {
-                let hash = <[u8; 20]>::try_from(hash.as_slice())
-                    .map_err(|_| StorageError::Internal(format!("stored info hash of {} bytes", hash.len())))?;
-                Ok((InfoHash(hash), stats(c, i, d)))
-            })
-            .collect()
+        swarm_rows(rows)
+    }
+
+    async fn top_swarms(&self, rank: SwarmRank, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
+        // Sorted where the swarms are: exact over every swarm, only `limit` rows cross the wire.
+        macro_rules! top_by {
+            ($key:literal) => {
+                concat!(
+                    "SELECT c.info_hash, c.seeders, c.leechers, coalesce(t.downloaded, 0) ",
+                    "FROM swarm_counts c LEFT JOIN torrents t ON t.info_hash = c.info_hash ",
+                    "WHERE c.seeders + c.leechers > 0 ORDER BY ",
+                    $key,
+                    " DESC, c.info_hash LIMIT $1"
+                )
+            };
+        }
+        let sql = match rank {
+            SwarmRank::Peers => top_by!("c.seeders + c.leechers"),
+            SwarmRank::Seeders => top_by!("c.seeders"),
+            SwarmRank::Leechers => top_by!("c.leechers"),
+            SwarmRank::Downloaded => top_by!("coalesce(t.downloaded, 0)"),
+        };
+        let rows = sqlx::query_as(sql)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(storage_error)?;
+        swarm_rows(rows)
     }
 
     fn passkeys(&self) -> Option<&dyn octotracker_core::PasskeyStore> {

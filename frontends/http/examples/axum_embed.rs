@@ -37,6 +37,7 @@ use octotracker_metrics::TrackerMetrics;
 use octotracker_metrics::prometheus_client::encoding::text::encode;
 use octotracker_metrics::prometheus_client::metrics::counter::Counter;
 use octotracker_metrics::prometheus_client::registry::Registry;
+use octotracker_metrics::{STATUS_PAGE, StatusSource};
 use tokio::signal::unix::{SignalKind, signal};
 use tower::ServiceBuilder;
 use tower::limit::ConcurrencyLimitLayer;
@@ -73,6 +74,14 @@ async fn main() -> std::io::Result<()> {
     // The tracker as a service, mounted on its full paths (no prefix stripping).
     let tracker_service = TrackerService::new(tracker.clone(), HttpConfig::default().with_prefix("/tracker"));
 
+    // The status page under /status/: the page asks for `status.json` next to itself.
+    let status = Arc::new(StatusSource::new(tracker.clone(), metrics.clone(), "memory", env!("CARGO_PKG_VERSION")));
+    let status_page = get(|| async { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], STATUS_PAGE) });
+    let status_json = get(move || async move {
+        let json = serde_json::to_string(&status.report().await).unwrap_or_default();
+        ([(header::CONTENT_TYPE, "application/json")], json)
+    });
+
     let metrics_route = get(move || async move {
         metrics.refresh(&tracker).await.ok();
         let mut body = String::new();
@@ -90,6 +99,8 @@ async fn main() -> std::io::Result<()> {
             }),
         )
         .route("/metrics", metrics_route)
+        .route("/status/", status_page)
+        .route("/status/status.json", status_json)
         // tower-http and tower layers around the app's own routes (added above this line): a
         // trace span, a timeout and a concurrency limit per request. The tracker's routes, added
         // below, go without them, as in the standalone server: an announce never waits on

@@ -222,6 +222,20 @@ mod axum_embed_metrics {
         let timed = "octotracker_request_duration_seconds_count{frontend=\"http\",request=\"announce\"}";
         assert_eq!(sample(&text, timed), 2.0);
     }
+
+    /// The status page mounts under a prefix of the app's choosing, with its JSON beside it.
+    #[tokio::test]
+    async fn the_status_page_mounts_under_a_prefix() {
+        let app = Example::start("axum_embed").await;
+        app.announce(&seeder(hash(1), 7001)).await;
+        let page = String::from_utf8(app.get("/status/", "").await.expect("page answered")).expect("utf-8");
+        assert_eq!(page, octotracker_metrics::STATUS_PAGE);
+        assert!(page.contains("fetch(\"status.json\""), "the page asks for its JSON relative to itself");
+        let json = app.get("/status/status.json", "").await.expect("status.json answered");
+        let status: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+        assert_eq!((status["backend"].as_str(), status["torrents"].as_u64()), (Some("memory"), Some(1)));
+        assert_eq!(status["top_torrents"][0]["info_hash"].as_str().map(str::len), Some(40));
+    }
 }
 
 /// Ctrl-c the instant an example says it listens: a supervisor (or a user's script) may send

@@ -67,6 +67,7 @@ macro_rules! conformance_tests {
             scrape_of_unknown_or_no_hashes,
             scrape_all_lists_exactly_the_swarms_with_peers,
             scrape_all_respects_the_limit,
+            top_swarms_are_the_busiest_by_rank,
             totals_count_every_swarm_with_peers,
         });
         $crate::__conformance_group!(shared concurrency {

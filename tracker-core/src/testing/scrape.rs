@@ -1,8 +1,9 @@
-//! [`TorrentManager::scrape`] (BEP 48) and [`TorrentManager::scrape_all`].
+//! [`TorrentManager::scrape`] (BEP 48), [`TorrentManager::scrape_all`] and
+//! [`TorrentManager::top_swarms`].
 
 use super::peers::{AnnounceExt, announce_all, info_hash, leecher, ok, seeder, stats, v4, v6};
 use super::unsupported;
-use crate::{InfoHash, StoreTotals, SwarmStats, TorrentManager};
+use crate::{InfoHash, StoreTotals, SwarmRank, SwarmStats, TorrentManager, rank_swarms};
 
 /// Stores swarm `n` (for `n` in `1..=count`) with `n % 4` seeders, `n % 3 + 1` leechers and one
 /// download when `n` is even; returns each hash with its stats.
@@ -113,6 +114,24 @@ pub async fn scrape_all_respects_the_limit(store: &dyn TorrentManager) {
         for entry in &got {
             assert!(swarms.contains(entry), "listed swarm with wrong counts: {entry:?}");
             assert!(seen.insert(entry.0), "swarm listed twice: {:?}", entry.0);
+        }
+    }
+}
+
+/// The top swarms (if the backend can list swarms) are the busiest by the rank asked for,
+/// highest first, ties by info hash, at most `limit` of them, each with its counts.
+pub async fn top_swarms_are_the_busiest_by_rank(store: &dyn TorrentManager) {
+    let probe = store.top_swarms(SwarmRank::Peers, 1).await;
+    if unsupported(&probe) {
+        return;
+    }
+    assert_eq!(ok(probe, "top_swarms"), Vec::new(), "an empty store has no top swarms");
+    let swarms = fill(store, 30).await;
+    for rank in SwarmRank::ALL {
+        for limit in [0, 1, 5, 30, 31] {
+            let got = ok(store.top_swarms(rank, limit).await, "top_swarms");
+            let expected = rank_swarms(swarms.clone(), rank, limit);
+            assert_eq!(got, expected, "top {limit} swarms by {}", rank.as_str());
         }
     }
 }
