@@ -29,6 +29,16 @@ fn err(msg: impl Into<String>) -> RedisError {
     RedisError::String(format!("ERR octotracker: {}", msg.into()))
 }
 
+/// Redis's own reply for a key of another type (the crate words it its own way).
+fn wrong_type(e: RedisError) -> RedisError {
+    match e {
+        RedisError::WrongType | RedisError::Str("Existing key has wrong Redis type") => {
+            RedisError::Str("WRONGTYPE Operation against a key holding the wrong kind of value")
+        }
+        e => e,
+    }
+}
+
 /// The announce's numbers, unpacked and checked.
 struct Numbers {
     event: Event,
@@ -99,7 +109,7 @@ pub(crate) fn announce(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         random: n.random,
     };
     let key = ctx.open_key_writable(key);
-    let reply = match key.get_value::<Swarm>(&SWARM_TYPE)? {
+    let reply = match key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)? {
         Some(swarm) => {
             let reply = swarm.announce(&a, true);
             if swarm.is_empty() {
@@ -127,7 +137,7 @@ pub(crate) fn announce(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub(crate) fn scrape(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let [_, key] = &args[..] else { return Err(RedisError::WrongArity) };
     let key = ctx.open_key(key);
-    let counts = key.get_value::<Swarm>(&SWARM_TYPE)?.map_or([0; 3], Swarm::stats);
+    let counts = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 3], Swarm::stats);
     Ok(counts_value(counts))
 }
 
@@ -136,7 +146,7 @@ pub(crate) fn expire(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let [_, key, cutoff] = &args[..] else { return Err(RedisError::WrongArity) };
     let cutoff = cutoff.parse_unsigned_integer().map_err(|_| err("the cutoff is not a whole number of seconds"))?;
     let key = ctx.open_key_writable(key);
-    let Some(swarm) = key.get_value::<Swarm>(&SWARM_TYPE)? else {
+    let Some(swarm) = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)? else {
         return Ok(RedisValue::Array(vec![RedisValue::Integer(0), RedisValue::Integer(0)]));
     };
     let (removed, empty) = swarm.expire(cutoff);
@@ -158,7 +168,7 @@ pub(crate) fn restore(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let [_, key, blob] = &args[..] else { return Err(RedisError::WrongArity) };
     let swarm = encoding::decode(blob.as_slice()).map_err(err)?;
     let key = ctx.open_key_writable(key);
-    key.get_value::<Swarm>(&SWARM_TYPE)?;
+    key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?;
     if swarm.is_empty() {
         key.delete()?;
     } else {

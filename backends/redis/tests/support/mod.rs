@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use octotracker_redis::{RedisConfig, RedisEngine, RedisTarget, RedisTorrentManager};
 
 /// The standalone server (`OCTOTRACKER_TEST_REDIS_URL`); fails when it is not set.
