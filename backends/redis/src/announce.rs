@@ -55,31 +55,8 @@ fn pack_numbers(
 
 impl RedisTorrentManager {
     pub(crate) async fn announce_once(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
+        let reply = self.announce_raw(a, want, [fastrand::u32(..), fastrand::u32(..)]).await?;
         let v6 = a.addr.is_ipv6();
-        let timeout = self.config.peer_timeout.as_secs().max(1);
-        let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
-        let numbers = pack_numbers(
-            a.event,
-            a.seeder,
-            a.now.0,
-            a.now.0.saturating_sub(timeout),
-            u32::try_from(want).unwrap_or(u32::MAX),
-            u32::try_from(timeout + every).unwrap_or(u32::MAX),
-            u32::try_from(every).unwrap_or(u32::MAX),
-            [fastrand::u32(..), fastrand::u32(..)],
-        );
-        let addr = compact(&a.addr);
-        let reply: Vec<Value> = match self.engine {
-            Engine::Module => {
-                // `OCTO.ANNOUNCE key address peer-id numbers`: the script's arguments, one key.
-                let mut cmd = Cmd::with_capacity(5, self.config.prefix.len() + 52 + 80);
-                cmd.arg("OCTO.ANNOUNCE").arg(native_key(&self.config.prefix, &a.info_hash));
-                cmd.arg(&addr[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
-                let mut conn = self.conn.clone();
-                self.bounded("announce", cmd.query_async(&mut conn)).await?
-            }
-            Engine::Lua => self.announce_script(a, v6, &addr, &numbers).await?,
-        };
         // {complete, incomplete, downloaded, records…}: the records in one or more strings.
         let bad = || bad_reply("the announce script");
         let [complete, incomplete, downloaded, records @ ..] = &reply[..] else { return Err(bad()) };
@@ -99,6 +76,48 @@ impl RedisTorrentManager {
             parse_peers(r, v6, &mut peers).ok_or_else(bad)?;
         }
         Ok(SwarmReply { peers, stats })
+    }
+
+    /// One announce with the random starts of the windows of seeders and leechers given, and
+    /// its reply as Redis sent it (`[seeders, leechers, downloads, records…]`): the same bytes
+    /// from either engine. For the replay test that compares the engines, and for debugging;
+    /// [`TorrentManager::announce`](octotracker_core::TorrentManager::announce) is this with
+    /// random starts, parsed.
+    ///
+    /// # Errors
+    ///
+    /// As for an announce.
+    pub async fn announce_raw(
+        &self,
+        a: &PeerAnnounce,
+        want: usize,
+        random: [u32; 2],
+    ) -> Result<Vec<Value>, StorageError> {
+        let v6 = a.addr.is_ipv6();
+        let timeout = self.config.peer_timeout.as_secs().max(1);
+        let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
+        let numbers = pack_numbers(
+            a.event,
+            a.seeder,
+            a.now.0,
+            a.now.0.saturating_sub(timeout),
+            u32::try_from(want).unwrap_or(u32::MAX),
+            u32::try_from(timeout + every).unwrap_or(u32::MAX),
+            u32::try_from(every).unwrap_or(u32::MAX),
+            random,
+        );
+        let addr = compact(&a.addr);
+        match self.engine {
+            Engine::Module => {
+                // `OCTO.ANNOUNCE key address peer-id numbers`: the script's arguments, one key.
+                let mut cmd = Cmd::with_capacity(5, self.config.prefix.len() + 52 + 80);
+                cmd.arg("OCTO.ANNOUNCE").arg(native_key(&self.config.prefix, &a.info_hash));
+                cmd.arg(&addr[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
+                let mut conn = self.conn.clone();
+                self.bounded("announce", cmd.query_async(&mut conn)).await
+            }
+            Engine::Lua => self.announce_script(a, v6, &addr, &numbers).await,
+        }
     }
 
     /// `EVALSHA` of the announce script (loading it first on a server that lacks it).

@@ -46,11 +46,16 @@ pub async fn module_store(target: RedisTarget, what: &str) -> RedisTorrentManage
 
 /// A store on `target` under a fresh prefix with `engine`.
 pub async fn store_on(target: RedisTarget, what: &str, engine: RedisEngine) -> RedisTorrentManager {
-    let config = RedisConfig {
-        prefix: fresh_prefix(what),
-        peer_timeout: std::time::Duration::from_secs(3600),
-        engine,
-        ..RedisConfig::default()
-    };
+    store_with(target, what, engine, std::time::Duration::from_secs(3600)).await
+}
+
+/// A store on `target` under a fresh prefix with `engine` and `peer_timeout`.
+pub async fn store_with(
+    target: RedisTarget,
+    what: &str,
+    engine: RedisEngine,
+    peer_timeout: std::time::Duration,
+) -> RedisTorrentManager {
+    let config = RedisConfig { prefix: fresh_prefix(what), peer_timeout, engine, ..RedisConfig::default() };
     RedisTorrentManager::connect(&target, config).await.unwrap_or_else(|e| panic!("connecting to {target:?}: {e}"))
 }
