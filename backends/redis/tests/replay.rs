@@ -23,7 +23,7 @@ const SWEEP_EVERY: u32 = 10_000;
 /// IPv6 one made from it for every fifth slot.
 fn address(p: &octotracker_client::load::SimPeer, generation: u16) -> SocketAddr {
     let v4 = p.session_ip(generation);
-    let ip = if p.index % 5 == 0 {
+    let ip = if p.index.is_multiple_of(5) {
         let o = v4.octets();
         IpAddr::V6(Ipv6Addr::new(
             0x2001,
