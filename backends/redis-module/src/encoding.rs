@@ -16,7 +16,8 @@ use std::collections::HashSet;
 use crate::family::Family;
 use crate::index::MAX_SET_LEN;
 use crate::peer_set::PeerSet;
-use crate::swarm::{SETS, Swarm};
+use crate::sets::{SETS, Sets};
+use crate::swarm::Swarm;
 
 /// The version written.
 pub(crate) const VERSION: u8 = 1;
@@ -24,17 +25,17 @@ pub(crate) const VERSION: u8 = 1;
 /// Serializes `swarm` (the newest version).
 pub(crate) fn encode(swarm: &Swarm) -> Vec<u8> {
     let (sets, downloaded, pruned_at) = swarm.parts();
-    let mut out = Vec::with_capacity(17 + SETS * 4 + sets.iter().map(PeerSet::heap_size).sum::<usize>());
+    let mut out = Vec::with_capacity(17 + SETS * 4 + sets.heap_size());
     out.push(VERSION);
     out.extend_from_slice(&pruned_at.to_le_bytes());
     out.extend_from_slice(&downloaded.to_le_bytes());
     for f in Family::ALL {
         for role in 0..2 {
-            let set = &sets[f.seeders() + role];
-            let n = set.len(f);
+            let i = f.seeders() + role;
+            let n = sets.len(i);
             out.extend_from_slice(&u32::try_from(n).expect("set sizes are bounded").to_le_bytes());
             for pos in 0..n {
-                out.extend_from_slice(set.entry(f, pos));
+                out.extend_from_slice(sets.entry(i, pos));
             }
         }
     }
@@ -81,7 +82,7 @@ fn decode_v1(r: &mut Reader<'_>) -> Result<Swarm, String> {
     if !r.rest.is_empty() {
         return Err(format!("{} bytes after the swarm", r.rest.len()));
     }
-    Ok(Swarm::from_parts(sets, downloaded, pruned_at))
+    Ok(Swarm::from_parts(Sets::from_sets(sets), downloaded, pruned_at))
 }
 
 /// Reads a blob front to back.

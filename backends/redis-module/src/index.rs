@@ -7,8 +7,7 @@ use std::sync::OnceLock;
 
 use hashbrown::HashTable;
 
-use crate::family::Family;
-use crate::peer_set::PeerSet;
+use crate::sets::Sets;
 
 /// Above this many peers a swarm keeps an index.
 pub(crate) const INDEX_FROM: usize = 32;
@@ -43,15 +42,10 @@ fn hash(addr: &[u8]) -> u64 {
     hasher().hash_one(addr)
 }
 
-/// The family whose sets include `set`.
-fn family_of_set(set: usize) -> Family {
-    Family::ALL[set / 2]
-}
-
 /// The address of the peer in slot `s`.
-fn addr_at(sets: &[PeerSet], s: u32) -> &[u8] {
+fn addr_at(sets: &Sets, s: u32) -> &[u8] {
     let (set, pos) = unslot(s);
-    sets[set].addr(family_of_set(set), pos)
+    sets.addr(set, pos)
 }
 
 /// Address → place, for the peers of every set of a swarm.
@@ -62,10 +56,10 @@ pub(crate) struct Index {
 
 impl Index {
     /// An index of every peer of `sets`.
-    pub(crate) fn build(sets: &[PeerSet]) -> Index {
+    pub(crate) fn build(sets: &Sets) -> Index {
         let mut index = Index::default();
-        for (set, peers) in sets.iter().enumerate() {
-            for pos in 0..peers.len(family_of_set(set)) {
+        for set in 0..crate::sets::SETS {
+            for pos in 0..sets.len(set) {
                 index.insert(sets, set, pos);
             }
         }
@@ -73,25 +67,25 @@ impl Index {
     }
 
     /// The place of `addr` (of family `f`).
-    pub(crate) fn find(&self, sets: &[PeerSet], addr: &[u8]) -> Option<(usize, usize)> {
+    pub(crate) fn find(&self, sets: &Sets, addr: &[u8]) -> Option<(usize, usize)> {
         self.table.find(hash(addr), |&s| addr_at(sets, s) == addr).map(|&s| unslot(s))
     }
 
     /// Adds the peer now at `pos` of `set`.
-    pub(crate) fn insert(&mut self, sets: &[PeerSet], set: usize, pos: usize) {
-        let addr = sets[set].addr(family_of_set(set), pos);
+    pub(crate) fn insert(&mut self, sets: &Sets, set: usize, pos: usize) {
+        let addr = sets.addr(set, pos);
         self.table.insert_unique(hash(addr), slot(set, pos), |&s| hash(addr_at(sets, s)));
     }
 
     /// Forgets `addr` (which must be where the index says).
-    pub(crate) fn remove(&mut self, sets: &[PeerSet], addr: &[u8]) {
+    pub(crate) fn remove(&mut self, sets: &Sets, addr: &[u8]) {
         if let Ok(entry) = self.table.find_entry(hash(addr), |&s| addr_at(sets, s) == addr) {
             entry.remove();
         }
     }
 
     /// Records that `addr` is now at `pos` of `set`.
-    pub(crate) fn moved(&mut self, sets: &[PeerSet], addr: &[u8], set: usize, pos: usize) {
+    pub(crate) fn moved(&mut self, sets: &Sets, addr: &[u8], set: usize, pos: usize) {
         if let Some(s) = self.table.find_mut(hash(addr), |&s| addr_at(sets, s) == addr) {
             *s = slot(set, pos);
         }

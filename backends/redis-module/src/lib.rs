@@ -8,7 +8,8 @@
 //! ```text
 //!  commands.rs   OCTO.ANNOUNCE / SCRAPE / EXPIRE / RESTORE: arguments, the key, replies
 //!     │
-//!  swarm.rs      Swarm: the Lua script's rules on native sets (peer_set.rs), with an address
+//!  swarm.rs      Swarm: the Lua script's rules on native sets (sets.rs: one vector while small,
+//!     │          then one per set, peer_set.rs), with an address
 //!     │          index for large swarms (index.rs) and one family classifier (family.rs)
 //!  encoding.rs   the versioned serialized form (RDB, AOF rewrite, full sync)
 //!  ffi.rs        registration and the type's callbacks (RDB load/save, AOF rewrite, MEMORY
@@ -27,6 +28,7 @@ mod family;
 mod ffi;
 mod index;
 mod peer_set;
+mod sets;
 mod swarm;
 
 #[cfg(test)]

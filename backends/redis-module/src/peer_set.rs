@@ -36,20 +36,19 @@ impl PeerSet {
         &self.bytes[pos * n..(pos + 1) * n]
     }
 
-    /// The address of entry `pos`.
-    pub(crate) fn addr(&self, f: Family, pos: usize) -> &[u8] {
-        &self.entry(f, pos)[..f.addr_len()]
+    /// The last-seen time of an entry.
+    pub(crate) fn seen_of(entry: &[u8]) -> u32 {
+        u32::from_le_bytes(entry[entry.len() - SEEN..].try_into().expect("4 bytes"))
     }
 
-    /// The last-seen time of entry `pos`.
-    pub(crate) fn seen(&self, f: Family, pos: usize) -> u32 {
-        let e = self.entry(f, pos);
-        u32::from_le_bytes(e[e.len() - SEEN..].try_into().expect("4 bytes"))
+    /// The entries' bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
-    /// The position of `addr` found by a scan (small swarms keep no index).
-    pub(crate) fn scan(&self, f: Family, addr: &[u8]) -> Option<usize> {
-        self.bytes.chunks_exact(Self::entry_len(f)).position(|e| &e[..addr.len()] == addr)
+    /// Bytes of the entries.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
     }
 
     /// Appends an entry, returning its position.
@@ -65,10 +64,14 @@ impl PeerSet {
     /// Sets the peer id and last-seen time of entry `pos`.
     pub(crate) fn refresh(&mut self, f: Family, pos: usize, peer_id: &[u8], seen: u32) {
         let n = Self::entry_len(f);
-        let e = &mut self.bytes[pos * n..(pos + 1) * n];
+        Self::refresh_entry(f, &mut self.bytes[pos * n..(pos + 1) * n], peer_id, seen);
+    }
+
+    /// Sets the peer id and last-seen time of an entry of family `f`.
+    pub(crate) fn refresh_entry(f: Family, entry: &mut [u8], peer_id: &[u8], seen: u32) {
         let a = f.addr_len();
-        e[a..a + PEER_ID].copy_from_slice(peer_id);
-        e[a + PEER_ID..].copy_from_slice(&seen.to_le_bytes());
+        entry[a..a + PEER_ID].copy_from_slice(peer_id);
+        entry[a + PEER_ID..].copy_from_slice(&seen.to_le_bytes());
     }
 
     /// Copies entry `from` over entry `to`.
@@ -82,15 +85,6 @@ impl PeerSet {
         self.bytes.truncate(len * Self::entry_len(f));
         if self.bytes.capacity() > 2 * self.bytes.len() + Self::entry_len(f) {
             self.bytes.shrink_to(self.bytes.len() + self.bytes.len() / 4);
-        }
-    }
-
-    /// Appends the records (address + peer id) of entries `from..from + count`.
-    pub(crate) fn copy_records(&self, f: Family, from: usize, count: usize, out: &mut Vec<u8>) {
-        let n = Self::entry_len(f);
-        let r = f.addr_len() + PEER_ID;
-        for e in self.bytes[from * n..(from + count) * n].chunks_exact(n) {
-            out.extend_from_slice(&e[..r]);
         }
     }
 

@@ -11,10 +11,7 @@
 
 use crate::family::{Family, PEER_ID};
 use crate::index::{INDEX_FROM, INDEX_UNTIL, Index};
-use crate::peer_set::PeerSet;
-
-/// Sets per swarm: seeders then leechers of each family.
-pub(crate) const SETS: usize = 2 * Family::ALL.len();
+use crate::sets::{SETS, Sets, family_of_set};
 
 /// Most peers one lazy prune pass removes per set (the Lua script's `LIMIT 0 256`).
 const LAZY_PRUNE_BATCH: usize = 256;
@@ -85,15 +82,10 @@ pub(crate) struct AnnounceReply {
 /// One swarm.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Swarm {
-    sets: [PeerSet; SETS],
+    sets: Sets,
     downloaded: u64,
     pruned_at: u64,
     index: Option<Box<Index>>,
-}
-
-/// The family of set `i`.
-fn family_of_set(i: usize) -> Family {
-    Family::ALL[i / 2]
 }
 
 /// Stored last-seen time: Unix seconds as 4 bytes (until 2106; later times are clamped).
@@ -103,25 +95,25 @@ fn seen_of(now: u64) -> u32 {
 
 impl Swarm {
     /// A swarm from its parts (decoding); the caller checked them.
-    pub(crate) fn from_parts(sets: [PeerSet; SETS], downloaded: u64, pruned_at: u64) -> Swarm {
+    pub(crate) fn from_parts(sets: Sets, downloaded: u64, pruned_at: u64) -> Swarm {
         let mut swarm = Swarm { sets, downloaded, pruned_at, index: None };
         swarm.fit_index();
         swarm
     }
 
     /// The sets, downloads and last prune time (encoding).
-    pub(crate) fn parts(&self) -> (&[PeerSet; SETS], u64, u64) {
+    pub(crate) fn parts(&self) -> (&Sets, u64, u64) {
         (&self.sets, self.downloaded, self.pruned_at)
     }
 
     /// Peers stored.
     pub(crate) fn peers(&self) -> usize {
-        (0..SETS).map(|i| self.len(i)).sum()
+        self.sets.peers()
     }
 
     /// Whether no peer is stored (the key goes).
     pub(crate) fn is_empty(&self) -> bool {
-        self.sets.iter().all(PeerSet::is_empty)
+        self.sets.is_empty()
     }
 
     /// Seeders, leechers, downloads: what a scrape answers (zeros for a swarm without peers).
@@ -136,12 +128,12 @@ impl Swarm {
     /// Bytes held, for `MEMORY USAGE`.
     pub(crate) fn mem_usage(&self) -> usize {
         std::mem::size_of::<Swarm>()
-            + self.sets.iter().map(PeerSet::heap_size).sum::<usize>()
+            + self.sets.heap_size()
             + self.index.as_ref().map_or(0, |i| std::mem::size_of::<Index>() + i.heap_size())
     }
 
     fn len(&self, i: usize) -> usize {
-        self.sets[i].len(family_of_set(i))
+        self.sets.len(i)
     }
 
     /// The set and position of `addr`.
@@ -150,11 +142,12 @@ impl Swarm {
             return index.find(&self.sets, addr);
         }
         let s = f.seeders();
-        (s..s + 2).find_map(|i| self.sets[i].scan(f, addr).map(|pos| (i, pos)))
+        (s..s + 2).find_map(|i| self.sets.scan(i, addr).map(|pos| (i, pos)))
     }
 
-    /// Builds or drops the index as the swarm grows or shrinks.
+    /// Builds or drops the index, and packs or splits the sets, as the swarm grows or shrinks.
     fn fit_index(&mut self) {
+        self.sets.fit();
         let n = self.peers();
         if self.index.is_none() && n > INDEX_FROM {
             self.index = Some(Box::new(Index::build(&self.sets)));
@@ -165,7 +158,7 @@ impl Swarm {
 
     /// Appends a record to set `i`, returning its position.
     fn push(&mut self, i: usize, record: &[u8], seen: u32) -> usize {
-        let pos = self.sets[i].push(family_of_set(i), record, seen);
+        let pos = self.sets.push(i, record, seen);
         if let Some(index) = &mut self.index {
             index.insert(&self.sets, i, pos);
         }
@@ -176,12 +169,11 @@ impl Swarm {
     /// script's `drop` gets their addresses): the live entries past the new end move into the
     /// holes, in order.
     fn drop_entries(&mut self, i: usize, gone: &[usize]) {
-        let f = family_of_set(i);
         let card = self.len(i);
         let left = card - gone.len();
         if let Some(index) = &mut self.index {
             for &p in gone {
-                index.remove(&self.sets, self.sets[i].addr(f, p));
+                index.remove(&self.sets, self.sets.addr(i, p));
             }
         }
         let mut tail_gone = vec![false; card - left];
@@ -191,13 +183,13 @@ impl Swarm {
         let holes = gone.iter().copied().filter(|&p| p < left);
         let movers = (left..card).filter(|&p| !tail_gone[p - left]);
         for (hole, p) in holes.zip(movers) {
-            self.sets[i].copy_entry(f, p, hole);
+            self.sets.copy_entry(i, p, hole);
             if let Some(index) = &mut self.index {
-                let addr = self.sets[i].addr(f, hole).to_vec();
+                let addr = self.sets.addr(i, hole).to_vec();
                 index.moved(&self.sets, &addr, i, hole);
             }
         }
-        self.sets[i].truncate(f, left);
+        self.sets.truncate(i, left);
     }
 
     /// Runs one announce. The caller deletes the key when the swarm is left empty.
@@ -236,7 +228,7 @@ impl Swarm {
         }
         if stored {
             match pos {
-                Some(p) => self.sets[into].refresh(f, p, a.peer_id, now),
+                Some(p) => self.sets.refresh(into, p, a.peer_id, now),
                 None => {
                     let mut record = [0; 18 + PEER_ID];
                     let r = f.addr_len() + PEER_ID;
@@ -297,11 +289,10 @@ impl Swarm {
     /// Removes up to `limit` peers of set `i` last seen before `cutoff`, oldest first (ties by
     /// address bytes), returning how many went.
     fn prune_set(&mut self, i: usize, cutoff: u64, limit: usize) -> usize {
-        let f = family_of_set(i);
-        let set = &self.sets[i];
-        let mut old: Vec<(u32, &[u8], usize)> = (0..set.len(f))
-            .filter(|&p| u64::from(set.seen(f, p)) < cutoff)
-            .map(|p| (set.seen(f, p), set.addr(f, p), p))
+        let set = &self.sets;
+        let mut old: Vec<(u32, &[u8], usize)> = (0..set.len(i))
+            .filter(|&p| u64::from(set.seen(i, p)) < cutoff)
+            .map(|p| (set.seen(i, p), set.addr(i, p), p))
             .collect();
         if old.is_empty() {
             return 0;
@@ -353,7 +344,7 @@ impl Swarm {
         let to = from + count;
         let mut stretch = |from: usize, count: usize| {
             let mut bytes = Vec::with_capacity(count * (f.addr_len() + PEER_ID));
-            self.sets[i].copy_records(f, from, count, &mut bytes);
+            self.sets.copy_records(i, from, count, &mut bytes);
             out.push(bytes);
         };
         if to <= card {
