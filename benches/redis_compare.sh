@@ -114,7 +114,10 @@ for round in $(seq 1 "$ROUNDS"); do
     row "redis lua" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench --redis-engine lua
     row "redis module" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench --redis-engine module
     for other in ${OTHERS:-}; do
-        row "redis lua (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+        # A build that has engines runs its Lua engine here (builds before them only have Lua).
+        engine=()
+        "${other#*=}" --help 2>/dev/null | grep -q -- --redis-engine && engine=(--redis-engine lua)
+        row "redis lua (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench "${engine[@]}"
     done
 done
 echo

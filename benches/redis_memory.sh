@@ -40,7 +40,8 @@ for engine in lua module; do
     /usr/bin/python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
-print(f"| {r[\"engine\"]} | {r[\"peers\"]:,} | {r[\"swarms\"]:,} | {r[\"used_memory_after\"] - r[\"used_memory_before\"]:,} | {r[\"bytes_per_peer\"]:.1f} |")
+delta = r["used_memory_after"] - r["used_memory_before"]
+print("| %s | {:,} | {:,} | {:,} | %.1f |".format(r["peers"], r["swarms"], delta) % (r["engine"], r["bytes_per_peer"]))
 ' "$out"
     redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
     while kill -0 "$REDIS" 2>/dev/null; do sleep 0.05; done

@@ -53,6 +53,7 @@
 # do, which the standalone server answers on its one-shot path),
 # BACKLOG (3 s of one connection's requests, see below),
 # WARMUP (seconds; see above), BIN=target/release/octotracker,
+# REDIS_PORT (redis only: the redis-server's port; default a free one),
 # REDIS_ENGINE=lua (redis only: `lua`, or `module`: the redis-server loads the octotracker module,
 # built in release when missing, and the tracker runs with --redis-engine module; the output
 # files are then soak-redis-module.*).
@@ -151,7 +152,7 @@ wait_until() { # SECONDS COMMAND...
 
 start_redis() {
     local port module_args=()
-    port=$(free_port)
+    port=${REDIS_PORT:-$(free_port)}
     if [[ $REDIS_ENGINE == module ]]; then
         local module=target/release/liboctotracker_redis_module.so
         [[ -f $module ]] || { log "building the Redis module"; cargo build --release --locked -q -p octotracker-redis-module; }
