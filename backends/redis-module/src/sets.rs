@@ -217,3 +217,66 @@ impl Sets {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: usize, n: u32) -> Vec<u8> {
+        let len = family_of_set(i).addr_len() + crate::family::PEER_ID;
+        let mut r = vec![i as u8; len];
+        r[..4].copy_from_slice(&n.to_be_bytes());
+        r
+    }
+
+    /// Every entry of every set, as (record, seen).
+    fn contents(sets: &Sets) -> Vec<Vec<(Vec<u8>, u32)>> {
+        (0..SETS)
+            .map(|i| {
+                (0..sets.len(i))
+                    .map(|p| {
+                        let e = sets.entry(i, p);
+                        (e[..e.len() - 4].to_vec(), sets.seen(i, p))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sets_keep_their_entries_when_packed_and_split() {
+        let mut sets = Sets::default();
+        let mut expected: Vec<Vec<(Vec<u8>, u32)>> = vec![Vec::new(); SETS];
+        for n in 0..100_u32 {
+            let i = (n as usize * 7) % SETS;
+            let r = record(i, n);
+            assert_eq!(sets.push(i, &r, n), expected[i].len());
+            expected[i].push((r, n));
+            sets.fit();
+            assert_eq!(matches!(sets, Sets::Split(_)), n as usize + 1 > SPLIT_FROM, "after {n} pushes");
+            assert_eq!(contents(&sets), expected);
+        }
+        sets.refresh(1, 3, &[9; 20], 77);
+        let a = family_of_set(1).addr_len();
+        expected[1][3].0[a..].copy_from_slice(&[9; 20]);
+        expected[1][3].1 = 77;
+        sets.copy_entry(2, 5, 0);
+        expected[2][0] = expected[2][5].clone();
+        for i in 0..SETS {
+            sets.truncate(i, 6);
+            expected[i].truncate(6);
+        }
+        assert_eq!(contents(&sets), expected);
+        sets.fit();
+        assert!(matches!(sets, Sets::Packed { .. }), "24 peers: packed again");
+        assert_eq!(contents(&sets), expected);
+        assert_eq!(sets.scan(3, &expected[3][4].0[..family_of_set(3).addr_len()]), Some(4));
+        let mut out = Vec::new();
+        sets.copy_records(0, 1, 2, &mut out);
+        assert_eq!(out, [expected[0][1].0.clone(), expected[0][2].0.clone()].concat());
+        for i in 0..SETS {
+            sets.truncate(i, 0);
+        }
+        assert!(sets.is_empty());
+    }
+}
