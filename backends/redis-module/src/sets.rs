@@ -262,9 +262,9 @@ mod tests {
         expected[1][3].1 = 77;
         sets.copy_entry(2, 5, 0);
         expected[2][0] = expected[2][5].clone();
-        for i in 0..SETS {
+        for (i, set) in expected.iter_mut().enumerate() {
             sets.truncate(i, 6);
-            expected[i].truncate(6);
+            set.truncate(6);
         }
         assert_eq!(contents(&sets), expected);
         sets.fit();
