@@ -1,4 +1,4 @@
-//! One trace through both engines, every reply compared byte for byte: 120,000 announces from
+//! One trace through both engines, every reply compared byte for byte: 100,000 announces from
 //! the load generator's population and lifecycle (Zipf torrents; started, regular, completed and
 //! stopped announces; sessions that end silently and must expire), a fifth of the slots on
 //! IPv6, wants from 0 to 200, simulated time running ten announces a second so that lazy prune
@@ -13,7 +13,7 @@ use octotracker_client::load::{Lifecycle, LifecycleConfig, Population, peer_id};
 use octotracker_core::{InfoHash, PeerAnnounce, TorrentManager, UnixTime};
 use octotracker_redis::RedisEngine;
 
-const ANNOUNCES: u32 = 120_000;
+const ANNOUNCES: u32 = 100_000;
 const TORRENTS: u32 = 2_000;
 const PEERS: u32 = 10_000;
 /// Announces between two full expiry sweeps.
