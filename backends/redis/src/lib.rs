@@ -27,6 +27,16 @@
 //! # }
 //! ```
 //!
+//! ## Engines
+//!
+//! Inside Redis, swarms are run either by the **module** (`backends/redis-module`, loaded with
+//! `loadmodule` on every node: one native key per swarm, `OCTO.ANNOUNCE` / `OCTO.SCRAPE` /
+//! `OCTO.EXPIRE`) or by the **Lua** scripts below (any Redis). [`RedisConfig::engine`] chooses
+//! (`Auto`: the module when every node lists it in `MODULE LIST`); the choice is made at connect
+//! (`engine` module), which also refuses a key prefix holding the other engine's swarms. Both
+//! engines take the same arguments and give the same reply bytes (`tests/replay.rs`); the rest of
+//! this tour describes the Lua engine's layout.
+//!
 //! ## How it works
 //!
 //! ```text
@@ -67,8 +77,10 @@
 //! retry later") and succeed again once Redis is back, without a restart. Script or protocol
 //! surprises are [`StorageError::Internal`].
 //!
-//! The backend passes the core's conformance suite on a server and on a 3-master cluster
-//! (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`, run by `scripts/test.sh`).
+//! The backend passes the core's conformance suite on a server and on a 3-master cluster, with
+//! each engine (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`,
+//! `tests/conformance_module_standalone.rs`, `tests/conformance_module_cluster.rs`, run by
+//! `scripts/test.sh`).
 
 mod announce;
 mod config;
