@@ -219,6 +219,8 @@ pub struct StorageSection {
     pub postgres_statement_timeout: u64,
     /// Redis backend: prefix of every key, so several deployments can share one Redis.
     pub redis_prefix: String,
+    /// Redis backend: `auto`, `module` or `lua` (see docs/clustering.md).
+    pub redis_engine: String,
 }
 
 impl Default for StorageSection {
@@ -230,6 +232,7 @@ impl Default for StorageSection {
             postgres_pool_size: 4,
             postgres_statement_timeout: 5000,
             redis_prefix: "octotracker".into(),
+            redis_engine: "auto".into(),
         }
     }
 }

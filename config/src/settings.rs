@@ -150,6 +150,8 @@ pub enum Backend {
         prefix: String,
         /// How long a peer lives without announcing.
         peer_timeout: Duration,
+        /// The engine: the module, the Lua script, or whichever the servers offer.
+        engine: octotracker_redis::RedisEngine,
     },
 }
 
@@ -281,7 +283,8 @@ impl Settings {
                 })?;
                 let prefix = config.storage.redis_prefix.trim().to_owned();
                 octotracker_redis::RedisConfig::check_prefix(&prefix)?;
-                Backend::Redis { target, prefix, peer_timeout }
+                let engine = config.storage.redis_engine.parse()?;
+                Backend::Redis { target, prefix, peer_timeout, engine }
             }
             other => {
                 return Err(format!(
@@ -396,11 +399,18 @@ mod tests {
         let target = RedisTarget::Standalone("redis://127.0.0.1:6379/2".into());
         let peer_timeout = Duration::from_secs(c.interval.peer_timeout);
         assert_eq!(peer_timeout, Static::DEFAULT_PEER_TIMEOUT);
-        assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout });
+        let engine = octotracker_redis::RedisEngine::Auto;
+        assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout, engine });
         c.storage.backend = "redis-cluster://10.0.0.1:7000,10.0.0.2:7000".into();
         let s = Settings::from_config(&c).unwrap();
         let nodes = vec!["redis://10.0.0.1:7000".to_owned(), "redis://10.0.0.2:7000".to_owned()];
         assert!(matches!(s.backend, Backend::Redis { target: RedisTarget::Cluster(n), .. } if n == nodes));
+        c.storage.redis_engine = "module".into();
+        let s = Settings::from_config(&c).unwrap();
+        assert!(matches!(s.backend, Backend::Redis { engine: octotracker_redis::RedisEngine::Module, .. }));
+        c.storage.redis_engine = "fastest".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("\"fastest\": expected auto, module or lua"));
+        c.storage.redis_engine = "auto".into();
         c.storage.redis_prefix = "a{b}".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
         c.storage.backend = "redis-cluster://".into();

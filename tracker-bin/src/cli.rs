@@ -278,6 +278,9 @@ pub(crate) struct ServeArgs {
     /// [storage] redis_prefix: prefix of every Redis key.
     #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX", global = true)]
     pub redis_prefix: Option<String>,
+    /// [storage] redis_engine: auto, module or lua.
+    #[arg(long, env = "OCTOTRACKER_REDIS_ENGINE", global = true)]
+    pub redis_engine: Option<String>,
 
     /// [access] mode: open, allow or deny.
     #[arg(long = "access", env = "OCTOTRACKER_ACCESS")]
@@ -360,7 +363,7 @@ impl ServeArgs {
         apply!(self => config.interval; min_interval, peer_timeout);
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
-        apply!(self => config.storage; redis_prefix);
+        apply!(self => config.storage; redis_prefix, redis_engine);
         if let Some(mode) = &self.access {
             config.access.mode = mode.clone();
         }

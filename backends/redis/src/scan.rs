@@ -14,8 +14,9 @@ use redis::Value;
 
 use crate::RedisTorrentManager;
 use crate::conn::Node;
+use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, hash_of_key, swarm_pattern};
+use crate::keys::{SwarmKeys, hash_of_key, native_key, swarm_pattern};
 
 /// Keys asked of each `SCAN` step; the swarms found in one step are pruned together.
 const SCAN_COUNT: usize = 500;
@@ -41,7 +42,7 @@ impl RedisTorrentManager {
     /// Walks the swarms of the prefix, node by node.
     async fn swarm_scan(&self) -> Result<SwarmScan, StorageError> {
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
-        Ok(SwarmScan { pattern: swarm_pattern(&self.config.prefix), nodes, node: 0, cursor: 0 })
+        Ok(SwarmScan { pattern: swarm_pattern(&self.config.prefix, self.engine), nodes, node: 0, cursor: 0 })
     }
 
     /// The swarms found by the next `SCAN` step (maybe none), or `None` when the walk is over.
@@ -52,7 +53,7 @@ impl RedisTorrentManager {
             scan.node += 1;
         }
         scan.cursor = next;
-        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&self.config.prefix, k)).collect()))
+        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&self.config.prefix, self.engine, k)).collect()))
     }
 
     pub(crate) async fn expire_all(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
@@ -68,8 +69,15 @@ impl RedisTorrentManager {
         Ok(report)
     }
 
-    /// Expires one swarm: (peers removed, 1 when the swarm went).
+    /// Expires one swarm: (peers removed, 1 when the swarm went): one `OCTO.EXPIRE` or one run of
+    /// the prune script.
     async fn prune(&self, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
+        if self.engine == Engine::Module {
+            let mut cmd = redis::cmd("OCTO.EXPIRE");
+            cmd.arg(native_key(&self.config.prefix, hash)).arg(cutoff.0);
+            let mut conn = self.conn.clone();
+            return self.bounded("expire", cmd.query_async(&mut conn)).await;
+        }
         let mut invocation = self.scripts.prune.prepare_invoke();
         SwarmKeys::new(&self.config.prefix, hash, false).each(|key| {
             invocation.key(key);

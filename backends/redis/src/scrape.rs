@@ -1,5 +1,6 @@
 //! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines.
+//! the peer sets plus the downloads from the swarm hash's field "m" (Lua engine), or one
+//! `OCTO.SCRAPE` per hash (module engine), fetched in pipelines.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
 //! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
@@ -11,8 +12,9 @@ use octotracker_core::{InfoHash, StorageError, SwarmStats};
 use redis::Value;
 
 use crate::RedisTorrentManager;
+use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::SwarmKeys;
+use crate::keys::{SwarmKeys, native_key};
 
 /// Commands per hash: four `ZCARD`s and one `HGET` (of "m").
 const PER_HASH: usize = 5;
@@ -32,6 +34,9 @@ impl RedisTorrentManager {
 
     /// One pipeline for `hashes` (all in one slot on a cluster).
     async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        if self.engine == Engine::Module {
+            return self.scrape_native(hashes).await;
+        }
         let mut pipe = redis::pipe();
         for hash in hashes {
             let keys = SwarmKeys::new(&self.config.prefix, hash, false).all();
@@ -58,6 +63,32 @@ impl RedisTorrentManager {
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
                 let downloaded = downloads(&v[4]).ok_or_else(|| bad_reply("a scrape"))?;
                 Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
+            })
+            .collect()
+    }
+}
+
+impl RedisTorrentManager {
+    /// One pipeline of `OCTO.SCRAPE key` per hash: `[seeders, leechers, downloads]` each.
+    async fn scrape_native(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        let mut pipe = redis::pipe();
+        for hash in hashes {
+            pipe.cmd("OCTO.SCRAPE").arg(native_key(&self.config.prefix, hash));
+        }
+        let mut conn = self.conn.clone();
+        let values: Vec<Vec<u64>> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
+        if values.len() != hashes.len() {
+            return Err(bad_reply("a scrape"));
+        }
+        values
+            .into_iter()
+            .map(|v| match v[..] {
+                [s, l, d] => Ok(SwarmStats {
+                    complete: u32::try_from(s).map_err(|_| bad_reply("a scrape"))?,
+                    incomplete: u32::try_from(l).map_err(|_| bad_reply("a scrape"))?,
+                    downloaded: d,
+                }),
+                _ => Err(bad_reply("a scrape")),
             })
             .collect()
     }
