@@ -124,11 +124,37 @@ impl Tracker {
         client_ip: IpAddr,
         passkey: Option<&str>,
     ) -> Result<AnnounceResponse, TrackerError> {
+        self.announce_as(req, client_ip, passkey, None).await
+    }
+
+    /// An announce of a WebRTC peer (a WebSocket frontend's): the peer is stored under
+    /// `webrtc_addr` (from [`webrtc_addr`](crate::webrtc_addr)) in the swarm's
+    /// [`AddressFamily::WebRtc`] family, and the reply's `peers6` holds other WebRTC peers only
+    /// (their synthetic addresses and peer ids: the frontend relays offers to them by peer id).
+    /// `client_ip` is the WebSocket connection's address (for `external ip`, transfers).
+    pub async fn announce_webrtc(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        webrtc_addr: SocketAddr,
+        passkey: Option<&str>,
+    ) -> Result<AnnounceResponse, TrackerError> {
+        debug_assert_eq!(AddressFamily::of(webrtc_addr.ip()), AddressFamily::WebRtc);
+        self.announce_as(req, client_ip, passkey, Some(webrtc_addr)).await
+    }
+
+    async fn announce_as(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        passkey: Option<&str>,
+        webrtc_addr: Option<SocketAddr>,
+    ) -> Result<AnnounceResponse, TrackerError> {
         let now = self.clock.now();
         let Some(obs) = self.observer.as_deref() else {
-            return self.announce_at(req, client_ip, passkey, now, None).await;
+            return self.announce_at(req, client_ip, passkey, webrtc_addr, now, None).await;
         };
-        let result = self.announce_at(req, client_ip, passkey, now, Some(obs)).await;
+        let result = self.announce_at(req, client_ip, passkey, webrtc_addr, now, Some(obs)).await;
         obs.announce(Some(req.event), Outcome::of(&result), now);
         if let Err(e) = &result {
             obs.failure(failure_label(e));
@@ -141,6 +167,7 @@ impl Tracker {
         req: &AnnounceRequest,
         client_ip: IpAddr,
         passkey: Option<&str>,
+        webrtc_addr: Option<SocketAddr>,
         now: UnixTime,
         obs: Option<&dyn Observer>,
     ) -> Result<AnnounceResponse, TrackerError> {
@@ -153,10 +180,15 @@ impl Tracker {
             access.torrent(&req.info_hash)?;
         }
         let client_ip = normalize_ip(client_ip);
-        let peer_ip = match req.ip {
-            Some(claimed) if self.config.accept_ip_param => normalize_ip(claimed),
-            _ => client_ip,
+        let peer_addr = match (webrtc_addr, req.ip) {
+            (Some(addr), _) => addr,
+            (None, Some(claimed)) if self.config.accept_ip_param => SocketAddr::new(normalize_ip(claimed), req.port),
+            (None, _) => SocketAddr::new(client_ip, req.port),
         };
+        let family = AddressFamily::of(peer_addr.ip());
+        if webrtc_addr.is_none() && family == AddressFamily::WebRtc {
+            return Err(Refusal::ReservedAddress.into());
+        }
         let want = match req.event {
             // A peer that leaves needs no peers.
             Event::Stopped => 0,
@@ -164,7 +196,7 @@ impl Tracker {
         };
         let announce = PeerAnnounce {
             info_hash: req.info_hash,
-            addr: SocketAddr::new(peer_ip, req.port),
+            addr: peer_addr,
             peer_id: req.peer_id,
             event: req.event,
             seeder: req.left == 0,
@@ -183,9 +215,9 @@ impl Tracker {
             });
         }
         let intervals = self.intervals.intervals(&reply.stats, now);
-        let (peers, peers6) = match AddressFamily::of(peer_ip) {
+        let (peers, peers6) = match family {
             AddressFamily::V4 => (reply.peers, Vec::new()),
-            AddressFamily::V6 => (Vec::new(), reply.peers),
+            AddressFamily::V6 | AddressFamily::WebRtc => (Vec::new(), reply.peers),
         };
         Ok(AnnounceResponse {
             interval: intervals.interval,

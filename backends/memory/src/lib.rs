@@ -40,7 +40,7 @@
 //!  MemoryTorrentManager
 //!   └─ shards: [Shard; 256+]        chosen by a randomly seeded hash of the info hash
 //!       └─ RwLock<HashMap<InfoHash, Swarm>>      one lock per shard, no global lock
-//!           └─ Swarm { v4: PeerList, v6: Option<Box<PeerList>>, downloaded: u64 }
+//!           └─ Swarm { v4: PeerList, v6, rtc: Option<Box<PeerList>>, downloaded: u64 }
 //!               └─ PeerList { entries: [seeders… | leechers…], index above 32 peers }
 //!                   └─ Entry { ip, port, last_seen: u32, peer_id }   32 bytes for IPv4
 //! ```

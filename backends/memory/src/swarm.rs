@@ -1,9 +1,9 @@
-//! One swarm: its IPv4 peers, its IPv6 peers (boxed, as most swarms have none), and its
-//! download count. Applies the contract's announce step to itself.
+//! One swarm: its IPv4 peers, its IPv6 and WebRTC peers (boxed, as most swarms have none), and
+//! its download count. Applies the contract's announce step to itself.
 
 use std::net::SocketAddr;
 
-use octotracker_core::{Event, Peer, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
+use octotracker_core::{AddressFamily, Event, Peer, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
 
 use crate::entry::{Entry, Ip, stamp};
 use crate::peer_list::{PeerList, Was};
@@ -14,6 +14,8 @@ use crate::selection::Ask;
 pub(crate) struct Swarm {
     v4: PeerList<[u8; 4]>,
     v6: Option<Box<PeerList<[u8; 16]>>>,
+    /// WebRTC peers ([`AddressFamily::WebRtc`], synthetic IPv6 addresses).
+    rtc: Option<Box<PeerList<[u8; 16]>>>,
     downloaded: u64,
 }
 
@@ -28,13 +30,17 @@ impl Swarm {
             }
             SocketAddr::V6(addr) => {
                 let entry = entry(addr.ip().octets(), addr.port(), a);
-                if a.event == Event::Stopped && self.v6.is_none() {
+                let slot = match AddressFamily::of(a.addr.ip()) {
+                    AddressFamily::WebRtc => &mut self.rtc,
+                    _ => &mut self.v6,
+                };
+                if a.event == Event::Stopped && slot.is_none() {
                     // Nothing to remove, and no list to create.
                 } else {
-                    let list = self.v6.get_or_insert_with(Box::default);
+                    let list = slot.get_or_insert_with(Box::default);
                     apply(list, entry, a, want, &mut self.downloaded, &mut peers);
                     if list.is_empty() {
-                        self.v6 = None;
+                        *slot = None;
                     }
                 }
             }
@@ -45,9 +51,9 @@ impl Swarm {
     /// The swarm's counts.
     pub fn stats(&self) -> SwarmStats {
         let (mut complete, mut incomplete) = (self.v4.seeders(), self.v4.leechers());
-        if let Some(v6) = &self.v6 {
-            complete += v6.seeders();
-            incomplete += v6.leechers();
+        for list in [&self.v6, &self.rtc].into_iter().flatten() {
+            complete += list.seeders();
+            incomplete += list.leechers();
         }
         SwarmStats {
             complete: u32::try_from(complete).unwrap_or(u32::MAX),
@@ -58,16 +64,18 @@ impl Swarm {
 
     /// Whether no peer is left.
     pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_none()
+        self.v4.is_empty() && self.v6.is_none() && self.rtc.is_none()
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
     pub fn expire(&mut self, cutoff: UnixTime) -> usize {
         let mut removed = self.v4.expire(cutoff);
-        if let Some(v6) = &mut self.v6 {
-            removed += v6.expire(cutoff);
-            if v6.is_empty() {
-                self.v6 = None;
+        for slot in [&mut self.v6, &mut self.rtc] {
+            if let Some(list) = slot {
+                removed += list.expire(cutoff);
+                if list.is_empty() {
+                    *slot = None;
+                }
             }
         }
         removed
