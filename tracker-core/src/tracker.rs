@@ -1,6 +1,8 @@
 //! The [`Tracker`] engine: every tracker rule, whatever the transport and the storage.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,7 +11,7 @@ use crate::{
     AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
     IntervalAlgorithm, Observer, Outcome, PeerAnnounce, Refusal, RequestKind, ScrapeRequest, ScrapeResponse,
     StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer, TransferRecorder,
-    UnixTime, failure_label, normalize_ip,
+    UnixTime, failure_label, normalize_ip, webrtc_addr,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -32,6 +34,8 @@ pub struct Tracker {
     observer: Option<Arc<dyn Observer>>,
     access: Option<Arc<dyn AccessControl>>,
     transfers: Option<Arc<dyn TransferRecorder>>,
+    /// The key of the hash that places WebRTC peers (see [`Tracker::announce_webrtc`]).
+    webrtc_key: RandomState,
 }
 
 impl fmt::Debug for Tracker {
@@ -48,7 +52,16 @@ impl Tracker {
         intervals: Arc<dyn IntervalAlgorithm>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Tracker { config, storage, intervals, clock, observer: None, access: None, transfers: None }
+        Tracker {
+            config,
+            storage,
+            intervals,
+            clock,
+            observer: None,
+            access: None,
+            transfers: None,
+            webrtc_key: RandomState::new(),
+        }
     }
 
     /// Reports every request, failure and storage call to `observer` (metrics). Without one
@@ -127,20 +140,26 @@ impl Tracker {
         self.announce_as(req, client_ip, passkey, None).await
     }
 
-    /// An announce of a WebRTC peer (a WebSocket frontend's): the peer is stored under
-    /// `webrtc_addr` (from [`webrtc_addr`](crate::webrtc_addr)) in the swarm's
-    /// [`AddressFamily::WebRtc`] family, and the reply's `peers6` holds other WebRTC peers only
-    /// (their synthetic addresses and peer ids: the frontend relays offers to them by peer id).
-    /// `client_ip` is the WebSocket connection's address (for `external ip`, transfers).
+    /// An announce of a WebRTC peer (a WebSocket frontend's): the peer is stored in the swarm's
+    /// [`AddressFamily::WebRtc`] family under a synthetic address ([`webrtc_addr`] of a hash of
+    /// its peer id keyed by this engine's random key, so strangers cannot aim at another peer's
+    /// place), and the reply's `peers6` holds other WebRTC peers only: the frontend reaches them
+    /// by their peer ids. `req.port` is ignored. `client_ip` is the WebSocket connection's
+    /// address (for `external ip` and transfers).
     pub async fn announce_webrtc(
         &self,
         req: &AnnounceRequest,
         client_ip: IpAddr,
-        webrtc_addr: SocketAddr,
         passkey: Option<&str>,
     ) -> Result<AnnounceResponse, TrackerError> {
-        debug_assert_eq!(AddressFamily::of(webrtc_addr.ip()), AddressFamily::WebRtc);
-        self.announce_as(req, client_ip, passkey, Some(webrtc_addr)).await
+        let key = |salt: u8| {
+            let mut h = self.webrtc_key.build_hasher();
+            h.write_u8(salt);
+            h.write(&req.peer_id.0);
+            h.finish()
+        };
+        let addr = webrtc_addr((u128::from(key(0)) << 64) | u128::from(key(1)));
+        self.announce_as(req, client_ip, passkey, Some(addr)).await
     }
 
     async fn announce_as(
