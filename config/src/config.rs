@@ -22,6 +22,8 @@ pub struct Config {
     pub access: AccessSection,
     /// The UDP frontend.
     pub udp: UdpSection,
+    /// The WebSocket (WebTorrent) frontend.
+    pub ws: WsSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -77,6 +79,24 @@ pub struct UdpSection {
     pub rate_limit: u32,
     /// Requests one address may send at once above the rate (0: the rate).
     pub rate_limit_burst: u32,
+}
+
+/// `[ws]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WsSection {
+    /// Listen addresses; empty: no WebSocket tracker.
+    pub listen: Vec<String>,
+    /// Open WebSocket connections at most, per listener.
+    pub max_connections: usize,
+    /// Longest announce interval handed to WebSocket peers, seconds.
+    pub max_interval: u32,
+}
+
+impl Default for WsSection {
+    fn default() -> Self {
+        WsSection { listen: Vec::new(), max_connections: 100_000, max_interval: 120 }
+    }
 }
 
 /// `[metrics]`

@@ -37,6 +37,17 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
         udp_frontends.push(octotracker_udp::UdpFrontend::new(socket, settings.udp_config.clone()));
     }
 
+    let mut ws_frontends = Vec::new();
+    for addr in &settings.ws {
+        let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on ws://{addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)
+            .map_err(|e| Failure::Runtime(format!("cannot listen on ws://{addr}: {e}")))?;
+        ws_frontends.push(
+            octotracker_ws::WsFrontend::new(listener, settings.ws_config.clone())
+                .with_trusted_proxies(settings.http.trusted_proxies.clone()),
+        );
+    }
+
     let metrics_listener = match settings.metrics {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
@@ -94,6 +105,12 @@ pub async fn serve(settings: Settings) -> Result<(), Failure> {
     for frontend in udp_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on udp://{addr}");
+        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
+    }
+    for frontend in ws_frontends {
+        let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("listening on ws://{addr}");
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
