@@ -3,7 +3,8 @@
 #
 # 1. Installs the Debian packages the tests need when they are missing
 #    (PostgreSQL, Redis, and the real BitTorrent clients aria2 and
-#    python3-libtorrent used by the end-to-end test).
+#    python3-libtorrent used by the end-to-end test), and the WebTorrent tests' npm packages
+#    (`npm ci --ignore-scripts` from tracker-bin/tests/webtorrent/package-lock.json).
 # 2. Provides the services the storage tests talk to, all on 127.0.0.1:
 #      OCTOTRACKER_TEST_POSTGRES_URL       an existing server on :5432, else a throwaway cluster
 #      OCTOTRACKER_TEST_REDIS_URL          an existing server on :6379, else a throwaway server
@@ -114,6 +115,21 @@ install_missing_packages() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The WebTorrent tests' npm packages (tracker-bin/tests/webtorrent): real WebTorrent and
+# bittorrent-tracker clients, exactly as package-lock.json pins them, no install scripts run.
+install_npm_packages() {
+    local dir="$REPO_ROOT/tracker-bin/tests/webtorrent"
+    if ! command -v npm >/dev/null; then
+        ((EUID == 0)) || die "npm is missing: run this script as root or install nodejs and npm"
+        log "installing nodejs npm"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+    fi
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+        die "npm ci in $dir failed"
 }
 
 # ---------------------------------------------------------------- ports
@@ -287,6 +303,7 @@ finish_redis_cluster() {
 # ---------------------------------------------------------------- main
 
 install_missing_packages
+install_npm_packages
 
 services_started_at=$(date +%s%N)
 start_redis_cluster
