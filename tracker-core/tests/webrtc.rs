@@ -2,6 +2,8 @@
 //! HTTP or UDP announce can take a WebRTC peer's reserved address.
 #![cfg(feature = "testing")]
 
+// The reference store's module also holds wrappers only the conformance tests use.
+#[allow(dead_code)]
 mod support {
     pub mod reference;
 }

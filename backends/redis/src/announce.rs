@@ -1,13 +1,13 @@
 //! [`TorrentManager::announce`](octotracker_core::TorrentManager::announce): one `EVALSHA` of
 //! `lua/records.lua` + `lua/announce.lua`, one round trip.
 
-use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
+use octotracker_core::{AddressFamily, Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
 
 use redis::{Cmd, ErrorKind, ServerErrorKind, Value};
 
 use crate::RedisTorrentManager;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, compact, parse_peers};
+use crate::keys::{SwarmKeys, compact, family_prefix, parse_peers};
 
 /// Longest time, in seconds, between two lazy prune passes of one swarm: an announce prunes its
 /// swarm and refreshes the TTL of its keys (to the peer timeout plus this) when the last pass is
@@ -54,15 +54,19 @@ fn pack_numbers(
 impl RedisTorrentManager {
     pub(crate) async fn announce_once(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
         let v6 = a.addr.is_ipv6();
+        let webrtc = AddressFamily::of(a.addr.ip()) == AddressFamily::WebRtc;
         let timeout = self.config.peer_timeout.as_secs().max(1);
         let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
-        // `EVALSHA sha 9 keys… args…` built in place: one buffer for every key and argument.
+        // `EVALSHA sha 10 keys… args…` built in place: one buffer for every key and argument.
+        // Keys 1–9 are the announcer's family's swarm; key 10 the sibling's swarm hash (WebRTC
+        // peers for an IP announcer and the reverse, see `keys::family_prefix`).
         let script = &self.scripts.announce;
-        let mut cmd = Cmd::with_capacity(3 + 9 + 3, 9 * (self.config.prefix.len() + 52) + 120);
-        cmd.arg("EVALSHA").arg(script.get_hash()).arg(9);
-        SwarmKeys::new(&self.config.prefix, &a.info_hash, v6).each(|key| {
+        let mut cmd = Cmd::with_capacity(3 + 10 + 3, 10 * (self.config.prefix.len() + 56) + 120);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(10);
+        SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), &a.info_hash, v6).each(|key| {
             cmd.arg(key);
         });
+        cmd.arg(SwarmKeys::new(&family_prefix(&self.config.prefix, !webrtc), &a.info_hash, false).ids());
         let numbers = pack_numbers(
             a.event,
             a.seeder,

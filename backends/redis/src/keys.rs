@@ -70,12 +70,27 @@ impl SwarmKeys {
         }
     }
 
+    /// The swarm hash's key.
+    pub fn ids(&mut self) -> &[u8] {
+        self.buf.truncate(self.base);
+        self.buf.extend_from_slice(IDS.as_bytes());
+        &self.buf
+    }
+
     /// The keys as strings (scrape, tests).
     pub fn all(&mut self) -> Vec<String> {
         let mut keys = Vec::with_capacity(9);
         self.each(|k| keys.push(String::from_utf8_lossy(k).into_owned()));
         keys
     }
+}
+
+/// The prefix of a swarm's WebRTC peers (WebSocket trackers'): `<prefix>:rtc`. They are kept as
+/// a sibling swarm in the same layout (IPv6 sets, synthetic addresses in 100::/64) under the same
+/// hash tag, so one script still reaches both; each announce adds the sibling's counts (from its
+/// field "m") to its own. IP peers and WebRTC peers thus share counts and never peer lists.
+pub(crate) fn family_prefix(prefix: &str, webrtc: bool) -> std::borrow::Cow<'_, str> {
+    if webrtc { format!("{prefix}:rtc").into() } else { prefix.into() }
 }
 
 /// The `SCAN MATCH` pattern finding the swarm hash of every swarm under `prefix` (the prefix

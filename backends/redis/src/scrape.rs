@@ -1,5 +1,6 @@
 //! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines.
+//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines, for
+//! the swarm's IP peers and its WebRTC peers (the sibling group, `keys::family_prefix`) added up.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
 //! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
@@ -12,10 +13,12 @@ use redis::Value;
 
 use crate::RedisTorrentManager;
 use crate::error::bad_reply;
-use crate::keys::SwarmKeys;
+use crate::keys::{SwarmKeys, family_prefix};
 
-/// Commands per hash: four `ZCARD`s and one `HGET` (of "m").
-const PER_HASH: usize = 5;
+/// Commands per hash and family group: four `ZCARD`s and one `HGET` (of "m").
+const PER_GROUP: usize = 5;
+/// Commands per hash: both groups (IP peers, WebRTC peers).
+const PER_HASH: usize = 2 * PER_GROUP;
 
 impl RedisTorrentManager {
     pub(crate) async fn scrape_many(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
@@ -34,12 +37,14 @@ impl RedisTorrentManager {
     async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
         let mut pipe = redis::pipe();
         for hash in hashes {
-            let keys = SwarmKeys::new(&self.config.prefix, hash, false).all();
-            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
-            for set in [s4, s6, l4, l6] {
-                pipe.cmd("ZCARD").arg(set);
+            for webrtc in [false, true] {
+                let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), hash, false).all();
+                let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
+                for set in [s4, s6, l4, l6] {
+                    pipe.cmd("ZCARD").arg(set);
+                }
+                pipe.cmd("HGET").arg(ids).arg("m");
             }
-            pipe.cmd("HGET").arg(ids).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
@@ -50,13 +55,15 @@ impl RedisTorrentManager {
             .chunks_exact(PER_HASH)
             .map(|v| {
                 let n = |i: usize| number(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let seeders = n(0)? + n(1)?;
-                let leechers = n(2)? + n(3)?;
+                let group = PER_GROUP;
+                let seeders = n(0)? + n(1)? + n(group)? + n(group + 1)?;
+                let leechers = n(2)? + n(3)? + n(group + 2)? + n(group + 3)?;
                 if seeders + leechers == 0 {
                     return Ok(SwarmStats::default());
                 }
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
-                let downloaded = downloads(&v[4]).ok_or_else(|| bad_reply("a scrape"))?;
+                let dl = |i: usize| downloads(&v[i]).ok_or_else(|| bad_reply("a scrape"));
+                let downloaded = dl(4)? + dl(group + 4)?;
                 Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
             })
             .collect()
