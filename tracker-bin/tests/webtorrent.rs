@@ -3,10 +3,14 @@
 //! and a WebTorrent seeder and leecher in Node (WebRTC through node-datachannel) that transfer
 //! a file with the tracker as their only peer source (tests/webtorrent/transfer.mjs).
 //!
+//! With a Redis backend, two tracker processes share the swarms and relay offers and answers
+//! through Redis: the seeder announces to one, the leecher to the other.
+//!
 //! The npm packages come from tests/webtorrent/package-lock.json: `scripts/test.sh` runs
 //! `npm ci --ignore-scripts` there. Without them (or without `node`) these tests fail, never skip.
 
 mod common;
+mod redis_support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -175,4 +179,24 @@ fn a_webtorrent_leecher_downloads_from_a_seeder_found_only_through_the_tracker()
     // again with the next announce's fresh offers.
     let (server, _http, ws) = tracker(&["--ws-max-interval", "15"]);
     transfer(&ws, &ws, &[&server]);
+}
+
+#[test]
+fn a_leecher_on_one_process_downloads_from_a_seeder_on_another_sharing_one_redis() {
+    require_node_packages();
+    let url = redis_support::standalone_url();
+    let prefix = redis_support::prefix("ws-relay");
+    let args = ["--backend", url.as_str(), "--redis-prefix", prefix.as_str(), "--ws-max-interval", "15"];
+    let (a, _, ws_a) = tracker(&args);
+    let (b, _, ws_b) = tracker(&args);
+    assert!(a.log.iter().any(|l| l.contains("relayed between processes")), "process A relays: {:#?}", a.log);
+    transfer(&ws_a, &ws_b, &[&a, &b]);
+    drop((a, b));
+    let rt = redis_support::runtime();
+    rt.block_on(async {
+        let config = octotracker_redis::RedisConfig { prefix: prefix.clone(), ..Default::default() };
+        let target = octotracker_redis::RedisTarget::Standalone(url.clone());
+        let store = octotracker_redis::RedisTorrentManager::connect(&target, config).await.expect("connect");
+        store.purge().await.expect("purge the test's swarms");
+    });
 }

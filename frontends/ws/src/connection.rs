@@ -15,7 +15,7 @@ use tokio::time::{sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::WsConfig;
 use crate::message::{self, Announce, Answer, ClientMessage, Context};
@@ -101,7 +101,14 @@ impl Connection {
             let idle_at = last_heard + config.idle_timeout;
             let reply = tokio::select! {
                 frame = ws.next() => {
-                    let Some(Ok(frame)) = frame else { break End::Gone };
+                    let frame = match frame {
+                        Some(Ok(frame)) => frame,
+                        Some(Err(WsError::Capacity(_))) => break End::Close(CloseCode::Size, "message too big"),
+                        Some(Err(WsError::Protocol(_) | WsError::Utf8(_))) => {
+                            break End::Close(CloseCode::Protocol, "protocol error");
+                        }
+                        _ => break End::Gone,
+                    };
                     last_heard = tokio::time::Instant::now();
                     pinged = false;
                     match frame {
@@ -193,7 +200,9 @@ impl Connection {
         };
         if a.event == Event::Stopped {
             self.leave(key);
-        } else if self.joined.insert(key) {
+        } else {
+            // Every announce, not only the first: it refreshes a cluster directory entry.
+            self.joined.insert(key);
             self.shared.peers.insert(key, self.mailbox.clone());
         }
         for (peer, offer) in response.peers6.iter().zip(offers) {

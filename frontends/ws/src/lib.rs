@@ -24,16 +24,21 @@
 //!   per second, a bounded queue per peer (a slow reader is disconnected), a connection cap,
 //!   ping and idle timeout, close frames on drain.
 //! - [`Peers`] and [`ClusterRelay`]: where relayed messages go; a relay shares them between
-//!   tracker processes.
+//!   tracker processes (`RedisRelay`, feature `redis`: Redis pub/sub and a peer → process
+//!   directory with expiry).
 
 mod config;
 mod connection;
 pub mod message;
 mod peers;
+#[cfg(feature = "redis")]
+mod redis_relay;
 mod server;
 mod service;
 
 pub use config::WsConfig;
 pub use peers::{ClusterRelay, PeerKey, Peers};
+#[cfg(feature = "redis")]
+pub use redis_relay::RedisRelay;
 pub use server::WsFrontend;
 pub use service::WsService;

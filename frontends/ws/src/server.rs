@@ -83,7 +83,6 @@ impl Frontend for WsFrontend {
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
-                    .keep_alive(false)
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc))
                     .with_upgrades();
                 // Bounded: the header read times out; after the upgrade hyper hands the socket over.

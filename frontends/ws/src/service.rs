@@ -216,7 +216,7 @@ mod tests {
         h.insert(header::CONNECTION, HeaderValue::from_static("keep-alive, Upgrade"));
         h.insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         h.insert(header::SEC_WEBSOCKET_KEY, HeaderValue::from_static("dGhlIHNhbXBsZSBub25jZQ=="));
-        assert_eq!(upgrade_accept(&Method::GET, &h).unwrap(), "s3pPLMBiTxaQ9kYGzzwo+xlbEGk=");
+        assert_eq!(upgrade_accept(&Method::GET, &h).unwrap(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
         assert_eq!(upgrade_accept(&Method::POST, &h), None);
         h.remove(header::SEC_WEBSOCKET_KEY);
         assert_eq!(upgrade_accept(&Method::GET, &h), None);
