@@ -91,11 +91,21 @@ pub struct WsSection {
     pub max_connections: usize,
     /// Longest announce interval handed to WebSocket peers, seconds.
     pub max_interval: u32,
+    /// Messages per second one connection may send after its burst.
+    pub rate_limit: u32,
+    /// Messages one connection may send at once.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for WsSection {
     fn default() -> Self {
-        WsSection { listen: Vec::new(), max_connections: 100_000, max_interval: 120 }
+        WsSection {
+            listen: Vec::new(),
+            max_connections: 100_000,
+            max_interval: 120,
+            rate_limit: 10,
+            rate_limit_burst: 40,
+        }
     }
 }
 

@@ -171,9 +171,14 @@ impl Settings {
         if config.ws.max_interval == 0 {
             return Err("[ws] max_interval must be at least 1 second".into());
         }
+        if config.ws.rate_limit == 0 || config.ws.rate_limit_burst == 0 {
+            return Err("[ws] rate_limit and rate_limit_burst must be at least 1".into());
+        }
         let ws_config = octotracker_ws::WsConfig {
             max_connections: config.ws.max_connections,
             max_interval: config.ws.max_interval,
+            rate: config.ws.rate_limit,
+            burst: config.ws.rate_limit_burst,
             ..octotracker_ws::WsConfig::default()
         };
         let mut udp_config = octotracker_udp::UdpConfig {
