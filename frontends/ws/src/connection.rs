@@ -133,7 +133,13 @@ impl Connection {
                     }
                 }
                 () = sleep_until(idle_at) => break End::Close(CloseCode::Away, "idle"),
-                _ = draining.changed() => continue,
+                changed = draining.changed() => {
+                    // The service is gone (an embedder dropped it): nobody can drain us later.
+                    if changed.is_err() {
+                        break End::Close(CloseCode::Away, "tracker shutting down");
+                    }
+                    continue;
+                }
             };
             if let Some(reply) = reply {
                 match timeout(config.write_timeout, ws.send(Message::Text(reply))).await {
