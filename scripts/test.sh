@@ -6,7 +6,8 @@
 #    python3-libtorrent used by the end-to-end test, chromium and nodejs for
 #    the status page test, prometheus for the monitoring test, systemd's
 #    systemd-analyze for the package test), the npm packages of
-#    tracker-bin/tests/browser (`npm ci` from its lock file) and cargo-deb.
+#    tracker-bin/tests/browser and tracker-bin/tests/webtorrent (`npm ci` from their lock
+#    files: puppeteer-core; real WebTorrent and bittorrent-tracker clients) and cargo-deb.
 # 2. Provides the services the storage tests talk to, all on 127.0.0.1:
 #      OCTOTRACKER_TEST_POSTGRES_URL       an existing server on :5432, else a throwaway cluster
 #      OCTOTRACKER_TEST_REDIS_URL          a throwaway server with the octotracker module loaded
@@ -331,6 +332,8 @@ finish_redis_cluster() {
 install_missing_packages
 # The status page test drives Debian's chromium with puppeteer-core (downloads no browser).
 npm_ci_if_changed tracker-bin/tests/browser
+# The WebTorrent tests: real WebTorrent and bittorrent-tracker clients.
+npm_ci_if_changed tracker-bin/tests/webtorrent
 install_cargo_deb
 build_redis_module
 

@@ -22,6 +22,8 @@ pub struct Config {
     pub access: AccessSection,
     /// The UDP frontend.
     pub udp: UdpSection,
+    /// The WebSocket (WebTorrent) frontend.
+    pub ws: WsSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -83,6 +85,34 @@ pub struct UdpSection {
     pub reuse_port: bool,
     /// SO_RCVBUF of the sockets in bytes; 0: the system's default.
     pub recv_buffer: usize,
+}
+
+/// `[ws]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WsSection {
+    /// Listen addresses; empty: no WebSocket tracker.
+    pub listen: Vec<String>,
+    /// Open WebSocket connections at most, per listener.
+    pub max_connections: usize,
+    /// Longest announce interval handed to WebSocket peers, seconds.
+    pub max_interval: u32,
+    /// Messages per second one connection may send after its burst.
+    pub rate_limit: u32,
+    /// Messages one connection may send at once.
+    pub rate_limit_burst: u32,
+}
+
+impl Default for WsSection {
+    fn default() -> Self {
+        WsSection {
+            listen: Vec::new(),
+            max_connections: 100_000,
+            max_interval: 120,
+            rate_limit: 10,
+            rate_limit_burst: 40,
+        }
+    }
 }
 
 /// `[metrics]`

@@ -22,6 +22,10 @@ pub struct Settings {
     pub udp: Vec<SocketAddr>,
     /// UDP receive workers per socket.
     pub udp_config: octotracker_udp::UdpConfig,
+    /// WebSocket listen addresses.
+    pub ws: Vec<SocketAddr>,
+    /// The WebSocket frontend's limits.
+    pub ws_config: octotracker_ws::WsConfig,
     /// How the HTTP frontend serves (timeouts, trusted proxies, rate limit, paths).
     pub http: HttpConfig,
     /// The engine's policy.
@@ -179,7 +183,7 @@ impl Settings {
     /// Validates `config`; the error is a message for the operator.
     pub fn from_config(config: &Config) -> Result<Settings, String> {
         // No listener at all: HTTP and UDP on 0.0.0.0:6969.
-        let none = config.http.listen.is_empty() && config.udp.listen.is_empty();
+        let none = config.http.listen.is_empty() && config.udp.listen.is_empty() && config.ws.listen.is_empty();
         let defaulted = |given: &[String]| if none { vec![DEFAULT_LISTEN.to_owned()] } else { given.to_vec() };
         let parse = |list: Vec<String>| {
             list.iter()
@@ -192,6 +196,23 @@ impl Settings {
         };
         let listen = parse(defaulted(&config.http.listen))?;
         let udp = parse(defaulted(&config.udp.listen))?;
+        let ws = parse(config.ws.listen.clone())?;
+        if config.ws.max_connections == 0 {
+            return Err("[ws] max_connections must be at least 1".into());
+        }
+        if config.ws.max_interval == 0 {
+            return Err("[ws] max_interval must be at least 1 second".into());
+        }
+        if config.ws.rate_limit == 0 || config.ws.rate_limit_burst == 0 {
+            return Err("[ws] rate_limit and rate_limit_burst must be at least 1".into());
+        }
+        let ws_config = octotracker_ws::WsConfig {
+            max_connections: config.ws.max_connections,
+            max_interval: config.ws.max_interval,
+            rate: config.ws.rate_limit,
+            burst: config.ws.rate_limit_burst,
+            ..octotracker_ws::WsConfig::default()
+        };
         let mut udp_config = octotracker_udp::UdpConfig {
             rate_limit: rate_limit(config.udp.rate_limit, config.udp.rate_limit_burst),
             ..octotracker_udp::UdpConfig::default()
@@ -311,6 +332,8 @@ impl Settings {
         Ok(Settings {
             udp,
             udp_config,
+            ws,
+            ws_config,
             log_level: config.log.level.clone(),
             access,
             metrics,

@@ -18,6 +18,7 @@ mod metrics_endpoint;
 mod serve;
 mod torrent_commands;
 mod transfers;
+mod ws_load;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -1,5 +1,7 @@
-//! Peer families: which peers may be handed to which. The one place that classifies an address
-//! (a third family, e.g. WebRTC peers in a synthetic range, is one more variant here).
+//! Peer families: which peers may be handed to which. The one place that classifies an address.
+//! WebRTC peers (synthetic IPv6 addresses in 100::/64) are not a family here: the backend keeps
+//! them in a sibling swarm key of their own (`OCTO.ANNOUNCE`'s second key, see `commands.rs`),
+//! where they are the IPv6 family, exactly as the Lua engine keeps them in a sibling group.
 
 /// Length of a peer id.
 pub(crate) const PEER_ID: usize = 20;

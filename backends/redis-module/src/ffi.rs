@@ -115,7 +115,7 @@ mod registration {
         data_types: [SWARM_TYPE],
         init: init,
         commands: [
-            ["octo.announce", commands::announce, "write deny-oom fast", 1, 1, 1, ""],
+            ["octo.announce", commands::announce, "write deny-oom fast", 1, 2, 1, ""],
             ["octo.scrape", commands::scrape, "readonly fast", 1, 1, 1, ""],
             ["octo.expire", commands::expire, "write", 1, 1, 1, ""],
             ["octo.restore", commands::restore, "write deny-oom", 1, 1, 1, ""],

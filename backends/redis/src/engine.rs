@@ -7,7 +7,7 @@ use octotracker_core::StorageError;
 use redis::Value;
 
 use crate::conn::Node;
-use crate::keys::swarm_pattern;
+use crate::keys::{family_prefix, swarm_pattern};
 use crate::{RedisEngine, RedisTorrentManager};
 
 /// The name the module registers (`MODULE LIST`).
@@ -119,13 +119,13 @@ impl RedisTorrentManager {
     /// Fails when the prefix holds swarms written by the other engine.
     async fn refuse_other_engines_swarms(&self, engine: Engine) -> Result<(), StorageError> {
         let other = engine.other();
-        let pattern = swarm_pattern(&self.config.prefix, other);
+        let patterns = [false, true].map(|webrtc| swarm_pattern(&family_prefix(&self.config.prefix, webrtc), other));
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
-        for node in &nodes {
+        for (node, pattern) in nodes.iter().flat_map(|n| patterns.iter().map(move |p| (n, p))) {
             let mut cursor = 0_u64;
             loop {
                 let mut cmd = redis::cmd("SCAN");
-                cmd.arg(cursor).arg("MATCH").arg(&pattern).arg("COUNT").arg(SCAN_COUNT);
+                cmd.arg(cursor).arg("MATCH").arg(pattern).arg("COUNT").arg(SCAN_COUNT);
                 let value = self.bounded("scan", self.conn.on_node(node, cmd)).await?;
                 let (next, keys): (u64, Vec<Vec<u8>>) =
                     redis::from_redis_value(value).map_err(|_| crate::error::bad_reply("SCAN"))?;

@@ -74,12 +74,28 @@ impl SwarmKeys {
         }
     }
 
+    /// The swarm hash's key (the sibling group's, for an announce: see [`family_prefix`]).
+    pub(crate) fn ids(&mut self) -> &[u8] {
+        self.buf.truncate(self.base);
+        self.buf.extend_from_slice(IDS.as_bytes());
+        &self.buf
+    }
+
     /// The keys as strings (scrape, tests).
     pub(crate) fn all(&mut self) -> Vec<String> {
         let mut keys = Vec::with_capacity(9);
         self.each(|k| keys.push(String::from_utf8_lossy(k).into_owned()));
         keys
     }
+}
+
+/// The prefix of a swarm's WebRTC peers (WebSocket trackers'): `<prefix>:rtc`. Under either
+/// engine they are kept as a sibling swarm in the same layout (IPv6 sets or the IPv6 family of
+/// the native swarm, synthetic addresses in 100::/64) under the same hash tag, so one script or
+/// one module command still reaches both; each announce adds the sibling's counts and downloads
+/// to its own. IP peers and WebRTC peers thus share counts and never peer lists.
+pub(crate) fn family_prefix(prefix: &str, webrtc: bool) -> std::borrow::Cow<'_, str> {
+    if webrtc { format!("{prefix}:rtc").into() } else { prefix.into() }
 }
 
 /// The module engine's key of swarm `hash`: `<prefix>:{<hex hash>}:swarm`.
@@ -171,6 +187,11 @@ mod tests {
         assert_eq!(v6[0], format!("p:{{{h}}}:v2:s6"));
         assert_eq!(v6[5], format!("p:{{{h}}}:v2:s6r"));
         assert_eq!(v6[4], format!("p:{{{h}}}:v2:i"));
+        assert_eq!(SwarmKeys::new("p", &h, true).ids(), v6[4].as_bytes());
+        let rtc = family_prefix("p", true);
+        assert_eq!(native_key(&rtc, &h), format!("p:rtc:{{{h}}}:swarm"));
+        assert_eq!(hash_of_key(&rtc, Engine::Module, native_key(&rtc, &h).as_bytes()), Some(h));
+        assert_eq!(hash_of_key("p", Engine::Module, native_key(&rtc, &h).as_bytes()), None, "groups apart");
     }
 
     #[test]

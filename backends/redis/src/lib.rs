@@ -43,10 +43,17 @@
 //!  RedisTorrentManager ── Conn: ConnectionManager (one server) | ClusterConnection (cluster)
 //!   │   multiplexed: concurrent announces share one socket per node, written together
 //!   ├─ announce ──► EVALSHA lua/records.lua + lua/announce.lua   one round trip, atomic (see below)
-//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash: one round trip (per node on a cluster)
-//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i`, then EVALSHA
+//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash and group: one round trip (per node on a cluster)
+//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i` (and
+//!                                       `<prefix>:rtc:{*}:v2:i`), then EVALSHA
 //!                                       lua/records.lua + lua/prune.lua per swarm
 //! ```
+//!
+//! WebRTC peers (WebSocket trackers, `AddressFamily::WebRtc`) of a swarm live in a sibling group
+//! of the same layout under `<prefix>:rtc:{hash}` (same hash tag, same slot): each announce reads
+//! the other group's field "m" (one `HGET` in the script) and adds its counts and downloads, so
+//! counts cover both while peer lists never mix. A swarm whose IP peers all leave takes their
+//! downloads with it even while WebRTC peers remain (and the reverse).
 //!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
 //! slot (layout 2, in the `keys` module and in `docs/clustering.md`): a sorted set per family and

@@ -193,6 +193,7 @@ async fn bad_input_from_redis_cli_is_an_error_reply_and_changes_nothing() {
     let store = connect(&server.target(), "bad", RedisEngine::Module).await.unwrap();
     let before = fill(&store, 1, 20).await;
     let key = format!("bad:{{{}}}:swarm", InfoHash([0; 20]));
+    let rtc = format!("bad:rtc:{{{}}}:swarm", InfoHash([0; 20]));
     server.cli(&["SET", "bad:plain", "x"]);
     let zeros = "\\x00".repeat(38);
     let bad_event = format!("\\x09{}", "\\x00".repeat(37));
@@ -204,11 +205,16 @@ async fn bad_input_from_redis_cli_is_an_error_reply_and_changes_nothing() {
         (vec!["OCTO.RESTORE", &key], "wrong number of arguments"),
         (vec!["OCTO.EXPIRE", &key, "soon"], "not a whole number"),
         (vec!["OCTO.EXPIRE", &key, "-5"], "not a whole number"),
-        (vec!["OCTO.ANNOUNCE", &key, "abcd", "aaaaaaaaaaaaaaaaaaaa", "x"], "an address is 6 (IPv4) or 18 (IPv6) bytes"),
-        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "short", "x"], "a peer id is 20 bytes"),
-        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "aaaaaaaaaaaaaaaaaaaa", numbers], "the numbers argument is"),
-        (vec!["OCTO.ANNOUNCE", "bad:plain", "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
-        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &bad_event], "unknown event code 9"),
+        (
+            vec!["OCTO.ANNOUNCE", &key, &rtc, "abcd", "aaaaaaaaaaaaaaaaaaaa", "x"],
+            "an address is 6 (IPv4) or 18 (IPv6) bytes",
+        ),
+        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "short", "x"], "a peer id is 20 bytes"),
+        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", numbers], "the numbers argument is"),
+        (vec!["OCTO.ANNOUNCE", "bad:plain", &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
+        // A sibling key of another type: refused before anything is written.
+        (vec!["OCTO.ANNOUNCE", &key, "bad:plain", "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
+        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &bad_event], "unknown event code 9"),
         (vec!["OCTO.SCRAPE", "bad:plain"], "WRONGTYPE"),
         (vec!["OCTO.EXPIRE", "bad:plain", "1"], "WRONGTYPE"),
         (vec!["OCTO.RESTORE", &key, "\\x01"], "truncated swarm"),
