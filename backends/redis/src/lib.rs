@@ -50,10 +50,11 @@
 //! ```
 //!
 //! WebRTC peers (WebSocket trackers, `AddressFamily::WebRtc`) of a swarm live in a sibling group
-//! of the same layout under `<prefix>:rtc:{hash}` (same hash tag, same slot): each announce reads
-//! the other group's field "m" (one `HGET` in the script) and adds its counts and downloads, so
-//! counts cover both while peer lists never mix. A swarm whose IP peers all leave takes their
-//! downloads with it even while WebRTC peers remain (and the reverse).
+//! of the same layout under `<prefix>:rtc:{hash}` (same hash tag, same slot), under either
+//! engine: each announce reads the other group's counts and downloads (the script's tenth key,
+//! field "m" in one `HGET`; the module's second key, `OCTO.ANNOUNCE key sibling …`) and adds them
+//! to its own, so counts cover both while peer lists never mix. A swarm whose IP peers all leave
+//! takes their downloads with it even while WebRTC peers remain (and the reverse).
 //!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
 //! slot (layout 2, in the `keys` module and in `docs/clustering.md`): a sorted set per family and
