@@ -82,6 +82,15 @@ async fn a_prefix_holding_the_other_engines_swarms_is_refused() {
     assert_eq!(module.scrape(&[InfoHash([1; 20])]).await.unwrap()[0].complete, 1);
     lua.purge().await.unwrap();
     assert_eq!(connect(&target, "shared", RedisEngine::Module).await.unwrap().engine(), RedisEngine::Module);
+    // A prefix holding only WebRTC peers' swarms (the sibling group `<prefix>:rtc`) counts too.
+    let rtc = connect(&target, "webrtc", RedisEngine::Lua).await.unwrap();
+    let webrtc_peer =
+        PeerAnnounce { addr: octotracker_core::webrtc_addr(7 << 16 | 1), ..announce(2, 1, true, Event::Started) };
+    assert_eq!(rtc.announce(&webrtc_peer, 10).await.unwrap().stats.complete, 1);
+    let refused = connect(&target, "webrtc", RedisEngine::Module).await.unwrap_err();
+    assert!(refused.contains("holds swarms of the lua engine") && refused.contains("webrtc:rtc:{"), "{refused}");
+    rtc.purge().await.unwrap();
+    assert_eq!(connect(&target, "webrtc", RedisEngine::Module).await.unwrap().engine(), RedisEngine::Module);
 }
 
 #[tokio::test]
