@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# One octotracker on the memory backend vs on Redis, same run, same generator (docs/clustering.md,
-# "Measured"). The server side (the tracker, and redis-server for Redis rows) is pinned to core 0,
+# One octotracker on the memory backend vs on Redis with each engine (the Lua scripts, the
+# octotracker module), same run, same generator (docs/clustering.md, "Measured"). The server side (the tracker, and redis-server for Redis rows) is pinned to core 0,
 # `octotracker load` to core 1; rows alternate, ROUNDS rounds. Each Redis row gets a fresh,
 # empty redis-server (like each memory row gets a fresh tracker).
 #
-#   benches/redis_compare.sh                         rows: memory, redis (target/release)
+#   benches/redis_compare.sh                         rows: memory, redis lua, redis module (target/release)
 #   OTHERS="before=/tmp/octotracker-old" benches/redis_compare.sh   adds "redis (before)" rows from
 #                                                    other builds (space-separated LABEL=PATH)
 #
 # Per row: announces/s, tracker and redis-server CPU µs per announce (utime+stime from
-# /proc/PID/stat over the announces served), the script's usec_per_call (INFO commandstats),
-# errors; the load average before the run.
+# /proc/PID/stat over the announces served) and announces per second of redis-server CPU, the
+# announce command's usec_per_call (EVALSHA or OCTO.ANNOUNCE, INFO commandstats), Redis commands
+# per announce (every command INFO commandstats counts, the EVALSHA and the script's calls
+# included, but the bench's own INFO/PING/MODULE/SCAN/SCRIPT, over the announces served), errors;
+# the load average before the run. Every redis-server loads the module (target/release, built
+# when missing); the Lua rows run with --redis-engine lua.
 #
 # Environment (defaults): ROUNDS=2 DURATION=10 CONNECTIONS=64 TORRENTS=10000 PEERS=100000
 # PORT=7399 (redis-server's port), BIN=target/release/octotracker, MEMORY=1 (0: no memory rows).
@@ -36,9 +40,12 @@ trap cleanup EXIT
 
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
+MODULE=target/release/liboctotracker_redis_module.so
+[ -f "$MODULE" ] || cargo build --release --locked -q -p octotracker-redis-module
+
 start_redis() {
     taskset -c 0 redis-server --port "$PORT" --save '' --appendonly no --daemonize yes \
-        --pidfile "$LOGDIR/redis.pid" --bind 127.0.0.1 --logfile "$LOGDIR/redis.log"
+        --pidfile "$LOGDIR/redis.pid" --bind 127.0.0.1 --logfile "$LOGDIR/redis.log" --loadmodule "$PWD/$MODULE"
     for _ in $(seq 1 100); do
         redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
         sleep 0.05
@@ -54,7 +61,7 @@ stop_redis() {
 
 # row LABEL BINARY BACKEND-ARGS...
 row() {
-    local label=$1 bin=$2 log="$LOGDIR/tracker.log" addr="" out t0 t1 r0=0 r1=0 usec="-"
+    local label=$1 bin=$2 log="$LOGDIR/tracker.log" addr="" out t0 t1 r0=0 r1=0 usec="-" calls=0
     shift 2
     local redis_row=0
     [[ "$*" == *redis://* ]] && redis_row=1
@@ -73,34 +80,44 @@ row() {
     t1=$(ticks "$TRACKER")
     if [ "$redis_row" = 1 ]; then
         r1=$(ticks "$REDIS")
-        usec=$(redis-cli -p "$PORT" info commandstats | grep -o 'cmdstat_evalsha:[^,]*,[^,]*,usec_per_call=[0-9.]*' |
+        local stats
+        stats=$(redis-cli -p "$PORT" info commandstats)
+        usec=$(grep -o -E 'cmdstat_(evalsha|octo.announce):[^,]*,[^,]*,usec_per_call=[0-9.]*' <<<"$stats" |
             sed 's/.*usec_per_call=//' || echo "-")
+        calls=$(grep -v -E '^cmdstat_(info|ping|module|scan|script|hello|client|select|command|cluster)[:|]' <<<"$stats" |
+            grep -o -E '^cmdstat_[^:]+:calls=[0-9]+' | awk -F'calls=' '{ s += $2 } END { print s + 0 }')
     fi
     kill -INT "$TRACKER"
     wait "$TRACKER" || true
     TRACKER=""
     [ "$redis_row" = 1 ] && stop_redis
-    /usr/bin/python3 - "$label" "$((t1 - t0))" "$((r1 - r0))" "$TICK" "$usec" "$out" <<'PY'
+    /usr/bin/python3 - "$label" "$((t1 - t0))" "$((r1 - r0))" "$TICK" "$usec" "$calls" "$out" <<'PY'
 import json, sys
-label, t, r, tick, usec, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], json.loads(sys.argv[6])
+label, t, r, tick, usec, calls, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]), json.loads(sys.argv[7])
 n = out["requests"]
 tr = t / tick * 1e6 / n
 rs = r / tick * 1e6 / n
 redis = f"{rs:.1f}" if r else "-"
-print(f"| {label} | {out['requests_per_second']:,.0f} | {tr:.1f} | {redis} | {usec} | {out['errors']['total']} |", flush=True)
+per_core = f"{1e6 / rs:,.0f}" if r else "-"
+per = f"{calls / n:.2f}" if calls else "-"
+print(f"| {label} | {out['requests_per_second']:,.0f} | {tr:.1f} | {redis} | {per_core} | {usec} | {per} | {out['errors']['total']} |", flush=True)
 PY
 }
 
 echo "$(date -u '+%F %T UTC'); load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(redis-server --version | cut -d' ' -f1-3)"
 echo "load: octotracker load ${LOAD_ARGS[*]} (core 1); servers on core 0"
 echo
-echo "| setup | announces/s | tracker µs/announce | redis-server µs/announce | script usec_per_call | errors |"
-echo "|---|--:|--:|--:|--:|--:|"
+echo "| setup | announces/s | tracker µs/announce | redis-server µs/announce | announces/s per Redis core | announce usec_per_call | Redis commands/announce | errors |"
+echo "|---|--:|--:|--:|--:|--:|--:|--:|"
 for round in $(seq 1 "$ROUNDS"); do
     [ "${MEMORY:-1}" = 1 ] && row "memory" "$BIN" --backend memory
-    row "redis" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+    row "redis lua" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench --redis-engine lua
+    row "redis module" "$BIN" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench --redis-engine module
     for other in ${OTHERS:-}; do
-        row "redis (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench
+        # A build that has engines runs its Lua engine here (builds before them only have Lua).
+        engine=()
+        "${other#*=}" --help 2>/dev/null | grep -q -- --redis-engine && engine=(--redis-engine lua)
+        row "redis lua (${other%%=*})" "${other#*=}" --backend "redis://127.0.0.1:$PORT/0" --redis-prefix bench "${engine[@]}"
     done
 done
 echo

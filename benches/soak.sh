@@ -52,7 +52,11 @@
 # NEW_CONNECTION=0 (1: the load opens a new connection per announce, as most BitTorrent clients
 # do, which the standalone server answers on its one-shot path),
 # BACKLOG (3 s of one connection's requests, see below),
-# WARMUP (seconds; see above), BIN=target/release/octotracker.
+# WARMUP (seconds; see above), BIN=target/release/octotracker,
+# REDIS_PORT (redis only: the redis-server's port; default a free one),
+# REDIS_ENGINE=lua (redis only: `lua`, or `module`: the redis-server loads the octotracker module,
+# built in release when missing, and the tracker runs with --redis-engine module; the output
+# files are then soak-redis-module.*).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -91,9 +95,13 @@ TRACKER_FLAGS=(--interval 10 --min-interval 5 --peer-timeout 30 --expiry-interva
 
 mkdir -p "$OUT_DIR"
 OUT_DIR=$(cd "$OUT_DIR" && pwd)
-CSV=$OUT_DIR/soak-$BACKEND.csv
-SUMMARY=$OUT_DIR/soak-$BACKEND.txt
-PNG=$OUT_DIR/soak-$BACKEND.png
+REDIS_ENGINE=${REDIS_ENGINE:-lua}
+case $REDIS_ENGINE in lua | module) ;; *) die "REDIS_ENGINE must be lua or module" ;; esac
+RUN_NAME=$BACKEND
+[[ $BACKEND == redis && $REDIS_ENGINE == module ]] && RUN_NAME=redis-module
+CSV=$OUT_DIR/soak-$RUN_NAME.csv
+SUMMARY=$OUT_DIR/soak-$RUN_NAME.txt
+PNG=$OUT_DIR/soak-$RUN_NAME.png
 
 WORK=$(mktemp -d /tmp/octotracker-soak.XXXXXX)
 chmod 755 "$WORK"
@@ -143,15 +151,20 @@ wait_until() { # SECONDS COMMAND...
 }
 
 start_redis() {
-    local port
-    port=$(free_port)
+    local port module_args=()
+    port=${REDIS_PORT:-$(free_port)}
+    if [[ $REDIS_ENGINE == module ]]; then
+        local module=target/release/liboctotracker_redis_module.so
+        [[ -f $module ]] || { log "building the Redis module"; cargo build --release --locked -q -p octotracker-redis-module; }
+        module_args=(--loadmodule "$REPO_ROOT/$module")
+    fi
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-        --logfile "$WORK/redis.log" &
+        --logfile "$WORK/redis.log" "${module_args[@]}" &
     STORE_PID=$!
     wait_until 10 redis-cli -p "$port" ping || die "redis-server did not start: $(cat "$WORK/redis.log")"
     STORE_PORT=$port
     BACKEND_URL="redis://127.0.0.1:$port/0"
-    TRACKER_FLAGS+=(--redis-prefix soak)
+    TRACKER_FLAGS+=(--redis-prefix soak --redis-engine "$REDIS_ENGINE")
 }
 
 postgres_bin_dir() {
@@ -225,7 +238,7 @@ METRICS=$(wait_logged "$WORK/tracker.log" 'metrics on http://[0-9.:]+')
 URL=http://$ADDR/announce
 
 COMMAND="RATE=$RATE PEERS=$PEERS TORRENTS=$TORRENTS SESSION=$SESSION VANISH=$VANISH CONNECTIONS=$CONNECTIONS \
-BACKLOG=$BACKLOG SAMPLE=$SAMPLE WARMUP=$WARMUP NEW_CONNECTION=$NEW_CONNECTION benches/soak.sh $MINUTES $BACKEND"
+BACKLOG=$BACKLOG SAMPLE=$SAMPLE WARMUP=$WARMUP NEW_CONNECTION=$NEW_CONNECTION REDIS_ENGINE=$REDIS_ENGINE benches/soak.sh $MINUTES $BACKEND"
 log "$COMMAND"
 log "tracker pid $TRACKER_PID on $URL (${TRACKER_FLAGS[*]}), backend $BACKEND_URL"
 

@@ -12,7 +12,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "cargo-fuzz and a nightly toolchain are needed: cargo install cargo-fuzz --locked; rustup toolchain install nightly" >&2
     exit 1
 fi
-for target in http_query http_head bencode udp_packet torrent_file config; do
+for target in http_query http_head bencode udp_packet torrent_file config ws_message; do
     mkdir -p "corpus/$target"
     # -rss_limit_mb and -max_len bound memory per input; the corpus grows only in a scratch copy
     # so the committed one stays small.

@@ -6,13 +6,17 @@
 #    python3-libtorrent used by the end-to-end test, chromium and nodejs for
 #    the status page test, prometheus for the monitoring test, systemd's
 #    systemd-analyze for the package test), the npm packages of
-#    tracker-bin/tests/browser (`npm ci` from its lock file) and cargo-deb.
+#    tracker-bin/tests/browser and tracker-bin/tests/webtorrent (`npm ci` from their lock
+#    files: puppeteer-core; real WebTorrent and bittorrent-tracker clients) and cargo-deb.
 # 2. Provides the services the storage tests talk to, all on 127.0.0.1:
 #      OCTOTRACKER_TEST_POSTGRES_URL       an existing server on :5432, else a throwaway cluster
-#      OCTOTRACKER_TEST_REDIS_URL          an existing server on :6379, else a throwaway server
-#      OCTOTRACKER_TEST_REDIS_CLUSTER_URLS always a throwaway 3-master Redis Cluster
+#      OCTOTRACKER_TEST_REDIS_URL          a throwaway server with the octotracker module loaded
+#      OCTOTRACKER_TEST_REDIS_CLUSTER_URLS a throwaway 3-master Redis Cluster, the module on every node
+#      OCTOTRACKER_TEST_REDIS_MODULE       the module (backends/redis-module), built first
+#    (tests choose the engine, Lua or module, per store: the servers serve both)
 # 3. Builds the examples, runs `cargo test` on every target, then the doc tests, then
-#    packaging/test-deb.sh (the Debian package: build, dpkg install, run, purge). Whatever happens, everything this script started is
+#    packaging/test-deb.sh (the Debian package: build, dpkg install, run, purge). Whatever
+#    happens, everything this script started is
 #    stopped (by pid) and its temporary directories are removed on exit.
 set -euo pipefail
 
@@ -116,6 +120,8 @@ install_missing_packages() {
     command -v systemd-analyze >/dev/null || missing+=(systemd)
     command -v curl >/dev/null || missing+=(curl)
     command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev) # cargo-deb's Depends: $auto
+    # The module's build runs bindgen, which loads libclang.
+    dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
     if ((${#missing[@]} == 0)); then
         return 0
     fi
@@ -248,7 +254,8 @@ start_redis_server() {
     PID_FILES+=("TERM:$dir/redis-$port.pid")
     redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
         --daemonize yes --pidfile "$dir/redis-$port.pid" \
-        --dir "$dir" --logfile "$dir/redis-$port.log" "$@" ||
+        --dir "$dir" --logfile "$dir/redis-$port.log" \
+        --loadmodule "$OCTOTRACKER_TEST_REDIS_MODULE" "$@" ||
         die "redis-server on port $port failed to start"
 }
 
@@ -258,18 +265,24 @@ wait_for_redis() {
         { cat "$dir/redis-$port.log" >&2; die "redis-server on port $port did not answer PING"; }
 }
 
+# Always a throwaway server: it must have the module loaded (a server already on :6379 may not).
 setup_redis() {
-    local port=6379 dir
-    if redis_answers "$port"; then
-        log "using the Redis server already on 127.0.0.1:$port"
-    else
-        make_temp_dir dir
-        port=$(free_ports 1)
-        start_redis_server "$dir" "$port"
-        wait_for_redis "$dir" "$port"
-        log "started a throwaway Redis on 127.0.0.1:$port"
-    fi
+    local port dir
+    make_temp_dir dir
+    port=$(free_ports 1)
+    start_redis_server "$dir" "$port"
+    wait_for_redis "$dir" "$port"
+    log "started a throwaway Redis (with the octotracker module) on 127.0.0.1:$port"
     export OCTOTRACKER_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+}
+
+# Builds the Redis module the servers load (a debug build: the tests check behaviour; the
+# benchmarks build their own release one).
+build_redis_module() {
+    cargo build -p octotracker-redis-module --locked
+    OCTOTRACKER_TEST_REDIS_MODULE="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/debug/liboctotracker_redis_module.so"
+    [[ -f $OCTOTRACKER_TEST_REDIS_MODULE ]] || die "the module was not built at $OCTOTRACKER_TEST_REDIS_MODULE"
+    export OCTOTRACKER_TEST_REDIS_MODULE
 }
 
 cluster_is_ok() { [[ $(redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null) == *cluster_state:ok* ]]; }
@@ -319,7 +332,10 @@ finish_redis_cluster() {
 install_missing_packages
 # The status page test drives Debian's chromium with puppeteer-core (downloads no browser).
 npm_ci_if_changed tracker-bin/tests/browser
+# The WebTorrent tests: real WebTorrent and bittorrent-tracker clients.
+npm_ci_if_changed tracker-bin/tests/webtorrent
 install_cargo_deb
+build_redis_module
 
 services_started_at=$(date +%s%N)
 start_redis_cluster
@@ -330,6 +346,7 @@ log "services ready in $(( ($(date +%s%N) - services_started_at) / 1000000 )) ms
 log "OCTOTRACKER_TEST_POSTGRES_URL=$OCTOTRACKER_TEST_POSTGRES_URL"
 log "OCTOTRACKER_TEST_REDIS_URL=$OCTOTRACKER_TEST_REDIS_URL"
 log "OCTOTRACKER_TEST_REDIS_CLUSTER_URLS=$OCTOTRACKER_TEST_REDIS_CLUSTER_URLS"
+log "OCTOTRACKER_TEST_REDIS_MODULE=$OCTOTRACKER_TEST_REDIS_MODULE"
 
 # The example servers run as real programs in frontends/http/tests/examples.rs: build them first
 # (`cargo test` alone compiles examples only as test harnesses).

@@ -22,6 +22,8 @@ pub struct Config {
     pub access: AccessSection,
     /// The UDP frontend.
     pub udp: UdpSection,
+    /// The WebSocket (WebTorrent) frontend.
+    pub ws: WsSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// The admin API.
@@ -95,6 +97,34 @@ pub struct AdminSection {
     pub listen: String,
     /// File holding the admin API's bearer token (required with `listen`).
     pub token_file: String,
+}
+
+/// `[ws]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WsSection {
+    /// Listen addresses; empty: no WebSocket tracker.
+    pub listen: Vec<String>,
+    /// Open WebSocket connections at most, per listener.
+    pub max_connections: usize,
+    /// Longest announce interval handed to WebSocket peers, seconds.
+    pub max_interval: u32,
+    /// Messages per second one connection may send after its burst.
+    pub rate_limit: u32,
+    /// Messages one connection may send at once.
+    pub rate_limit_burst: u32,
+}
+
+impl Default for WsSection {
+    fn default() -> Self {
+        WsSection {
+            listen: Vec::new(),
+            max_connections: 100_000,
+            max_interval: 120,
+            rate_limit: 10,
+            rate_limit_burst: 40,
+        }
+    }
 }
 
 /// `[metrics]`
@@ -231,6 +261,8 @@ pub struct StorageSection {
     pub postgres_statement_timeout: u64,
     /// Redis backend: prefix of every key, so several deployments can share one Redis.
     pub redis_prefix: String,
+    /// Redis backend: `auto`, `module` or `lua` (see docs/clustering.md).
+    pub redis_engine: String,
 }
 
 impl Default for StorageSection {
@@ -242,6 +274,7 @@ impl Default for StorageSection {
             postgres_pool_size: 4,
             postgres_statement_timeout: 5000,
             redis_prefix: "octotracker".into(),
+            redis_engine: "auto".into(),
         }
     }
 }

@@ -22,6 +22,10 @@ pub struct Settings {
     pub udp: Vec<SocketAddr>,
     /// UDP receive workers per socket.
     pub udp_config: octotracker_udp::UdpConfig,
+    /// WebSocket listen addresses.
+    pub ws: Vec<SocketAddr>,
+    /// The WebSocket frontend's limits.
+    pub ws_config: octotracker_ws::WsConfig,
     /// How the HTTP frontend serves (timeouts, trusted proxies, rate limit, paths).
     pub http: HttpConfig,
     /// The engine's policy.
@@ -161,6 +165,8 @@ pub enum Backend {
         prefix: String,
         /// How long a peer lives without announcing.
         peer_timeout: Duration,
+        /// The engine: the module, the Lua script, or whichever the servers offer.
+        engine: octotracker_redis::RedisEngine,
     },
 }
 
@@ -188,7 +194,7 @@ impl Settings {
     /// Validates `config`; the error is a message for the operator.
     pub fn from_config(config: &Config) -> Result<Settings, String> {
         // No listener at all: HTTP and UDP on 0.0.0.0:6969.
-        let none = config.http.listen.is_empty() && config.udp.listen.is_empty();
+        let none = config.http.listen.is_empty() && config.udp.listen.is_empty() && config.ws.listen.is_empty();
         let defaulted = |given: &[String]| if none { vec![DEFAULT_LISTEN.to_owned()] } else { given.to_vec() };
         let parse = |list: Vec<String>| {
             list.iter()
@@ -201,6 +207,23 @@ impl Settings {
         };
         let listen = parse(defaulted(&config.http.listen))?;
         let udp = parse(defaulted(&config.udp.listen))?;
+        let ws = parse(config.ws.listen.clone())?;
+        if config.ws.max_connections == 0 {
+            return Err("[ws] max_connections must be at least 1".into());
+        }
+        if config.ws.max_interval == 0 {
+            return Err("[ws] max_interval must be at least 1 second".into());
+        }
+        if config.ws.rate_limit == 0 || config.ws.rate_limit_burst == 0 {
+            return Err("[ws] rate_limit and rate_limit_burst must be at least 1".into());
+        }
+        let ws_config = octotracker_ws::WsConfig {
+            max_connections: config.ws.max_connections,
+            max_interval: config.ws.max_interval,
+            rate: config.ws.rate_limit,
+            burst: config.ws.rate_limit_burst,
+            ..octotracker_ws::WsConfig::default()
+        };
         let mut udp_config = octotracker_udp::UdpConfig {
             rate_limit: rate_limit(config.udp.rate_limit, config.udp.rate_limit_burst),
             ..octotracker_udp::UdpConfig::default()
@@ -292,7 +315,8 @@ impl Settings {
                 })?;
                 let prefix = config.storage.redis_prefix.trim().to_owned();
                 octotracker_redis::RedisConfig::check_prefix(&prefix)?;
-                Backend::Redis { target, prefix, peer_timeout }
+                let engine = config.storage.redis_engine.parse()?;
+                Backend::Redis { target, prefix, peer_timeout, engine }
             }
             other => {
                 return Err(format!(
@@ -321,6 +345,8 @@ impl Settings {
             admin,
             udp,
             udp_config,
+            ws,
+            ws_config,
             log_level: config.log.level.clone(),
             access,
             metrics,
@@ -434,11 +460,18 @@ mod tests {
         let target = RedisTarget::Standalone("redis://127.0.0.1:6379/2".into());
         let peer_timeout = Duration::from_secs(c.interval.peer_timeout);
         assert_eq!(peer_timeout, Static::DEFAULT_PEER_TIMEOUT);
-        assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout });
+        let engine = octotracker_redis::RedisEngine::Auto;
+        assert_eq!(s.backend, Backend::Redis { target, prefix: "tracker-a".into(), peer_timeout, engine });
         c.storage.backend = "redis-cluster://10.0.0.1:7000,10.0.0.2:7000".into();
         let s = Settings::from_config(&c).unwrap();
         let nodes = vec!["redis://10.0.0.1:7000".to_owned(), "redis://10.0.0.2:7000".to_owned()];
         assert!(matches!(s.backend, Backend::Redis { target: RedisTarget::Cluster(n), .. } if n == nodes));
+        c.storage.redis_engine = "module".into();
+        let s = Settings::from_config(&c).unwrap();
+        assert!(matches!(s.backend, Backend::Redis { engine: octotracker_redis::RedisEngine::Module, .. }));
+        c.storage.redis_engine = "fastest".into();
+        assert!(Settings::from_config(&c).unwrap_err().contains("\"fastest\": expected auto, module or lua"));
+        c.storage.redis_engine = "auto".into();
         c.storage.redis_prefix = "a{b}".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
         c.storage.backend = "redis-cluster://".into();

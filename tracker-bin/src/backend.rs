@@ -27,15 +27,20 @@ pub(crate) async fn open(backend: &Backend) -> Result<Arc<dyn TorrentManager>, F
                 .map_err(|e| Failure::Runtime(e.to_string()))?;
             Ok(Arc::new(store))
         }
-        Backend::Redis { target, prefix, peer_timeout } => {
+        Backend::Redis { target, prefix, peer_timeout, engine } => {
             let config = octotracker_redis::RedisConfig {
                 prefix: prefix.clone(),
                 peer_timeout: *peer_timeout,
+                engine: *engine,
                 ..octotracker_redis::RedisConfig::default()
             };
             let store = octotracker_redis::RedisTorrentManager::connect(target, config)
                 .await
                 .map_err(|e| Failure::Runtime(format!("cannot use redis backend {target}: {e}")))?;
+            tracing::info!(
+                "redis backend {target}, prefix {prefix:?}: {} engine (--redis-engine {engine})",
+                store.engine()
+            );
             Ok(Arc::new(store))
         }
     }

@@ -178,6 +178,21 @@ pub(crate) struct ServeArgs {
     /// UDP listen address, repeatable ([udp] listen).
     #[arg(long = "udp", env = "OCTOTRACKER_UDP", value_delimiter = ',')]
     pub udp: Vec<String>,
+    /// WebSocket (WebTorrent) listen address, repeatable ([ws] listen).
+    #[arg(long = "ws", env = "OCTOTRACKER_WS", value_delimiter = ',')]
+    pub ws: Vec<String>,
+    /// [ws] max_connections: WebSocket connections open at once.
+    #[arg(long = "ws-max-connections", env = "OCTOTRACKER_WS_MAX_CONNECTIONS")]
+    pub ws_max_connections: Option<usize>,
+    /// [ws] max_interval: longest announce interval for WebSocket peers, seconds.
+    #[arg(long = "ws-max-interval", env = "OCTOTRACKER_WS_MAX_INTERVAL")]
+    pub ws_max_interval: Option<u32>,
+    /// [ws] rate_limit: messages per second one WebSocket connection may send.
+    #[arg(long = "ws-rate-limit", env = "OCTOTRACKER_WS_RATE_LIMIT")]
+    pub ws_rate_limit: Option<u32>,
+    /// [ws] rate_limit_burst: messages one WebSocket connection may send at once.
+    #[arg(long = "ws-rate-limit-burst", env = "OCTOTRACKER_WS_RATE_LIMIT_BURST")]
+    pub ws_rate_limit_burst: Option<u32>,
     /// [udp] workers: receive workers per UDP socket (0: one per core).
     #[arg(long = "udp-workers", env = "OCTOTRACKER_UDP_WORKERS")]
     pub udp_workers: Option<usize>,
@@ -278,6 +293,9 @@ pub(crate) struct ServeArgs {
     /// [storage] redis_prefix: prefix of every Redis key.
     #[arg(long, env = "OCTOTRACKER_REDIS_PREFIX", global = true)]
     pub redis_prefix: Option<String>,
+    /// [storage] redis_engine: auto, module or lua.
+    #[arg(long, env = "OCTOTRACKER_REDIS_ENGINE", global = true)]
+    pub redis_engine: Option<String>,
 
     /// [access] mode: open, allow or deny.
     #[arg(long = "access", env = "OCTOTRACKER_ACCESS")]
@@ -350,6 +368,21 @@ impl ServeArgs {
         if let Some(bytes) = self.udp_recv_buffer {
             config.udp.recv_buffer = bytes;
         }
+        if !self.ws.is_empty() {
+            config.ws.listen = self.ws.clone();
+        }
+        if let Some(n) = self.ws_max_connections {
+            config.ws.max_connections = n;
+        }
+        if let Some(secs) = self.ws_max_interval {
+            config.ws.max_interval = secs;
+        }
+        if let Some(n) = self.ws_rate_limit {
+            config.ws.rate_limit = n;
+        }
+        if let Some(n) = self.ws_rate_limit_burst {
+            config.ws.rate_limit_burst = n;
+        }
         if !self.trusted_proxies.is_empty() {
             config.http.trusted_proxies = self.trusted_proxies.clone();
         }
@@ -368,7 +401,7 @@ impl ServeArgs {
         apply!(self => config.interval; min_interval, peer_timeout);
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
-        apply!(self => config.storage; redis_prefix);
+        apply!(self => config.storage; redis_prefix, redis_engine);
         if let Some(mode) = &self.access {
             config.access.mode = mode.clone();
         }

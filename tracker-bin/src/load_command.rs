@@ -15,7 +15,8 @@ use crate::Failure;
 
 /// `octotracker load`
 ///
-/// http:// or udp:// (BEP 15) trackers. Only loopback targets (127.0.0.0/8, ::1, localhost) unless --allow-remote. Every simulated
+/// http:// or udp:// (BEP 15) trackers, or ws:// (WebTorrent: each connection one leecher that
+/// announces with --numwant offers, 5 by default, and answers every offer relayed to it). Only loopback targets (127.0.0.0/8, ::1, localhost) unless --allow-remote. Every simulated
 /// peer reaches the tracker from 127.0.0.1 and is told apart by its port (distinct within each
 /// swarm); trackers ignore the `ip` parameter (--send-ip) unless configured to accept it.
 #[derive(Debug, Args)]
@@ -45,6 +46,10 @@ pub(crate) struct LoadArgs {
     /// A scrape names 1..=N torrents, drawn by popularity.
     #[arg(long, default_value_t = 1)]
     pub scrape_hashes: u32,
+    /// ws:// only: every connection announces once (no offers) and then stays idle until
+    /// --duration ends (for measuring a tracker's memory per idle WebSocket peer).
+    #[arg(long)]
+    pub idle: bool,
     /// Print one JSON object on stdout instead of the text summary.
     #[arg(long)]
     pub json: bool,
@@ -111,6 +116,9 @@ pub(crate) fn run(args: LoadArgs) -> Result<(), Failure> {
         return list_info_hashes(&args);
     }
     let url = args.url.as_deref().ok_or_else(|| Failure::Usage("load needs an announce url".into()))?;
+    if url.starts_with("ws://") {
+        return crate::ws_load::run(&args, url);
+    }
     let config = config_of(&args)?;
     let target = Target::resolve(url, args.allow_remote).map_err(failure)?;
     if !args.quiet {

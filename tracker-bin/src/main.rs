@@ -21,6 +21,7 @@ mod serve;
 mod side_listener;
 mod torrent_commands;
 mod transfers;
+mod ws_load;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -38,6 +38,19 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         udp_frontends.push(octotracker_udp::UdpFrontend::new(socket, settings.udp_config.clone()));
     }
 
+    let mut ws_frontends = Vec::new();
+    let ws_peers = if settings.ws.is_empty() { None } else { Some(ws_peers(&settings).await?) };
+    for addr in &settings.ws {
+        let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on ws://{addr}: {e}")))?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)
+            .map_err(|e| Failure::Runtime(format!("cannot listen on ws://{addr}: {e}")))?;
+        ws_frontends.push(
+            octotracker_ws::WsFrontend::new(listener, settings.ws_config.clone())
+                .with_trusted_proxies(settings.http.trusted_proxies.clone())
+                .with_peers(ws_peers.clone().expect("made when --ws is given")),
+        );
+    }
+
     let metrics_listener = match settings.metrics {
         Some(addr) => Some(
             tokio::net::TcpListener::bind(addr)
@@ -108,6 +121,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     for frontend in udp_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on udp://{addr}");
+        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
+    }
+    for frontend in ws_frontends {
+        let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
+        tracing::info!("listening on ws://{addr}");
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
@@ -182,6 +201,32 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
             tracing::info!("stopped");
             Ok(())
         }
+    }
+}
+
+/// The WebSocket peers of this process, shared by every `--ws` listener; with a standalone Redis
+/// backend, shared with the other processes on it too (offers and answers cross processes).
+async fn ws_peers(settings: &Settings) -> Result<Arc<octotracker_ws::Peers>, Failure> {
+    use crate::settings::Backend;
+    use octotracker_redis::RedisTarget;
+    match &settings.backend {
+        Backend::Redis { target: RedisTarget::Standalone(url), prefix, .. } => {
+            // A directory entry outlives two intervals of its peer's announces.
+            let ttl = std::time::Duration::from_secs(2 * u64::from(settings.ws_config.max_interval) + 60);
+            let peers = octotracker_ws::RedisRelay::start(url, prefix, ttl)
+                .await
+                .map_err(|e| Failure::Runtime(format!("cannot start the WebSocket relay on {url}: {e}")))?;
+            tracing::info!("WebSocket offers and answers relayed between processes through {url}");
+            Ok(peers)
+        }
+        Backend::Redis { target: RedisTarget::Cluster(_), .. } => {
+            tracing::warn!(
+                "WebSocket peers are relayed within this process only: the relay between processes needs a \
+                 standalone Redis (redis://), not a cluster"
+            );
+            Ok(Arc::new(octotracker_ws::Peers::new(None)))
+        }
+        _ => Ok(Arc::new(octotracker_ws::Peers::new(None))),
     }
 }
 

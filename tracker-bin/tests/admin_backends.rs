@@ -124,7 +124,7 @@ async fn postgres_keys_through_the_api_reach_a_second_process() {
 async fn ready_is_503_while_redis_is_paused_and_200_again_after() {
     use redis_support::server::{Persistence, RedisServer};
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redis = RedisServer::start(port, &Persistence::None);
+    let redis = RedisServer::start(port, &Persistence::None, false);
     let token = token_file("ready");
     let backend = format!("redis://127.0.0.1:{port}/0");
     let mut cmd = octotracker();

@@ -228,7 +228,11 @@ mod print_config {
         assert_eq!(outcome.code, Some(0), "{outcome:?}");
         let config: toml::Table = toml::from_str(&outcome.stdout).expect("the printed config is TOML");
         let sections: Vec<_> = config.keys().map(String::as_str).collect();
-        assert_eq!(sections, ["access", "admin", "http", "interval", "log", "metrics", "storage", "tracker", "udp"]);
+        assert_eq!(
+            sections,
+            ["access", "admin", "http", "interval", "log", "metrics", "storage", "tracker", "udp", "ws"]
+        );
+        assert_eq!(config["ws"]["listen"].as_array().map(Vec::len), Some(0), "no WebSocket tracker by default");
         assert_eq!(config["metrics"]["listen"].as_str(), Some(""), "metrics are off by default");
         assert_eq!(config["admin"]["listen"].as_str(), Some(""), "the admin API is off by default");
         assert_eq!(config["interval"]["interval"].as_integer(), Some(2700));

@@ -23,10 +23,10 @@ mod redis_support;
 /// Two trackers on `backend`: a peer announced to one is handed out by the other, both scrape
 /// the same; then 2,000 concurrent announces alternating between them give exact counts, and
 /// killing one tracker loses nothing.
-fn two_trackers_share_one_state(backend: &str, target: RedisTarget, what: &str) {
+fn two_trackers_share_one_state(backend: &str, target: RedisTarget, what: &str, engine: &str) {
     let prefix = prefix(what);
-    let mut a = Tracker::start(backend, &prefix);
-    let b = Tracker::start(backend, &prefix);
+    let mut a = Tracker::start(backend, &prefix, engine);
+    let b = Tracker::start(backend, &prefix, engine);
     runtime().block_on(async {
         let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
         let hash = InfoHash([0x5e; 20]);
@@ -80,20 +80,32 @@ fn two_trackers_share_one_state(backend: &str, target: RedisTarget, what: &str) 
         assert_eq!(reply.peers.len(), 50);
         assert_eq!((reply.complete, reply.incomplete), (Some(500), Some(1501)));
 
-        purge(target, &prefix).await;
+        purge(target, &prefix, engine).await;
     });
 }
 
 #[test]
-fn two_trackers_on_one_redis_share_swarms_exactly() {
+fn two_trackers_on_one_redis_share_swarms_exactly_lua() {
     let url = standalone_url();
-    two_trackers_share_one_state(&url, RedisTarget::parse(&url).unwrap(), "standalone");
+    two_trackers_share_one_state(&url, RedisTarget::parse(&url).unwrap(), "standalone", "lua");
 }
 
 #[test]
-fn two_trackers_on_a_redis_cluster_share_swarms_exactly() {
+fn two_trackers_on_one_redis_share_swarms_exactly_module() {
+    let url = standalone_url();
+    two_trackers_share_one_state(&url, RedisTarget::parse(&url).unwrap(), "standalone", "module");
+}
+
+#[test]
+fn two_trackers_on_a_redis_cluster_share_swarms_exactly_lua() {
     let backend = cluster_backend();
-    two_trackers_share_one_state(&backend, RedisTarget::parse(&backend).unwrap(), "cluster");
+    two_trackers_share_one_state(&backend, RedisTarget::parse(&backend).unwrap(), "cluster", "lua");
+}
+
+#[test]
+fn two_trackers_on_a_redis_cluster_share_swarms_exactly_module() {
+    let backend = cluster_backend();
+    two_trackers_share_one_state(&backend, RedisTarget::parse(&backend).unwrap(), "cluster", "module");
 }
 
 /// An unreachable Redis (a free port nobody listens on) stops the binary at startup, promptly,

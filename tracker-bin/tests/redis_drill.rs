@@ -29,6 +29,7 @@ use redis_support::{Tracker, prefix};
 struct RestartableRedis {
     port: u16,
     persistence: Persistence,
+    module: bool,
     running: Mutex<Option<RedisServer>>,
 }
 
@@ -38,15 +39,17 @@ impl Store for RestartableRedis {
     }
 
     fn start(&self) {
-        *self.running.lock().expect("lock") = Some(RedisServer::start(self.port, &self.persistence));
+        *self.running.lock().expect("lock") = Some(RedisServer::start(self.port, &self.persistence, self.module));
     }
 }
 
-async fn drill(persistence: Persistence) -> Drill {
+/// A drill on Redis engine `engine` (`lua`, or `module`: the server loads the module).
+async fn drill(persistence: Persistence, engine: &str) -> Drill {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redis = Arc::new(RestartableRedis { port, persistence, running: Mutex::new(None) });
+    let module = engine == "module";
+    let redis = Arc::new(RestartableRedis { port, persistence, module, running: Mutex::new(None) });
     redis.start();
-    let mut tracker = Tracker::start(&format!("redis://127.0.0.1:{port}/0"), &prefix("drill"));
+    let mut tracker = Tracker::start(&format!("redis://127.0.0.1:{port}/0"), &prefix("drill"), engine);
     let drill = drill_support::run(&tracker.announce_url(), &tracker.scrape_url(), redis, Duration::from_secs(3)).await;
     assert!(tracker.child.try_wait().expect("pollable").is_none(), "octotracker stayed up");
     tracker.kill();
@@ -67,10 +70,25 @@ fn assert_outage_seen_and_counts_consistent(drill: &Drill) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_with_appendfsync_always_killed_under_load_loses_no_acknowledged_announce() {
+async fn redis_with_appendfsync_always_killed_under_load_loses_no_acknowledged_announce_lua() {
+    durable_drill("lua").await;
+}
+
+/// The module's commands reach the append-only file as they are (replicated verbatim): the same
+/// guarantee.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_with_appendfsync_always_killed_under_load_loses_no_acknowledged_announce_module() {
+    durable_drill("module").await;
+}
+
+async fn durable_drill(engine: &str) {
     let dir = DataDir::new("drill");
-    let drill = drill(Persistence::AppendFsyncAlways(dir.path().to_owned())).await;
-    drill_support::report("redis drill (appendfsync always, SIGKILL)", &drill.tally, &drill.audit);
+    let drill = drill(Persistence::AppendFsyncAlways(dir.path().to_owned()), engine).await;
+    drill_support::report(
+        &format!("redis drill ({engine} engine, appendfsync always, SIGKILL)"),
+        &drill.tally,
+        &drill.audit,
+    );
     assert_outage_seen_and_counts_consistent(&drill);
     let audit = &drill.audit;
     assert!(audit.lost.is_empty(), "acknowledged announces lost: {:?}", audit.lost);
@@ -80,7 +98,7 @@ async fn redis_with_appendfsync_always_killed_under_load_loses_no_acknowledged_a
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_without_persistence_killed_under_load_forgets_what_came_before_the_kill() {
-    let drill = drill(Persistence::None).await;
+    let drill = drill(Persistence::None, "lua").await;
     drill_support::report("redis drill (no persistence, SIGKILL)", &drill.tally, &drill.audit);
     assert_outage_seen_and_counts_consistent(&drill);
     let audit = &drill.audit;

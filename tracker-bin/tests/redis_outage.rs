@@ -17,10 +17,20 @@ mod common;
 mod redis_support;
 
 #[test]
-fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself() {
+fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself_lua() {
+    outage("lua");
+}
+
+#[test]
+fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself_module() {
+    outage("module");
+}
+
+fn outage(engine: &str) {
+    let module = engine == "module";
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redis = RedisServer::start(port, &Persistence::None);
-    let mut tracker = Tracker::start(&format!("redis://127.0.0.1:{port}/0"), &prefix("outage"));
+    let redis = RedisServer::start(port, &Persistence::None, module);
+    let mut tracker = Tracker::start(&format!("redis://127.0.0.1:{port}/0"), &prefix("outage"), engine);
     runtime().block_on(async {
         let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(15));
         let url = tracker.announce_url();
@@ -36,7 +46,7 @@ fn a_redis_outage_gives_a_failure_reason_and_the_tracker_recovers_by_itself() {
             assert!(started.elapsed() < Duration::from_secs(5), "announce {n} took {:?}", started.elapsed());
         }
 
-        let _redis = RedisServer::start(port, &Persistence::None);
+        let _redis = RedisServer::start(port, &Persistence::None, module);
         let back = Instant::now();
         loop {
             let reply = client.announce(&url, &request(hash, 7002, false)).await.expect("the tracker answers");

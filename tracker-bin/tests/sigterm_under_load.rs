@@ -230,7 +230,7 @@ fn is_unanswered(response: &Response) -> bool {
 #[test]
 fn sigterm_with_requests_waiting_on_a_paused_redis_answers_them_before_exiting_0() {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let redis = RedisServer::start(port, &Persistence::None);
+    let redis = RedisServer::start(port, &Persistence::None, false);
     let backend = format!("redis://127.0.0.1:{port}/0");
     let (mut server, addr) = serve(&["--backend", &backend, "--redis-prefix", &redis_support::prefix("sigterm")]);
     let mut warm = connect(&addr, DEADLINE).expect("connects");

@@ -65,6 +65,10 @@ pub enum Refusal {
     /// The client filter refuses this peer id (its printable prefix).
     #[error("client not allowed: {0} is not accepted by this tracker")]
     ClientNotAllowed(String),
+    /// An HTTP or UDP announce from (or claiming) an address in the block reserved for WebRTC
+    /// peers' synthetic addresses ([`WEBRTC_PREFIX`](crate::WEBRTC_PREFIX), IPv6's discard prefix).
+    #[error("invalid address: 100::/64 is reserved")]
+    ReservedAddress,
 }
 
 impl Refusal {
@@ -88,6 +92,7 @@ impl Refusal {
             Refusal::ClientNotAllowed(_) => "client_not_allowed",
             Refusal::MissingPasskey => "missing_passkey",
             Refusal::UnknownPasskey => "unknown_passkey",
+            Refusal::ReservedAddress => "reserved_address",
         }
     }
 }

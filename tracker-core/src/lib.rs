@@ -67,7 +67,7 @@ pub use info_hash::{HexIdError, InfoHash, PeerId};
 pub use interval::{IntervalAlgorithm, Intervals};
 pub use observe::{Observer, Outcome, RequestKind, StorageOp, failure_label, storage_error_label};
 pub use passkeys::PasskeyStore;
-pub use peer::{AddressFamily, Peer, normalize_addr, normalize_ip};
+pub use peer::{AddressFamily, Peer, WEBRTC_PREFIX, is_webrtc_ip, normalize_addr, normalize_ip, webrtc_addr};
 pub use rate_limit::{RATE_LIMIT_PER_SHARD, RATE_LIMIT_SHARDS, RATE_LIMITED, RateLimit, RateLimiter};
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};

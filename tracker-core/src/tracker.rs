@@ -1,6 +1,8 @@
 //! The [`Tracker`] engine: every tracker rule, whatever the transport and the storage.
 
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,7 +11,7 @@ use crate::{
     AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
     IntervalAlgorithm, Observer, Outcome, PeerAnnounce, RATE_LIMITED, Refusal, RequestKind, ScrapeRequest,
     ScrapeResponse, StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer,
-    TransferRecorder, UnixTime, failure_label, normalize_ip,
+    TransferRecorder, UnixTime, failure_label, normalize_ip, webrtc_addr,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -32,6 +34,8 @@ pub struct Tracker {
     observer: Option<Arc<dyn Observer>>,
     access: Option<Arc<dyn AccessControl>>,
     transfers: Option<Arc<dyn TransferRecorder>>,
+    /// The key of the hash that places WebRTC peers (see [`Tracker::announce_webrtc`]).
+    webrtc_key: RandomState,
 }
 
 impl fmt::Debug for Tracker {
@@ -48,7 +52,16 @@ impl Tracker {
         intervals: Arc<dyn IntervalAlgorithm>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Tracker { config, storage, intervals, clock, observer: None, access: None, transfers: None }
+        Tracker {
+            config,
+            storage,
+            intervals,
+            clock,
+            observer: None,
+            access: None,
+            transfers: None,
+            webrtc_key: RandomState::new(),
+        }
     }
 
     /// Reports every request, failure and storage call to `observer` (metrics). Without one
@@ -139,11 +152,43 @@ impl Tracker {
         client_ip: IpAddr,
         passkey: Option<&str>,
     ) -> Result<AnnounceResponse, TrackerError> {
+        self.announce_as(req, client_ip, passkey, None).await
+    }
+
+    /// An announce of a WebRTC peer (a WebSocket frontend's): the peer is stored in the swarm's
+    /// [`AddressFamily::WebRtc`] family under a synthetic address ([`webrtc_addr`] of a hash of
+    /// its peer id keyed by this engine's random key, so strangers cannot aim at another peer's
+    /// place), and the reply's `peers6` holds other WebRTC peers only: the frontend reaches them
+    /// by their peer ids. `req.port` is ignored. `client_ip` is the WebSocket connection's
+    /// address (for `external ip` and transfers).
+    pub async fn announce_webrtc(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        passkey: Option<&str>,
+    ) -> Result<AnnounceResponse, TrackerError> {
+        let key = |salt: u8| {
+            let mut h = self.webrtc_key.build_hasher();
+            h.write_u8(salt);
+            h.write(&req.peer_id.0);
+            h.finish()
+        };
+        let addr = webrtc_addr((u128::from(key(0)) << 64) | u128::from(key(1)));
+        self.announce_as(req, client_ip, passkey, Some(addr)).await
+    }
+
+    async fn announce_as(
+        &self,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        passkey: Option<&str>,
+        webrtc_addr: Option<SocketAddr>,
+    ) -> Result<AnnounceResponse, TrackerError> {
         let now = self.clock.now();
         let Some(obs) = self.observer.as_deref() else {
-            return self.announce_at(req, client_ip, passkey, now, None).await;
+            return self.announce_at(req, client_ip, passkey, webrtc_addr, now, None).await;
         };
-        let result = self.announce_at(req, client_ip, passkey, now, Some(obs)).await;
+        let result = self.announce_at(req, client_ip, passkey, webrtc_addr, now, Some(obs)).await;
         obs.announce(Some(req.event), Outcome::of(&result), now);
         if let Err(e) = &result {
             obs.failure(failure_label(e));
@@ -156,6 +201,7 @@ impl Tracker {
         req: &AnnounceRequest,
         client_ip: IpAddr,
         passkey: Option<&str>,
+        webrtc_addr: Option<SocketAddr>,
         now: UnixTime,
         obs: Option<&dyn Observer>,
     ) -> Result<AnnounceResponse, TrackerError> {
@@ -168,10 +214,15 @@ impl Tracker {
             access.torrent(&req.info_hash)?;
         }
         let client_ip = normalize_ip(client_ip);
-        let peer_ip = match req.ip {
-            Some(claimed) if self.config.accept_ip_param => normalize_ip(claimed),
-            _ => client_ip,
+        let peer_addr = match (webrtc_addr, req.ip) {
+            (Some(addr), _) => addr,
+            (None, Some(claimed)) if self.config.accept_ip_param => SocketAddr::new(normalize_ip(claimed), req.port),
+            (None, _) => SocketAddr::new(client_ip, req.port),
         };
+        let family = AddressFamily::of(peer_addr.ip());
+        if webrtc_addr.is_none() && family == AddressFamily::WebRtc {
+            return Err(Refusal::ReservedAddress.into());
+        }
         let want = match req.event {
             // A peer that leaves needs no peers.
             Event::Stopped => 0,
@@ -179,7 +230,7 @@ impl Tracker {
         };
         let announce = PeerAnnounce {
             info_hash: req.info_hash,
-            addr: SocketAddr::new(peer_ip, req.port),
+            addr: peer_addr,
             peer_id: req.peer_id,
             event: req.event,
             seeder: req.left == 0,
@@ -198,9 +249,9 @@ impl Tracker {
             });
         }
         let intervals = self.intervals.intervals(&reply.stats, now);
-        let (peers, peers6) = match AddressFamily::of(peer_ip) {
+        let (peers, peers6) = match family {
             AddressFamily::V4 => (reply.peers, Vec::new()),
-            AddressFamily::V6 => (Vec::new(), reply.peers),
+            AddressFamily::V6 | AddressFamily::WebRtc => (Vec::new(), reply.peers),
         };
         Ok(AnnounceResponse {
             interval: intervals.interval,

@@ -93,4 +93,11 @@ mod the_suite_catches_a_store_that {
             families::each_family_is_given_only_peers_of_its_own_family(&*s).await
         }));
     }
+
+    #[test]
+    fn mixes_webrtc_peers_with_ip_peers() {
+        assert!(fails(Flaw::MixesFamilies, |s| async move {
+            families::webrtc_peers_are_counted_but_never_mixed_with_ip_peers(&*s).await
+        }));
+    }
 }

@@ -43,7 +43,7 @@
 //!           └─ Swarm { v4: PeerList, downloaded: u64, rare: Option<Box<Rare>> }   40 bytes
 //!               ├─ PeerList { slots: Box<[seeders… | leechers… | spare]>, len, seeders }
 //!               │   └─ Entry { ip, port, last_seen: u32, [peer_id] }   10 bytes for IPv4 (30 with id)
-//!               └─ Rare { v4 index above 32 peers, v6: PeerList, v6 index }   only when needed
+//!               └─ Rare { v4 index above 32 peers, v6 and WebRTC PeerLists, their indexes }   only when needed
 //! ```
 //!
 //! - **Counts are O(1)** and cannot drift: a list keeps its seeders in front of its leechers,

@@ -1,14 +1,17 @@
-//! One swarm: its IPv4 peers inline, and in a rarely allocated box its IPv6 peers and the hash
-//! indexes of large lists; its download count. Applies the contract's announce step to itself.
+//! One swarm: its IPv4 peers inline, and in a rarely allocated box its IPv6 peers, its WebRTC
+//! peers and the hash indexes of large lists; its download count. Applies the contract's
+//! announce step to itself.
 //!
 //! The header is 40 bytes (a 64-byte slot with its info hash in the shard's map): most swarms
 //! have a few IPv4 peers and no IPv6 one, so the parts only large or IPv6 swarms need live
 //! behind one pointer, allocated when the first of them is needed and freed when none is left.
-//! Which list a peer goes to is decided in one place, [`Swarm::announce`].
+//! Which list a peer goes to is decided in one place, [`Swarm::announce`], by
+//! [`AddressFamily::of`]. WebRTC peers always keep their peer ids: the WebSocket frontend relays
+//! offers by peer id.
 
 use std::net::SocketAddr;
 
-use octotracker_core::{Event, Peer, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
+use octotracker_core::{AddressFamily, Event, Peer, PeerAnnounce, SwarmReply, SwarmStats, UnixTime};
 
 use crate::entry::{Entry, Ip, PeerIdSlot, stamp};
 use crate::peer_list::{Index, PeerList, Was};
@@ -20,7 +23,7 @@ use crate::selection::Ask;
 pub(crate) struct Swarm<P: PeerIdSlot = [u8; 20]> {
     v4: PeerList<[u8; 4], P>,
     downloaded: u64,
-    /// IPv6 peers and the indexes of large lists; `None` when neither is needed.
+    /// IPv6 and WebRTC peers and the indexes of large lists; `None` when none is needed.
     rare: Option<Box<Rare<P>>>,
 }
 
@@ -30,11 +33,14 @@ struct Rare<P: PeerIdSlot> {
     v4_index: Option<Index<[u8; 4]>>,
     v6: PeerList<[u8; 16], P>,
     v6_index: Option<Index<[u8; 16]>>,
+    /// WebRTC peers ([`AddressFamily::WebRtc`]: synthetic IPv6 addresses), with their ids.
+    rtc: PeerList<[u8; 16], [u8; 20]>,
+    rtc_index: Option<Index<[u8; 16]>>,
 }
 
 impl<P: PeerIdSlot> Rare<P> {
     fn is_unused(&self) -> bool {
-        self.v4_index.is_none() && self.v6.is_empty()
+        self.v4_index.is_none() && self.v6.is_empty() && self.rtc.is_empty()
     }
 }
 
@@ -59,12 +65,18 @@ impl<P: PeerIdSlot> Swarm<P> {
                 }
             }
             SocketAddr::V6(addr) => {
-                let entry = entry(addr.ip().octets(), addr.port(), a);
                 if a.event == Event::Stopped && self.rare.is_none() {
                     // Nothing to remove, and nothing to create.
                 } else {
                     let rare = self.rare.get_or_insert_with(Box::default);
-                    apply(&mut rare.v6, &mut rare.v6_index, entry, a, want, &mut self.downloaded, &mut peers);
+                    let (ip, port) = (addr.ip().octets(), addr.port());
+                    if AddressFamily::of(a.addr.ip()) == AddressFamily::WebRtc {
+                        let entry = entry(ip, port, a);
+                        apply(&mut rare.rtc, &mut rare.rtc_index, entry, a, want, &mut self.downloaded, &mut peers);
+                    } else {
+                        let entry = entry(ip, port, a);
+                        apply(&mut rare.v6, &mut rare.v6_index, entry, a, want, &mut self.downloaded, &mut peers);
+                    }
                 }
             }
         }
@@ -76,8 +88,8 @@ impl<P: PeerIdSlot> Swarm<P> {
     pub(crate) fn stats(&self) -> SwarmStats {
         let (mut complete, mut incomplete) = (self.v4.seeders(), self.v4.leechers());
         if let Some(rare) = &self.rare {
-            complete += rare.v6.seeders();
-            incomplete += rare.v6.leechers();
+            complete += rare.v6.seeders() + rare.rtc.seeders();
+            incomplete += rare.v6.leechers() + rare.rtc.leechers();
         }
         SwarmStats {
             complete: u32::try_from(complete).unwrap_or(u32::MAX),
@@ -88,13 +100,17 @@ impl<P: PeerIdSlot> Swarm<P> {
 
     /// Whether no peer is left.
     pub(crate) fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.rare.as_ref().is_none_or(|r| r.v6.is_empty())
+        self.v4.is_empty() && self.rare.as_ref().is_none_or(|r| r.v6.is_empty() && r.rtc.is_empty())
     }
 
     /// Removes the peers last seen before `cutoff`; returns how many.
     pub(crate) fn expire(&mut self, cutoff: UnixTime) -> usize {
         let removed = match &mut self.rare {
-            Some(rare) => self.v4.expire(&mut rare.v4_index, cutoff) + rare.v6.expire(&mut rare.v6_index, cutoff),
+            Some(rare) => {
+                self.v4.expire(&mut rare.v4_index, cutoff)
+                    + rare.v6.expire(&mut rare.v6_index, cutoff)
+                    + rare.rtc.expire(&mut rare.rtc_index, cutoff)
+            }
             None => self.v4.expire(&mut None, cutoff),
         };
         self.drop_unused_rare();
@@ -108,8 +124,8 @@ impl<P: PeerIdSlot> Swarm<P> {
     }
 }
 
-fn entry<A: Ip, P: PeerIdSlot>(ip: A, port: u16, a: &PeerAnnounce) -> Entry<A, P> {
-    Entry::new(ip, port, stamp(a.now), P::keep(&a.peer_id))
+fn entry<A: Ip, Q: PeerIdSlot>(ip: A, port: u16, a: &PeerAnnounce) -> Entry<A, Q> {
+    Entry::new(ip, port, stamp(a.now), Q::keep(&a.peer_id))
 }
 
 /// The announce step on the announcer's own family list.

@@ -1,13 +1,19 @@
-//! [`TorrentManager::announce`](octotracker_core::TorrentManager::announce): one `EVALSHA` of
-//! `lua/records.lua` + `lua/announce.lua`, one round trip.
+//! [`TorrentManager::announce`](octotracker_core::TorrentManager::announce): one round trip, one
+//! `OCTO.ANNOUNCE` (module engine) or one `EVALSHA` of `lua/records.lua` + `lua/announce.lua`
+//! (Lua engine), with the same arguments and the same reply.
+//!
+//! Either reaches the announcer's family group of the swarm (IP peers, or WebRTC peers under
+//! `<prefix>:rtc`, see [`family_prefix`]) and reads the sibling group's counts: the module's
+//! second key, the script's tenth. Both keys carry the same hash tag (one slot).
 
-use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
+use octotracker_core::{AddressFamily, Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
 
 use redis::{Cmd, ErrorKind, ServerErrorKind, Value};
 
 use crate::RedisTorrentManager;
+use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, compact, parse_peers};
+use crate::keys::{SwarmKeys, compact, family_prefix, native_key, parse_peers};
 
 /// Longest time, in seconds, between two lazy prune passes of one swarm: an announce prunes its
 /// swarm and refreshes the TTL of its keys (to the peer timeout plus this) when the last pass is
@@ -53,39 +59,8 @@ fn pack_numbers(
 
 impl RedisTorrentManager {
     pub(crate) async fn announce_once(&self, a: &PeerAnnounce, want: usize) -> Result<SwarmReply, StorageError> {
+        let reply = self.announce_raw(a, want, [fastrand::u32(..), fastrand::u32(..)]).await?;
         let v6 = a.addr.is_ipv6();
-        let timeout = self.config.peer_timeout.as_secs().max(1);
-        let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
-        // `EVALSHA sha 9 keys… args…` built in place: one buffer for every key and argument.
-        let script = &self.scripts.announce;
-        let mut cmd = Cmd::with_capacity(3 + 9 + 3, 9 * (self.config.prefix.len() + 52) + 120);
-        cmd.arg("EVALSHA").arg(script.get_hash()).arg(9);
-        SwarmKeys::new(&self.config.prefix, &a.info_hash, v6).each(|key| {
-            cmd.arg(key);
-        });
-        let numbers = pack_numbers(
-            a.event,
-            a.seeder,
-            a.now.0,
-            a.now.0.saturating_sub(timeout),
-            u32::try_from(want).unwrap_or(u32::MAX),
-            u32::try_from(timeout + every).unwrap_or(u32::MAX),
-            u32::try_from(every).unwrap_or(u32::MAX),
-            [fastrand::u32(..), fastrand::u32(..)],
-        );
-        cmd.arg(&compact(&a.addr)[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
-        let mut conn = self.conn.clone();
-        let run = async {
-            match cmd.query_async(&mut conn).await {
-                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                    // A server that has not seen the script yet (new, restarted or flushed).
-                    script.load_async(&mut conn).await?;
-                    cmd.query_async(&mut conn).await
-                }
-                reply => reply,
-            }
-        };
-        let reply: Vec<Value> = self.bounded("announce", run).await?;
         // {complete, incomplete, downloaded, records…}: the records in one or more strings.
         let bad = || bad_reply("the announce script");
         let [complete, incomplete, downloaded, records @ ..] = &reply[..] else { return Err(bad()) };
@@ -105,5 +80,84 @@ impl RedisTorrentManager {
             parse_peers(r, v6, &mut peers).ok_or_else(bad)?;
         }
         Ok(SwarmReply { peers, stats })
+    }
+
+    /// One announce with the random starts of the windows of seeders and leechers given, and
+    /// its reply as Redis sent it (`[seeders, leechers, downloads, records…]`): the same bytes
+    /// from either engine. For the replay test that compares the engines, and for debugging;
+    /// [`TorrentManager::announce`](octotracker_core::TorrentManager::announce) is this with
+    /// random starts, parsed.
+    ///
+    /// # Errors
+    ///
+    /// As for an announce.
+    pub async fn announce_raw(
+        &self,
+        a: &PeerAnnounce,
+        want: usize,
+        random: [u32; 2],
+    ) -> Result<Vec<Value>, StorageError> {
+        let v6 = a.addr.is_ipv6();
+        let webrtc = AddressFamily::of(a.addr.ip()) == AddressFamily::WebRtc;
+        let timeout = self.config.peer_timeout.as_secs().max(1);
+        let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
+        let numbers = pack_numbers(
+            a.event,
+            a.seeder,
+            a.now.0,
+            a.now.0.saturating_sub(timeout),
+            u32::try_from(want).unwrap_or(u32::MAX),
+            u32::try_from(timeout + every).unwrap_or(u32::MAX),
+            u32::try_from(every).unwrap_or(u32::MAX),
+            random,
+        );
+        let addr = compact(&a.addr);
+        match self.engine {
+            Engine::Module => {
+                // `OCTO.ANNOUNCE key sibling address peer-id numbers`: the script's arguments,
+                // the announcer's group's key and the sibling group's.
+                let mut cmd = Cmd::with_capacity(6, 2 * (self.config.prefix.len() + 56) + 80);
+                cmd.arg("OCTO.ANNOUNCE");
+                cmd.arg(native_key(&family_prefix(&self.config.prefix, webrtc), &a.info_hash));
+                cmd.arg(native_key(&family_prefix(&self.config.prefix, !webrtc), &a.info_hash));
+                cmd.arg(&addr[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
+                let mut conn = self.conn.clone();
+                self.bounded("announce", cmd.query_async(&mut conn)).await
+            }
+            Engine::Lua => self.announce_script(a, v6, webrtc, &addr, &numbers).await,
+        }
+    }
+
+    /// `EVALSHA` of the announce script (loading it first on a server that lacks it).
+    async fn announce_script(
+        &self,
+        a: &PeerAnnounce,
+        v6: bool,
+        webrtc: bool,
+        addr: &[u8],
+        numbers: &[u8],
+    ) -> Result<Vec<Value>, StorageError> {
+        // `EVALSHA sha 10 keys… args…` built in place: one buffer for every key and argument.
+        // Keys 1–9 are the announcer's family group's, key 10 the sibling group's swarm hash.
+        let script = &self.scripts.announce;
+        let mut cmd = Cmd::with_capacity(3 + 10 + 3, 10 * (self.config.prefix.len() + 56) + 120);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(10);
+        SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), &a.info_hash, v6).each(|key| {
+            cmd.arg(key);
+        });
+        cmd.arg(SwarmKeys::new(&family_prefix(&self.config.prefix, !webrtc), &a.info_hash, false).ids());
+        cmd.arg(addr).arg(&a.peer_id.0[..]).arg(numbers);
+        let mut conn = self.conn.clone();
+        let run = async {
+            match cmd.query_async(&mut conn).await {
+                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                    // A server that has not seen the script yet (new, restarted or flushed).
+                    script.load_async(&mut conn).await?;
+                    cmd.query_async(&mut conn).await
+                }
+                reply => reply,
+            }
+        };
+        self.bounded("announce", run).await
     }
 }

@@ -56,6 +56,57 @@ impl fmt::Display for RedisTarget {
     }
 }
 
+/// Which engine runs the swarm operations inside Redis (see `docs/clustering.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedisEngine {
+    /// The module when every node has it loaded, else the Lua scripts.
+    #[default]
+    Auto,
+    /// The `octotracker` Redis module (`OCTO.*` commands, one native key per swarm): a node
+    /// without it is a start-up error.
+    Module,
+    /// The Lua scripts (any Redis, managed services included).
+    Lua,
+}
+
+impl RedisEngine {
+    /// The engine's name as configured (`auto`, `module`, `lua`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedisEngine::Auto => "auto",
+            RedisEngine::Module => "module",
+            RedisEngine::Lua => "lua",
+        }
+    }
+}
+
+impl fmt::Display for RedisEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for RedisEngine {
+    type Err = String;
+
+    /// `auto`, `module` or `lua`.
+    ///
+    /// ```
+    /// use octotracker_redis::RedisEngine;
+    ///
+    /// assert_eq!("module".parse(), Ok(RedisEngine::Module));
+    /// assert!("fast".parse::<RedisEngine>().unwrap_err().contains("auto, module or lua"));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "auto" => Ok(RedisEngine::Auto),
+            "module" => Ok(RedisEngine::Module),
+            "lua" => Ok(RedisEngine::Lua),
+            other => Err(format!("unknown redis engine {other:?}: expected auto, module or lua")),
+        }
+    }
+}
+
 /// How the backend uses Redis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedisConfig {
@@ -70,6 +121,8 @@ pub struct RedisConfig {
     /// Bound on one operation (an announce, a scrape, one expiry batch): past it the caller gets
     /// [`StorageError::Unavailable`](octotracker_core::StorageError::Unavailable).
     pub response_timeout: Duration,
+    /// Which engine to use; `Auto` picks the module when every node has it.
+    pub engine: RedisEngine,
 }
 
 impl Default for RedisConfig {
@@ -79,6 +132,7 @@ impl Default for RedisConfig {
             peer_timeout: Duration::from_secs(50 * 60),
             connect_timeout: Duration::from_secs(1),
             response_timeout: Duration::from_secs(2),
+            engine: RedisEngine::Auto,
         }
     }
 }

@@ -27,8 +27,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use octotracker_core::{InfoHash, Peer, PeerId};
 
-/// Suffix of the swarm hash, the one key every swarm with peers has.
+use crate::engine::Engine;
+
+/// Suffix of the swarm hash, the one key every swarm with peers has (Lua engine).
 const IDS: &str = "v2:i";
+/// Suffix of the module engine's one key per swarm (a value of the module's `octoswarm` type).
+const NATIVE: &str = "swarm";
 
 /// The suffixes of a swarm's keys in the order the scripts take them (IPv4 first).
 const SUFFIXES_V4: [&str; 9] = ["v2:s4", "v2:l4", "v2:s6", "v2:l6", IDS, "v2:s4r", "v2:l4r", "v2:s6r", "v2:l6r"];
@@ -70,6 +74,13 @@ impl SwarmKeys {
         }
     }
 
+    /// The swarm hash's key (the sibling group's, for an announce: see [`family_prefix`]).
+    pub(crate) fn ids(&mut self) -> &[u8] {
+        self.buf.truncate(self.base);
+        self.buf.extend_from_slice(IDS.as_bytes());
+        &self.buf
+    }
+
     /// The keys as strings (scrape, tests).
     pub(crate) fn all(&mut self) -> Vec<String> {
         let mut keys = Vec::with_capacity(9);
@@ -78,16 +89,38 @@ impl SwarmKeys {
     }
 }
 
-/// The `SCAN MATCH` pattern finding the swarm hash of every swarm under `prefix` (the prefix
-/// holds no glob character: see [`check_prefix`]).
-pub(crate) fn swarm_pattern(prefix: &str) -> String {
-    format!("{prefix}:{{*}}:{IDS}")
+/// The prefix of a swarm's WebRTC peers (WebSocket trackers'): `<prefix>:rtc`. Under either
+/// engine they are kept as a sibling swarm in the same layout (IPv6 sets or the IPv6 family of
+/// the native swarm, synthetic addresses in 100::/64) under the same hash tag, so one script or
+/// one module command still reaches both; each announce adds the sibling's counts and downloads
+/// to its own. IP peers and WebRTC peers thus share counts and never peer lists.
+pub(crate) fn family_prefix(prefix: &str, webrtc: bool) -> std::borrow::Cow<'_, str> {
+    if webrtc { format!("{prefix}:rtc").into() } else { prefix.into() }
+}
+
+/// The module engine's key of swarm `hash`: `<prefix>:{<hex hash>}:swarm`.
+pub(crate) fn native_key(prefix: &str, hash: &InfoHash) -> String {
+    format!("{prefix}:{{{hash}}}:{NATIVE}")
+}
+
+/// The suffix of the one key every swarm of `engine` has.
+fn swarm_suffix(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Lua => IDS,
+        Engine::Module => NATIVE,
+    }
+}
+
+/// The `SCAN MATCH` pattern finding one key of every swarm of `engine` under `prefix` (the
+/// prefix holds no glob character: see [`check_prefix`]).
+pub(crate) fn swarm_pattern(prefix: &str, engine: Engine) -> String {
+    format!("{prefix}:{{*}}:{}", swarm_suffix(engine))
 }
 
 /// The info hash of a key matched by [`swarm_pattern`].
-pub(crate) fn hash_of_key(prefix: &str, key: &[u8]) -> Option<InfoHash> {
+pub(crate) fn hash_of_key(prefix: &str, engine: Engine, key: &[u8]) -> Option<InfoHash> {
     let rest = key.strip_prefix(prefix.as_bytes())?.strip_prefix(b":{")?;
-    let hex = rest.strip_suffix(b"}:v2:i")?;
+    let hex = rest.strip_suffix(swarm_suffix(engine).as_bytes())?.strip_suffix(b"}:")?;
     std::str::from_utf8(hex).ok()?.parse().ok()
 }
 
@@ -142,13 +175,23 @@ mod tests {
         let keys = SwarmKeys::new("octo:test", &h, false).all();
         assert_eq!(keys[0], format!("octo:test:{{{h}}}:v2:s4"));
         assert_eq!(keys[8], format!("octo:test:{{{h}}}:v2:l6r"));
-        assert_eq!(hash_of_key("octo:test", keys[4].as_bytes()), Some(h));
-        assert_eq!(hash_of_key("other", keys[4].as_bytes()), None);
-        assert_eq!(hash_of_key("octo:test", format!("octo:test:{{{h}}}:i").as_bytes()), None, "layout 1");
+        assert_eq!(hash_of_key("octo:test", Engine::Lua, keys[4].as_bytes()), Some(h));
+        assert_eq!(hash_of_key("other", Engine::Lua, keys[4].as_bytes()), None);
+        assert_eq!(hash_of_key("octo:test", Engine::Lua, format!("octo:test:{{{h}}}:i").as_bytes()), None, "layout 1");
+        let native = native_key("octo:test", &h);
+        assert_eq!(native, format!("octo:test:{{{h}}}:swarm"));
+        assert_eq!(hash_of_key("octo:test", Engine::Module, native.as_bytes()), Some(h));
+        assert_eq!(hash_of_key("octo:test", Engine::Lua, native.as_bytes()), None);
+        assert_eq!(hash_of_key("octo:test", Engine::Module, keys[4].as_bytes()), None);
         let v6 = SwarmKeys::new("p", &h, true).all();
         assert_eq!(v6[0], format!("p:{{{h}}}:v2:s6"));
         assert_eq!(v6[5], format!("p:{{{h}}}:v2:s6r"));
         assert_eq!(v6[4], format!("p:{{{h}}}:v2:i"));
+        assert_eq!(SwarmKeys::new("p", &h, true).ids(), v6[4].as_bytes());
+        let rtc = family_prefix("p", true);
+        assert_eq!(native_key(&rtc, &h), format!("p:rtc:{{{h}}}:swarm"));
+        assert_eq!(hash_of_key(&rtc, Engine::Module, native_key(&rtc, &h).as_bytes()), Some(h));
+        assert_eq!(hash_of_key("p", Engine::Module, native_key(&rtc, &h).as_bytes()), None, "groups apart");
     }
 
     #[test]

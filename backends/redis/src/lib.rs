@@ -27,16 +27,34 @@
 //! # }
 //! ```
 //!
+//! ## Engines
+//!
+//! Inside Redis, swarms are run either by the **module** (`backends/redis-module`, loaded with
+//! `loadmodule` on every node: one native key per swarm, `OCTO.ANNOUNCE` / `OCTO.SCRAPE` /
+//! `OCTO.EXPIRE`) or by the **Lua** scripts below (any Redis). [`RedisConfig::engine`] chooses
+//! (`Auto`: the module when every node lists it in `MODULE LIST`); the choice is made at connect
+//! (`engine` module), which also refuses a key prefix holding the other engine's swarms. Both
+//! engines take the same arguments and give the same reply bytes (`tests/replay.rs`); the rest of
+//! this tour describes the Lua engine's layout.
+//!
 //! ## How it works
 //!
 //! ```text
 //!  RedisTorrentManager ── Conn: ConnectionManager (one server) | ClusterConnection (cluster)
 //!   │   multiplexed: concurrent announces share one socket per node, written together
 //!   ├─ announce ──► EVALSHA lua/records.lua + lua/announce.lua   one round trip, atomic (see below)
-//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash: one round trip (per node on a cluster)
-//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i`, then EVALSHA
+//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash and group: one round trip (per node on a cluster)
+//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i` (and
+//!                                       `<prefix>:rtc:{*}:v2:i`), then EVALSHA
 //!                                       lua/records.lua + lua/prune.lua per swarm
 //! ```
+//!
+//! WebRTC peers (WebSocket trackers, `AddressFamily::WebRtc`) of a swarm live in a sibling group
+//! of the same layout under `<prefix>:rtc:{hash}` (same hash tag, same slot), under either
+//! engine: each announce reads the other group's counts and downloads (the script's tenth key,
+//! field "m" in one `HGET`; the module's second key, `OCTO.ANNOUNCE key sibling …`) and adds them
+//! to its own, so counts cover both while peer lists never mix. A swarm whose IP peers all leave
+//! takes their downloads with it even while WebRTC peers remain (and the reverse).
 //!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
 //! slot (layout 2, in the `keys` module and in `docs/clustering.md`): a sorted set per family and
@@ -67,12 +85,15 @@
 //! retry later") and succeed again once Redis is back, without a restart. Script or protocol
 //! surprises are [`StorageError::Internal`].
 //!
-//! The backend passes the core's conformance suite on a server and on a 3-master cluster
-//! (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`, run by `scripts/test.sh`).
+//! The backend passes the core's conformance suite on a server and on a 3-master cluster, with
+//! each engine (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`,
+//! `tests/conformance_module_standalone.rs`, `tests/conformance_module_cluster.rs`, run by
+//! `scripts/test.sh`).
 
 mod announce;
 mod config;
 mod conn;
+mod engine;
 mod error;
 mod keys;
 mod passkeys;
@@ -88,8 +109,9 @@ use octotracker_core::{
 };
 use redis::{RedisResult, Script};
 
-pub use config::{RedisConfig, RedisTarget};
+pub use config::{RedisConfig, RedisEngine, RedisTarget};
 use conn::Conn;
+use engine::Engine;
 use error::{storage_error, timed_out};
 
 /// The scripts, compiled once (their SHA1 computed once; Redis caches them by it).
@@ -103,21 +125,29 @@ pub struct RedisTorrentManager {
     conn: Conn,
     config: RedisConfig,
     scripts: Scripts,
+    engine: Engine,
 }
 
 impl fmt::Debug for RedisTorrentManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisTorrentManager").field("conn", &self.conn).field("config", &self.config).finish()
+        f.debug_struct("RedisTorrentManager")
+            .field("conn", &self.conn)
+            .field("config", &self.config)
+            .field("engine", &self.engine)
+            .finish()
     }
 }
 
 impl RedisTorrentManager {
-    /// Connects to `target` and checks that it answers.
+    /// Connects to `target`, checks that it answers and chooses the engine
+    /// ([`RedisConfig::engine`]; see [`RedisTorrentManager::engine`]).
     ///
     /// # Errors
     ///
     /// [`StorageError::Unavailable`] when Redis cannot be reached within the configured timeouts;
-    /// [`StorageError::Internal`] for an invalid URL or key prefix.
+    /// [`StorageError::Internal`] for an invalid URL or key prefix, for a node without the module
+    /// when the engine is [`RedisEngine::Module`] (or when only some nodes have it), and for a
+    /// prefix holding swarms written by the other engine.
     pub async fn connect(target: &RedisTarget, config: RedisConfig) -> Result<Self, StorageError> {
         keys::check_prefix(&config.prefix).map_err(StorageError::Internal)?;
         let bound = config.connect_timeout * 3 + config.response_timeout;
@@ -129,15 +159,22 @@ impl RedisTorrentManager {
             announce: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/announce.lua"))),
             prune: Script::new(concat!(include_str!("lua/records.lua"), include_str!("lua/prune.lua"))),
         };
-        let store = RedisTorrentManager { conn, config, scripts };
+        let requested = config.engine;
+        let mut store = RedisTorrentManager { conn, config, scripts, engine: Engine::Lua };
         let mut conn = store.conn.clone();
         store.bounded("PING", redis::cmd("PING").query_async::<String>(&mut conn)).await?;
+        store.engine = store.choose_engine(requested).await?;
         Ok(store)
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &RedisConfig {
         &self.config
+    }
+
+    /// The engine chosen at connect: [`RedisEngine::Module`] or [`RedisEngine::Lua`].
+    pub fn engine(&self) -> RedisEngine {
+        self.engine.public()
     }
 
     /// Awaits `op` for at most the response timeout (plus a reconnect attempt), mapping errors.

@@ -3,6 +3,9 @@
 //! [`TorrentManager::scrape_all`](octotracker_core::TorrentManager::scrape_all) and
 //! [`RedisTorrentManager::purge`].
 //!
+//! Each walk covers both family groups of the prefix: IP peers' swarms, then WebRTC peers'
+//! (`<prefix>:rtc`, see `keys::family_prefix`).
+//!
 //! `SCAN` may return a key twice; that is harmless here: pruning a swarm twice removes nothing
 //! the second time, and the full scrape drops duplicates.
 
@@ -14,8 +17,9 @@ use redis::Value;
 
 use crate::RedisTorrentManager;
 use crate::conn::Node;
+use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, hash_of_key, swarm_pattern};
+use crate::keys::{SwarmKeys, family_prefix, hash_of_key, native_key, swarm_pattern};
 
 /// Keys asked of each `SCAN` step; the swarms found in one step are pruned together.
 const SCAN_COUNT: usize = 500;
@@ -23,6 +27,8 @@ const SCAN_COUNT: usize = 500;
 /// Where a walk over the swarms is: which node, which cursor.
 #[derive(Debug)]
 struct SwarmScan {
+    /// The family group walked (see `keys::family_prefix`).
+    prefix: String,
     pattern: String,
     nodes: Vec<Node>,
     node: usize,
@@ -38,10 +44,12 @@ impl RedisTorrentManager {
         redis::from_redis_value(value).map_err(|_| bad_reply("SCAN"))
     }
 
-    /// Walks the swarms of the prefix, node by node.
-    async fn swarm_scan(&self) -> Result<SwarmScan, StorageError> {
+    /// Walks the swarms of one family group of the prefix (IP peers, or WebRTC peers), node by
+    /// node.
+    async fn swarm_scan(&self, webrtc: bool) -> Result<SwarmScan, StorageError> {
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
-        Ok(SwarmScan { pattern: swarm_pattern(&self.config.prefix), nodes, node: 0, cursor: 0 })
+        let prefix = family_prefix(&self.config.prefix, webrtc).into_owned();
+        Ok(SwarmScan { pattern: swarm_pattern(&prefix, self.engine), prefix, nodes, node: 0, cursor: 0 })
     }
 
     /// The swarms found by the next `SCAN` step (maybe none), or `None` when the walk is over.
@@ -52,26 +60,35 @@ impl RedisTorrentManager {
             scan.node += 1;
         }
         scan.cursor = next;
-        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&self.config.prefix, k)).collect()))
+        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&scan.prefix, self.engine, k)).collect()))
     }
 
     pub(crate) async fn expire_all(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
         let mut report = ExpiryReport::default();
-        let mut scan = self.swarm_scan().await?;
-        while let Some(hashes) = self.next_batch(&mut scan).await? {
-            let pruned = try_join_all(hashes.iter().map(|h| self.prune(h, cutoff))).await?;
-            for (peers, swarm) in pruned {
-                report.peers_removed += peers;
-                report.swarms_removed += swarm;
+        for webrtc in [false, true] {
+            let mut scan = self.swarm_scan(webrtc).await?;
+            while let Some(hashes) = self.next_batch(&mut scan).await? {
+                let pruned = try_join_all(hashes.iter().map(|h| self.prune(&scan.prefix, h, cutoff))).await?;
+                for (peers, swarm) in pruned {
+                    report.peers_removed += peers;
+                    report.swarms_removed += swarm;
+                }
             }
         }
         Ok(report)
     }
 
-    /// Expires one swarm: (peers removed, 1 when the swarm went).
-    async fn prune(&self, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
+    /// Expires one swarm: (peers removed, 1 when the swarm went): one `OCTO.EXPIRE` or one run of
+    /// the prune script.
+    async fn prune(&self, prefix: &str, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
+        if self.engine == Engine::Module {
+            let mut cmd = redis::cmd("OCTO.EXPIRE");
+            cmd.arg(native_key(prefix, hash)).arg(cutoff.0);
+            let mut conn = self.conn.clone();
+            return self.bounded("expire", cmd.query_async(&mut conn)).await;
+        }
         let mut invocation = self.scripts.prune.prepare_invoke();
-        SwarmKeys::new(&self.config.prefix, hash, false).each(|key| {
+        SwarmKeys::new(prefix, hash, false).each(|key| {
             invocation.key(key);
         });
         invocation.arg(cutoff.0);
@@ -85,14 +102,16 @@ impl RedisTorrentManager {
             return Ok(all);
         }
         let mut seen = HashSet::new();
-        let mut scan = self.swarm_scan().await?;
-        while let Some(hashes) = self.next_batch(&mut scan).await? {
-            let stats = self.scrape_many(&hashes).await?;
-            for (hash, s) in hashes.into_iter().zip(stats) {
-                if s.peers() > 0 && seen.insert(hash) {
-                    all.push((hash, s));
-                    if all.len() == limit {
-                        return Ok(all);
+        for webrtc in [false, true] {
+            let mut scan = self.swarm_scan(webrtc).await?;
+            while let Some(hashes) = self.next_batch(&mut scan).await? {
+                let stats = self.scrape_many(&hashes).await?;
+                for (hash, s) in hashes.into_iter().zip(stats) {
+                    if s.peers() > 0 && seen.insert(hash) {
+                        all.push((hash, s));
+                        if all.len() == limit {
+                            return Ok(all);
+                        }
                     }
                 }
             }
@@ -104,14 +123,16 @@ impl RedisTorrentManager {
     pub(crate) async fn totals_of_everything(&self) -> Result<StoreTotals, StorageError> {
         let mut totals = StoreTotals::default();
         let mut seen = HashSet::new();
-        let mut scan = self.swarm_scan().await?;
-        while let Some(hashes) = self.next_batch(&mut scan).await? {
-            let hashes: Vec<InfoHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
-            for s in self.scrape_many(&hashes).await? {
-                if s.peers() > 0 {
-                    totals.torrents += 1;
-                    totals.seeders += u64::from(s.complete);
-                    totals.leechers += u64::from(s.incomplete);
+        for webrtc in [false, true] {
+            let mut scan = self.swarm_scan(webrtc).await?;
+            while let Some(hashes) = self.next_batch(&mut scan).await? {
+                let hashes: Vec<InfoHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
+                for s in self.scrape_many(&hashes).await? {
+                    if s.peers() > 0 {
+                        totals.torrents += 1;
+                        totals.seeders += u64::from(s.complete);
+                        totals.leechers += u64::from(s.incomplete);
+                    }
                 }
             }
         }
@@ -125,13 +146,13 @@ impl RedisTorrentManager {
     ///
     /// As for any operation: [`StorageError::Unavailable`] when Redis cannot be reached.
     pub async fn purge(&self) -> Result<u64, StorageError> {
-        let pattern = format!("{}:{{*}}:*", self.config.prefix);
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
         let mut deleted = 0;
-        for node in &nodes {
+        let patterns = [false, true].map(|webrtc| format!("{}:{{*}}:*", family_prefix(&self.config.prefix, webrtc)));
+        for (node, pattern) in nodes.iter().flat_map(|n| patterns.iter().map(move |p| (n, p))) {
             let mut cursor = 0;
             loop {
-                let (next, keys) = self.scan_step(node, cursor, &pattern).await?;
+                let (next, keys) = self.scan_step(node, cursor, pattern).await?;
                 let dels = keys.iter().map(|key| {
                     let mut conn = self.conn.clone();
                     let cmd = redis::cmd("DEL").arg(key).clone();

@@ -1,8 +1,10 @@
 //! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the downloads from the swarm hash's field "m", fetched in pipelines.
+//! the peer sets plus the downloads from the swarm hash's field "m" (Lua engine), or one
+//! `OCTO.SCRAPE` per hash (module engine), fetched in pipelines, for the swarm's IP peers and
+//! its WebRTC peers (the sibling group, `keys::family_prefix`) added up.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
-//! pipeline must stay within one slot, so each hash gets its own five-command pipeline, all sent
+//! pipeline must stay within one slot, so each hash gets its own pipeline (ten commands, or two `OCTO.SCRAPE`s), all sent
 //! at once: the cluster connection writes the ones bound for one node together on that node's
 //! multiplexed connection, so a scrape costs about one round trip per node.
 
@@ -11,11 +13,14 @@ use octotracker_core::{InfoHash, StorageError, SwarmStats};
 use redis::Value;
 
 use crate::RedisTorrentManager;
+use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::SwarmKeys;
+use crate::keys::{SwarmKeys, family_prefix, native_key};
 
-/// Commands per hash: four `ZCARD`s and one `HGET` (of "m").
-const PER_HASH: usize = 5;
+/// Commands per hash and family group: four `ZCARD`s and one `HGET` (of "m").
+const PER_GROUP: usize = 5;
+/// Commands per hash: both groups (IP peers, WebRTC peers).
+const PER_HASH: usize = 2 * PER_GROUP;
 
 impl RedisTorrentManager {
     pub(crate) async fn scrape_many(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
@@ -32,14 +37,19 @@ impl RedisTorrentManager {
 
     /// One pipeline for `hashes` (all in one slot on a cluster).
     async fn scrape_pipeline(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        if self.engine == Engine::Module {
+            return self.scrape_native(hashes).await;
+        }
         let mut pipe = redis::pipe();
         for hash in hashes {
-            let keys = SwarmKeys::new(&self.config.prefix, hash, false).all();
-            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
-            for set in [s4, s6, l4, l6] {
-                pipe.cmd("ZCARD").arg(set);
+            for webrtc in [false, true] {
+                let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), hash, false).all();
+                let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
+                for set in [s4, s6, l4, l6] {
+                    pipe.cmd("ZCARD").arg(set);
+                }
+                pipe.cmd("HGET").arg(ids).arg("m");
             }
-            pipe.cmd("HGET").arg(ids).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
@@ -50,14 +60,45 @@ impl RedisTorrentManager {
             .chunks_exact(PER_HASH)
             .map(|v| {
                 let n = |i: usize| number(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let seeders = n(0)? + n(1)?;
-                let leechers = n(2)? + n(3)?;
+                let g = PER_GROUP;
+                let seeders = n(0)? + n(1)? + n(g)? + n(g + 1)?;
+                let leechers = n(2)? + n(3)? + n(g + 2)? + n(g + 3)?;
                 if seeders + leechers == 0 {
                     return Ok(SwarmStats::default());
                 }
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
-                let downloaded = downloads(&v[4]).ok_or_else(|| bad_reply("a scrape"))?;
+                let dl = |i: usize| downloads(&v[i]).ok_or_else(|| bad_reply("a scrape"));
+                let downloaded = dl(4)? + dl(g + 4)?;
                 Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
+            })
+            .collect()
+    }
+}
+
+impl RedisTorrentManager {
+    /// One pipeline of `OCTO.SCRAPE key` per hash and family group: `[seeders, leechers,
+    /// downloads]` each, the two groups' added up.
+    async fn scrape_native(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
+        let mut pipe = redis::pipe();
+        for hash in hashes {
+            for webrtc in [false, true] {
+                pipe.cmd("OCTO.SCRAPE").arg(native_key(&family_prefix(&self.config.prefix, webrtc), hash));
+            }
+        }
+        let mut conn = self.conn.clone();
+        let values: Vec<Vec<u64>> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
+        if values.len() != 2 * hashes.len() {
+            return Err(bad_reply("a scrape"));
+        }
+        values
+            .chunks_exact(2)
+            .map(|v| match (&v[0][..], &v[1][..]) {
+                (&[s, l, d], &[rs, rl, rd]) => Ok(SwarmStats {
+                    complete: u32::try_from(s.saturating_add(rs)).map_err(|_| bad_reply("a scrape"))?,
+                    incomplete: u32::try_from(l.saturating_add(rl)).map_err(|_| bad_reply("a scrape"))?,
+                    downloaded: d.saturating_add(rd),
+                }),
+                _ => Err(bad_reply("a scrape")),
             })
             .collect()
     }

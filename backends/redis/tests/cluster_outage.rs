@@ -4,7 +4,11 @@
 //! same store.
 //!
 //! The test builds a 3-master cluster of its own (`redis-server` and `redis-cli` must be on
-//! PATH: `scripts/test.sh` installs them), so it can kill one of its nodes.
+//! PATH: `scripts/test.sh` installs them), so it can kill one of its nodes. The drill runs on
+//! both engines (the module from `OCTOTRACKER_TEST_REDIS_MODULE` on every node for the module
+//! engine); a cluster where one node lacks the module is refused under `--redis-engine module`.
+
+mod support;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -13,13 +17,15 @@ use std::time::{Duration, Instant};
 
 use octotracker_core::testing::peers::{info_hash, leecher, seeder, v4};
 use octotracker_core::{StorageError, TorrentManager};
-use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
+use octotracker_redis::{RedisConfig, RedisEngine, RedisTarget, RedisTorrentManager};
 
 /// Three cluster nodes and their directory; everything is stopped and removed when dropped.
 struct Cluster {
     dir: PathBuf,
     ports: Vec<u16>,
     nodes: Vec<Option<Child>>,
+    /// Which nodes load the module.
+    modules: [bool; 3],
 }
 
 /// A port that is free, below 55535, with port + 10000 (the cluster bus) free too.
@@ -43,14 +49,14 @@ fn wait_until(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
 }
 
 impl Cluster {
-    fn start() -> Cluster {
+    fn start(modules: [bool; 3]) -> Cluster {
         let dir = std::env::temp_dir().join(format!("octotracker-cluster-outage-{:x}", fastrand::u64(..)));
         std::fs::create_dir_all(&dir).unwrap();
         let mut ports = Vec::new();
         for _ in 0..3 {
             ports.push(cluster_port(&ports));
         }
-        let mut cluster = Cluster { dir, ports: ports.clone(), nodes: Vec::new() };
+        let mut cluster = Cluster { dir, ports: ports.clone(), nodes: Vec::new(), modules };
         for i in 0..3 {
             let node = cluster.spawn(i);
             cluster.nodes.push(Some(node));
@@ -77,7 +83,11 @@ impl Cluster {
     fn spawn(&self, i: usize) -> Child {
         let port = self.ports[i];
         let conf = self.dir.join(format!("nodes-{port}.conf"));
-        let child = Command::new("redis-server")
+        let mut cmd = Command::new("redis-server");
+        if self.modules[i] {
+            cmd.arg("--loadmodule").arg(support::server::module_path());
+        }
+        let child = cmd
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "5000", "--cluster-config-file"])
             .arg(&conf)
@@ -121,11 +131,39 @@ impl Drop for Cluster {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dead_master_fails_only_its_swarms_quickly_and_the_store_recovers_when_it_returns() {
-    let mut cluster = Cluster::start();
-    let config = RedisConfig::default();
+async fn a_dead_master_fails_only_its_swarms_quickly_and_the_store_recovers_when_it_returns_lua() {
+    dead_master_drill(RedisEngine::Lua).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_master_fails_only_its_swarms_quickly_and_the_store_recovers_when_it_returns_module() {
+    dead_master_drill(RedisEngine::Module).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_the_module_is_named_when_the_module_engine_is_asked_for() {
+    let cluster = Cluster::start([true, false, true]);
+    let missing = cluster.ports[1];
+    for engine in [RedisEngine::Module, RedisEngine::Auto] {
+        let config = RedisConfig { engine, ..RedisConfig::default() };
+        let refused = RedisTorrentManager::connect(&cluster.target(), config).await.unwrap_err().to_string();
+        assert!(refused.contains(&format!("node 127.0.0.1:{missing} without the octotracker module")), "{refused}");
+        for port in [cluster.ports[0], cluster.ports[2]] {
+            assert!(!refused.contains(&port.to_string()), "{refused}");
+        }
+    }
+    let config = RedisConfig { engine: RedisEngine::Lua, ..RedisConfig::default() };
+    let store = RedisTorrentManager::connect(&cluster.target(), config).await.expect("lua works on any node");
+    assert_eq!(store.engine(), RedisEngine::Lua);
+}
+
+async fn dead_master_drill(engine: RedisEngine) {
+    let module = engine == RedisEngine::Module;
+    let mut cluster = Cluster::start([module; 3]);
+    let config = RedisConfig { engine, ..RedisConfig::default() };
     let bound = config.response_timeout + config.connect_timeout + Duration::from_secs(1);
     let store = RedisTorrentManager::connect(&cluster.target(), config).await.expect("the cluster is up");
+    assert_eq!(store.engine(), engine);
     let swarms: Vec<_> = (1..=30).map(info_hash).collect();
     for &h in &swarms {
         store.announce(&seeder(h, v4(1)), 50).await.expect("an announce while every node is up");

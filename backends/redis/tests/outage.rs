@@ -3,7 +3,10 @@
 //! panics; once it is back on the same port, the same store works again within seconds.
 //!
 //! The test runs a redis-server of its own (`redis-server` must be on PATH: `scripts/test.sh`
-//! installs it) on a free loopback port, so it can kill it.
+//! installs it) on a free loopback port, so it can kill it. Each drill runs on both engines: the
+//! Lua scripts, and the module (loaded from `OCTOTRACKER_TEST_REDIS_MODULE`).
+
+mod support;
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -11,27 +14,31 @@ use std::time::{Duration, Instant};
 
 use octotracker_core::testing::peers::{info_hash, leecher, seeder, v4};
 use octotracker_core::{StorageError, TorrentManager};
-use octotracker_redis::{RedisConfig, RedisTarget, RedisTorrentManager};
+use octotracker_redis::{RedisConfig, RedisEngine, RedisTarget, RedisTorrentManager};
 
 /// A redis-server child process, killed when dropped.
 struct Server {
     child: Child,
     port: u16,
+    module: bool,
 }
 
 impl Server {
-    /// Starts redis-server on `port` (0: a free one) and waits (bounded) until it accepts connections.
-    fn start(port: u16) -> Server {
+    /// Starts redis-server on `port` (0: a free one), with the module loaded or not, and waits
+    /// (bounded) until it accepts connections.
+    fn start(port: u16, module: bool) -> Server {
         let port =
             if port == 0 { TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() } else { port };
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("redis-server does not start ({e}): run scripts/test.sh, which installs it"));
-        let server = Server { child, port };
+        let mut cmd = Command::new("redis-server");
+        cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        if module {
+            cmd.arg("--loadmodule").arg(support::server::module_path());
+        }
+        let child =
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap_or_else(|e| {
+                panic!("redis-server does not start ({e}): run scripts/test.sh, which installs it")
+            });
+        let server = Server { child, port, module };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "redis-server on port {port} did not listen within 10 s");
@@ -58,17 +65,34 @@ impl Drop for Server {
     }
 }
 
+/// The store's configuration for `engine`.
+fn config(what: &str, engine: RedisEngine) -> RedisConfig {
+    RedisConfig { prefix: format!("octotest:{what}:{:x}", fastrand::u64(..)), engine, ..RedisConfig::default() }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redis_outage_gives_unavailable_quickly_and_the_store_recovers_by_itself() {
-    let server = Server::start(0);
-    let config = RedisConfig { prefix: format!("octotest:outage:{:x}", fastrand::u64(..)), ..RedisConfig::default() };
+async fn a_redis_outage_gives_unavailable_quickly_and_the_store_recovers_by_itself_lua() {
+    outage_drill(RedisEngine::Lua).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_gives_unavailable_quickly_and_the_store_recovers_by_itself_module() {
+    outage_drill(RedisEngine::Module).await;
+}
+
+async fn outage_drill(engine: RedisEngine) {
+    let module = engine == RedisEngine::Module;
+    let server = Server::start(0, module);
+    let config = config("outage", engine);
     // The longest an operation may take while Redis is down: its bound, plus scheduling slack.
     let bound = config.response_timeout + config.connect_timeout + Duration::from_secs(1);
     let target = RedisTarget::parse(&server.url()).unwrap();
     let store = RedisTorrentManager::connect(&target, config).await.expect("redis is up");
+    assert_eq!(store.engine(), engine);
     let h = info_hash(1);
     store.announce(&seeder(h, v4(1)), 50).await.expect("an announce while redis is up");
 
+    let server_module = server.module;
     let port = server.kill();
     for n in 0..5 {
         let started = Instant::now();
@@ -82,7 +106,7 @@ async fn a_redis_outage_gives_unavailable_quickly_and_the_store_recovers_by_itse
     assert!(matches!(store.expire(octotracker_core::testing::peers::T0).await, Err(StorageError::Unavailable(_))));
     assert!(started.elapsed() < bound * 2, "scrape and expire took {:?} while down", started.elapsed());
 
-    let _server = Server::start(port);
+    let _server = Server::start(port, server_module);
     let back = Instant::now();
     let reply = loop {
         match store.announce(&leecher(h, v4(2)), 50).await {
@@ -106,9 +130,18 @@ async fn a_redis_outage_gives_unavailable_quickly_and_the_store_recovers_by_itse
 /// `Unavailable` once their bound passes, however many are waiting, and succeed again once the
 /// process continues.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hung_redis_gives_unavailable_within_the_bound_and_the_store_recovers() {
-    let server = Server::start(0);
-    let config = RedisConfig { prefix: format!("octotest:hung:{:x}", fastrand::u64(..)), ..RedisConfig::default() };
+async fn a_hung_redis_gives_unavailable_within_the_bound_and_the_store_recovers_lua() {
+    hung_drill(RedisEngine::Lua).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_gives_unavailable_within_the_bound_and_the_store_recovers_module() {
+    hung_drill(RedisEngine::Module).await;
+}
+
+async fn hung_drill(engine: RedisEngine) {
+    let server = Server::start(0, engine == RedisEngine::Module);
+    let config = config("hung", engine);
     let bound = config.response_timeout + config.connect_timeout + Duration::from_secs(1);
     let store = std::sync::Arc::new(
         RedisTorrentManager::connect(&RedisTarget::parse(&server.url()).unwrap(), config).await.expect("redis is up"),

@@ -37,16 +37,16 @@ pub(crate) use crate::common::octotracker;
 
 /// A running `octotracker`; killed when dropped.
 pub(crate) struct Tracker {
-    pub child: Child,
-    pub addr: SocketAddr,
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Tracker {
-    /// Serves on a free loopback port with `backend` and key `prefix`; waits (bounded) for its
-    /// `listening on http://ADDR` line.
-    pub(crate) fn start(backend: &str, prefix: &str) -> Tracker {
+    /// Serves on a free loopback port with `backend`, key `prefix` and Redis engine `engine`
+    /// (`auto`, `module`, `lua`); waits (bounded) for its `listening on http://ADDR` line.
+    pub(crate) fn start(backend: &str, prefix: &str, engine: &str) -> Tracker {
         let child = octotracker()
-            .args(["--http", "127.0.0.1:0", "--backend", backend, "--redis-prefix", prefix])
+            .args(["--http", "127.0.0.1:0", "--backend", backend, "--redis-prefix", prefix, "--redis-engine", engine])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -129,8 +129,9 @@ pub(crate) async fn scrape(client: &HttpTrackerClient, tracker: &Tracker, hash: 
 }
 
 /// Deletes the keys a test left under `prefix`.
-pub(crate) async fn purge(target: RedisTarget, prefix: &str) {
-    let config = RedisConfig { prefix: prefix.to_owned(), ..RedisConfig::default() };
+pub(crate) async fn purge(target: RedisTarget, prefix: &str, engine: &str) {
+    let engine = engine.parse().expect("an engine");
+    let config = RedisConfig { prefix: prefix.to_owned(), engine, ..RedisConfig::default() };
     let store = RedisTorrentManager::connect(&target, config).await.expect("redis for the cleanup");
     store.purge().await.expect("purge");
 }

@@ -21,10 +21,18 @@ pub(crate) enum Persistence {
 pub(crate) struct RedisServer(Child);
 
 impl RedisServer {
-    /// Starts redis-server on 127.0.0.1:`port` and waits (bounded) until it accepts connections.
-    pub(crate) fn start(port: u16, persistence: &Persistence) -> RedisServer {
+    /// Starts redis-server on 127.0.0.1:`port`, with the octotracker module loaded when `module`
+    /// (`OCTOTRACKER_TEST_REDIS_MODULE`, built by `scripts/test.sh`), and waits (bounded) until
+    /// it accepts connections.
+    pub(crate) fn start(port: u16, persistence: &Persistence, module: bool) -> RedisServer {
         let mut cmd = Command::new("redis-server");
         cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""]);
+        if module {
+            let path = std::env::var("OCTOTRACKER_TEST_REDIS_MODULE").unwrap_or_else(|_| {
+                panic!("OCTOTRACKER_TEST_REDIS_MODULE is not set: run scripts/test.sh, which builds the module")
+            });
+            cmd.args(["--loadmodule", &path]);
+        }
         match persistence {
             Persistence::None => cmd.args(["--appendonly", "no"]),
             Persistence::AppendFsyncAlways(dir) => {

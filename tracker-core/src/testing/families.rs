@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::peers::{AnnounceExt, T0};
-use super::peers::{addrs, announce, announce_all, expire, info_hash, leecher, scrape_one, seeder, stats, v4, v6};
+use super::peers::{addrs, announce, announce_all, expire, info_hash, leecher, rtc, scrape_one, seeder, stats, v4, v6};
 use crate::TorrentManager;
 
 /// An IPv4 announcer never gets IPv6 peers, and an IPv6 announcer never gets IPv4 peers.
@@ -54,4 +54,35 @@ pub async fn ipv6_peers_are_counted_stopped_and_expired_like_ipv4_ones(store: &d
     let report = expire(store, later).await;
     assert_eq!(report.peers_removed, 2, "the stale IPv6 seeder and IPv4 leecher expire");
     assert_eq!(scrape_one(store, h).await, stats(0, 1, 1), "the refreshed IPv6 leecher stays");
+}
+
+/// WebRTC peers (WebSocket trackers) join the same swarms: they are counted with the others,
+/// given only each other, and never given to IPv4 or IPv6 peers.
+pub async fn webrtc_peers_are_counted_but_never_mixed_with_ip_peers(store: &dyn TorrentManager) {
+    let h = info_hash(1);
+    let rtcs: HashSet<_> = (1..=4).map(rtc).collect();
+    announce_all(store, rtcs.iter().map(|&a| leecher(h, a))).await;
+    announce_all(store, [seeder(h, v4(1)), leecher(h, v6(1))]).await;
+    assert_eq!(scrape_one(store, h).await, stats(1, 5, 0), "the counts include every family");
+
+    let reply = announce(store, leecher(h, v4(2)), 50).await;
+    assert_eq!(addrs(&reply), [v4(1)].into(), "an IPv4 leecher gets no WebRTC peer");
+    let reply = announce(store, leecher(h, v6(2)), 50).await;
+    assert_eq!(addrs(&reply), [v6(1)].into(), "an IPv6 leecher gets no WebRTC peer");
+    let reply = announce(store, seeder(h, rtc(100)), 50).await;
+    assert_eq!(addrs(&reply), rtcs, "a WebRTC seeder gets exactly the WebRTC leechers");
+    assert_eq!(reply.stats, stats(2, 7, 0));
+
+    let reply = announce(store, leecher(h, rtc(1)).completed().seeding(), 0).await;
+    assert_eq!(reply.stats, stats(3, 6, 1), "a WebRTC leecher's completed counts a download");
+    let reply = announce(store, seeder(h, rtc(100)).stopped(), 0).await;
+    assert_eq!(reply.stats, stats(2, 6, 1), "a WebRTC seeder's stop removes it");
+
+    let later = T0.plus(std::time::Duration::from_secs(600));
+    announce(store, leecher(h, rtc(2)).at(later), 0).await;
+    let report = expire(store, later).await;
+    assert_eq!(report.peers_removed, 7, "every stale peer expires, whatever its family");
+    assert_eq!(scrape_one(store, h).await, stats(0, 1, 1), "the refreshed WebRTC leecher stays");
+    let reply = announce(store, leecher(h, rtc(3)), 50).await;
+    assert_eq!(addrs(&reply), [rtc(2)].into());
 }

@@ -42,6 +42,12 @@ pub fn v6(n: u32) -> SocketAddr {
     SocketAddr::V6(SocketAddrV6::new(ip, PORT, 0, 0))
 }
 
+/// A distinct WebRTC peer's synthetic address for each `n` (in 100::/64, see
+/// [`webrtc_addr`](crate::webrtc_addr)).
+pub fn rtc(n: u32) -> SocketAddr {
+    crate::webrtc_addr((u128::from(n) << 16) | 0x1a2b)
+}
+
 /// `addr` with another port.
 pub fn with_port(addr: SocketAddr, port: u16) -> SocketAddr {
     SocketAddr::new(addr.ip(), port)

@@ -1,6 +1,8 @@
 -- One announce, atomically (records.lua, prepended, has the layout; see also `keys.rs`).
 -- KEYS: 1 seeders and 2 leechers of the announcer's address family, 3 seeders and 4 leechers
---       of the other family, 5 the swarm hash, 6..9 the record strings of sets 1..4
+--       of the other family, 5 the swarm hash, 6..9 the record strings of sets 1..4, 10 the
+--       swarm hash of the sibling family group (WebRTC peers for IP announcers and the reverse:
+--       `keys.rs`), whose counts and downloads join the reply
 -- ARGV: 1 address (compact IP + port), 2 peer id (20 bytes), 3 the numbers, packed big-endian
 --       (as one argument: each argument costs Lua a string): event (1 byte: 0 none, 1 started,
 --       2 completed, 3 stopped), seeder (1 byte, 1 or 0), now and the prune cutoff (8 bytes
@@ -13,6 +15,12 @@ local rec = #addr + 20
 if #addr ~= 6 then slot = {3, 4, 1, 2} end
 local meta = redis.call('HMGET', ids, addr, 'm')
 read_m(meta[2])
+local sib_s, sib_l, sib_dl = 0, 0, 0
+local sib = redis.call('HGET', KEYS[10], 'm')
+if sib then
+  local _, d, s4, l4, s6, l6 = struct.unpack(M, sib)
+  sib_s, sib_l, sib_dl = s4 + s6, l4 + l6, d
+end
 
 -- 1. Lazy prune and TTL refresh, at most once per interval per swarm: the counts are read
 --    again from the sets, peers last seen before the cutoff go (a bounded batch per set;
@@ -78,7 +86,7 @@ end
 local ns, nl, os, ol = n[1], n[2], n[3], n[4]
 if ns + nl + os + ol == 0 then
   redis.call('DEL', ids, KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
-  return {0, 0, 0}
+  return {sib_s, sib_l, sib_dl}
 end
 
 -- 4. Writes: the announcer's record, then one HSET (its entry, changed counts, prune time),
@@ -125,7 +133,7 @@ end
 -- A window of consecutive records of set `i` from a random position, wrapping around, without
 -- the announcer (at record `me` when it is in the set): one GETRANGE per stretch of records,
 -- each appended to the reply as it comes (no string is cut or joined in Lua).
-local out = {ns + os, nl + ol, dl}
+local out = {ns + os + sib_s, nl + ol + sib_l, dl + sib_dl}
 local function range(recs, card, from, count)
   if count <= 0 then return end
   from = from % card

@@ -1,0 +1,127 @@
+//! [`Peers`]: which WebRTC peer is connected to which socket of this process, so that offers and
+//! answers reach it; and, in a cluster, the [`ClusterRelay`] for peers connected elsewhere.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use octotracker_core::{InfoHash, PeerId};
+use parking_lot::Mutex;
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+/// Shards of the map: announces of different swarms rarely wait on one lock.
+const SHARDS: usize = 64;
+
+/// A peer's place: the swarm and its peer id.
+pub type PeerKey = (InfoHash, PeerId);
+
+/// Carries relayed messages to and from other tracker processes sharing the swarms (see
+/// `octotracker-ws`'s cluster notes). The frontend tells it which peers it holds; it delivers
+/// the messages for peers it does not hold.
+pub trait ClusterRelay: Send + Sync + 'static {
+    /// A peer of this process announced in a swarm (refreshes its directory entry).
+    fn joined(&self, peer: PeerKey);
+    /// A peer of this process left a swarm (stopped, or its socket closed).
+    fn left(&self, peer: PeerKey);
+    /// Sends `message` to `peer`, connected to another process (or nowhere: then it is dropped).
+    fn deliver(&self, peer: PeerKey, message: Utf8Bytes);
+}
+
+/// A connected peer's mailbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Mailbox {
+    /// The connection's number (a peer id may move to another socket).
+    pub conn: u64,
+    /// Messages to write to the socket.
+    pub tx: mpsc::Sender<Utf8Bytes>,
+    /// Woken when the peer cannot keep up: its connection closes.
+    pub slow: Arc<Notify>,
+}
+
+/// The peers connected to this process, by swarm and peer id.
+pub struct Peers {
+    shards: Box<[Mutex<HashMap<PeerKey, Mailbox, foldhash::fast::RandomState>>]>,
+    hasher: foldhash::fast::RandomState,
+    cluster: Option<Arc<dyn ClusterRelay>>,
+}
+
+impl std::fmt::Debug for Peers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peers").field("connected", &self.len()).field("cluster", &self.cluster.is_some()).finish()
+    }
+}
+
+impl Peers {
+    /// An empty registry; `cluster` carries messages for peers of other processes.
+    pub fn new(cluster: Option<Arc<dyn ClusterRelay>>) -> Self {
+        Peers {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
+            cluster,
+        }
+    }
+
+    fn shard(&self, key: &PeerKey) -> &Mutex<HashMap<PeerKey, Mailbox, foldhash::fast::RandomState>> {
+        &self.shards[self.hasher.hash_one(key) as usize % SHARDS]
+    }
+
+    /// How many (swarm, peer) places are connected here.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// Whether no peer is connected.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `key` is now reached through `mailbox`.
+    pub(crate) fn insert(&self, key: PeerKey, mailbox: Mailbox) {
+        self.shard(&key).lock().insert(key, mailbox);
+        if let Some(cluster) = &self.cluster {
+            cluster.joined(key);
+        }
+    }
+
+    /// `key` left, if connection `conn` still holds it.
+    pub(crate) fn remove(&self, key: PeerKey, conn: u64) {
+        let mut shard = self.shard(&key).lock();
+        if shard.get(&key).is_some_and(|m| m.conn == conn) {
+            shard.remove(&key);
+            drop(shard);
+            if let Some(cluster) = &self.cluster {
+                cluster.left(key);
+            }
+        }
+    }
+
+    /// Sends `message` to `key`: to its socket when it is connected here, else through the
+    /// cluster. A peer whose queue is full is disconnected (a slow reader); the message is lost,
+    /// as it would be had the peer gone.
+    pub fn deliver(&self, key: PeerKey, message: Utf8Bytes) {
+        match &self.cluster {
+            Some(cluster) if !self.deliver_local(key, message.clone()) => cluster.deliver(key, message),
+            Some(_) => {}
+            None => {
+                self.deliver_local(key, message);
+            }
+        }
+    }
+
+    /// Sends `message` to `key` only if it is connected to this process (for messages that came
+    /// from the cluster); returns whether it is.
+    pub fn deliver_local(&self, key: PeerKey, message: Utf8Bytes) -> bool {
+        let mailbox = self.shard(&key).lock().get(&key).cloned();
+        let Some(m) = mailbox else { return false };
+        if let Err(mpsc::error::TrySendError::Full(_)) = m.tx.try_send(message) {
+            m.slow.notify_one();
+        }
+        true
+    }
+
+    /// Every place held here (for a cluster relay refreshing its directory).
+    pub fn keys(&self) -> Vec<PeerKey> {
+        self.shards.iter().flat_map(|s| s.lock().keys().copied().collect::<Vec<_>>()).collect()
+    }
+}
