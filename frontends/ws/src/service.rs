@@ -138,7 +138,7 @@ fn ws_config(config: &WsConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes))
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(config.max_message_bytes * 2)
 }
