@@ -41,7 +41,7 @@ pub use config::HttpConfig;
 pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use rate_limit::{Limiter, RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
-pub use service::{ResponseFuture, TrackerService};
+pub use service::{ResponseFuture, TrackerService, remote_addr};
 
 /// For the fuzz targets only (fuzz/fuzz_targets/http_head.rs); not part of the crate's API.
 #[doc(hidden)]

@@ -215,8 +215,10 @@ impl TrackerService {
     }
 }
 
-/// The connection's address: our [`RemoteAddr`], else axum's `ConnectInfo<SocketAddr>`.
-fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+/// The connection's address from a request's extensions: our [`RemoteAddr`], else (with the
+/// `axum` feature) axum's `ConnectInfo<SocketAddr>`. Every frontend built on `http` requests
+/// (this one, the WebSocket tracker's upgrade) reads it here.
+pub fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     if let Some(RemoteAddr(addr)) = extensions.get::<RemoteAddr>() {
         return Some(*addr);
     }
