@@ -78,9 +78,10 @@ impl Client {
     }
 }
 
-/// The connection's address in a request's extensions: our [`RemoteAddr`], else axum's
-/// `ConnectInfo<SocketAddr>`.
-fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
+/// The connection's address in a request's extensions: our [`RemoteAddr`], else (with the
+/// `axum` feature) axum's `ConnectInfo<SocketAddr>`. Every frontend built on `http` requests
+/// (this crate's, the WebSocket tracker's upgrade) reads it here.
+pub fn remote_addr(extensions: &http::Extensions) -> Option<SocketAddr> {
     if let Some(RemoteAddr(addr)) = extensions.get::<RemoteAddr>() {
         return Some(*addr);
     }

@@ -48,7 +48,7 @@ mod reply;
 mod server;
 mod service;
 
-pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip};
+pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip, remote_addr};
 pub use config::HttpConfig;
 pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use rate_limit::{RateLimit, RateLimitLayer, RateLimited};

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
 use octotracker_core::{Tracker, is_passkey};
-use octotracker_http::{IpNet, RemoteAddr, client_ip};
+use octotracker_http::{IpNet, client_ip, remote_addr};
 use tokio::sync::{Semaphore, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -26,9 +26,10 @@ use crate::{Peers, WsConfig};
 /// 404 for other paths, 426 for a request that is not a WebSocket upgrade, 503 when
 /// [`WsConfig::max_connections`] are open.
 ///
-/// The client's address comes from the request's [`RemoteAddr`] extension (which the standalone
-/// server inserts; an embedding app inserts it itself), then [`with_trusted_proxies`]
-/// (`X-Forwarded-For` from a TLS proxy).
+/// The client's address comes from the request's extensions as `octotracker_http::remote_addr`
+/// reads them (`RemoteAddr`, which the standalone server inserts, or axum's
+/// `ConnectInfo<SocketAddr>` with `octotracker-http`'s `axum` feature), then
+/// [`with_trusted_proxies`] (`X-Forwarded-For` from a TLS proxy).
 ///
 /// Clone it freely (one `Arc`); it mounts in axum with `Router::route_service`, next to
 /// `octotracker_http::TrackerService`, as long as the server keeps hyper's upgrade support
@@ -100,7 +101,7 @@ impl WsService {
             r.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
             return r;
         };
-        let Some(remote) = req.extensions().get::<RemoteAddr>().map(|r| r.0.ip()) else {
+        let Some(remote) = remote_addr(req.extensions()).map(|a| a.ip()) else {
             return plain(StatusCode::INTERNAL_SERVER_ERROR, "no client address");
         };
         let Ok(ip) = client_ip(remote, req.headers(), &self.inner.trusted_proxies) else {
@@ -138,7 +139,7 @@ fn ws_config(config: &WsConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes))
-        .read_buffer_size(4096)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(config.max_message_bytes * 2)
 }
