@@ -110,6 +110,8 @@ async fn random_announces_keep_sets_records_and_hash_in_step() {
     let config = octotracker_redis::RedisConfig {
         prefix: prefix.clone(),
         peer_timeout: std::time::Duration::from_secs(TIMEOUT),
+        // This test reads the Lua engine's keys (the test server has the module too).
+        engine: octotracker_redis::RedisEngine::Lua,
         ..Default::default()
     };
     let store = octotracker_redis::RedisTorrentManager::connect(&target, config).await.unwrap();
