@@ -9,7 +9,7 @@
 //! redis_memory redis://127.0.0.1:7250/0 lua|module [--peers 1000000] [--torrents 100000] [--zipf 1.0]
 //! ```
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ async fn main() {
                     let p = &population.peers[i as usize];
                     let a = PeerAnnounce {
                         info_hash: population.info_hashes[p.torrent as usize],
-                        addr: SocketAddr::new(Ipv4Addr::from(p.fake_ip()).into(), p.port),
+                        addr: SocketAddr::new(p.fake_ip().into(), p.port),
                         peer_id: peer_id(p.index, 0),
                         event: Event::Started,
                         seeder: i % 5 == 0,
