@@ -64,6 +64,15 @@ fn lists_module(reply: &Value) -> bool {
     })
 }
 
+/// Whether `e` is a server's lasting refusal of `MODULE LIST` (not a transient state).
+fn refuses_module_list(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    matches!(
+        e.kind(),
+        ErrorKind::Server(ServerErrorKind::ResponseError | ServerErrorKind::NoPerm) | ErrorKind::Extension
+    )
+}
+
 /// How a node is named in messages.
 fn node_name(node: &Node) -> String {
     match node {
@@ -92,10 +101,12 @@ impl RedisTorrentManager {
         for node in &nodes {
             let mut cmd = redis::cmd("MODULE");
             cmd.arg("LIST");
-            // A server that refuses MODULE LIST (a managed service may) has no module for us.
+            // A server that refuses MODULE LIST (a managed service may rename or forbid it:
+            // `ERR unknown command`, `NOPERM`, its own error code) has no module for us; a
+            // transient refusal (loading, cluster down) is an error like any other.
             let listed = match tokio::time::timeout(self.config.response_timeout, self.conn.on_node(node, cmd)).await {
                 Ok(Ok(reply)) => lists_module(&reply),
-                Ok(Err(e)) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ResponseError) => false,
+                Ok(Err(e)) if refuses_module_list(&e) => false,
                 Ok(Err(e)) => return Err(crate::error::storage_error(e)),
                 Err(_) => return Err(crate::error::timed_out("MODULE LIST")),
             };

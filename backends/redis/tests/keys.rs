@@ -76,7 +76,7 @@ async fn an_announce_prunes_its_swarms_stale_peers_lazily() {
     let config = octotracker_redis::RedisConfig {
         prefix: prefix.clone(),
         peer_timeout: std::time::Duration::from_secs(100),
-        // The Lua layout's keys are read below (the test server has the module: `auto` takes it).
+        // This test reads the Lua engine's keys (the test server has the module too).
         engine: octotracker_redis::RedisEngine::Lua,
         ..Default::default()
     };

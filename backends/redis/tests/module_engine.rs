@@ -59,6 +59,14 @@ async fn auto_picks_the_module_only_where_every_node_has_it() {
     let refused = connect(&plain.target(), "p", RedisEngine::Module).await.unwrap_err();
     assert!(refused.contains("the server without the octotracker module"), "{refused}");
     assert!(refused.contains("loadmodule") && refused.contains("--redis-engine lua"), "{refused}");
+    // A managed service may forbid MODULE: `auto` then means Lua, not a start-up error.
+    let c = TempDir::new("managed");
+    let managed = Server::start(&c.0, Listen::Socket, false, &["--rename-command", "MODULE", ""]);
+    assert!(String::from_utf8_lossy(&managed.cli(&["MODULE", "LIST"]).stdout).contains("unknown command"));
+    assert_eq!(connect(&managed.target(), "p", RedisEngine::Auto).await.unwrap().engine(), RedisEngine::Lua);
+    assert!(
+        connect(&managed.target(), "p", RedisEngine::Module).await.unwrap_err().contains("without the octotracker")
+    );
 }
 
 #[tokio::test]

@@ -31,18 +31,17 @@ local function m_value()
   return struct.pack(M, pt, dl, c[1], c[2], c[3], c[4])
 end
 
--- All keys of a swarm expire together: a lazy prune pass gives the hash, then every live set
--- and record string, the TTL from now (`PEXPIRE`, no `TIME` + `PEXPIREAT`: the sets may get a
--- millisecond or so more than the hash, never less, and sets found without their hash are
--- deleted by the next announce); a set created in between gets the hash's expiry time. So the
--- swarm goes as a whole, never a hash whose counts name sets that are gone.
+-- All keys of a swarm share one expiry time: a lazy prune pass gives the hash and every
+-- live set and record string the TTL from now; a set created in between gets the hash's.
+-- So the swarm goes as a whole, never a set without its hash entries and counts.
 local function expire_all(ttl)
-  local ms = tonumber(ttl) * 1000
-  redis.call('PEXPIRE', ids, ms)
+  local t = redis.call('TIME')
+  local at = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ttl) * 1000
+  redis.call('PEXPIREAT', ids, at)
   for i = 1, 4 do
     if n[i] > 0 then
-      redis.call('PEXPIRE', KEYS[i], ms)
-      redis.call('PEXPIRE', KEYS[i + 5], ms)
+      redis.call('PEXPIREAT', KEYS[i], at)
+      redis.call('PEXPIREAT', KEYS[i + 5], at)
     end
   end
 end
