@@ -9,40 +9,9 @@ use octotracker_core::{AnnounceRequest, InfoHash, PeerId};
 
 mod common;
 
-use common::{LoggedServer, octotracker};
+use common::{LoggedServer, TempDir, hex, octotracker};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A directory of its own under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("octotracker-access-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, file: &str, text: &str) -> String {
-        let path = self.0.join(file);
-        // Write then rename: the server never reads a half-written list.
-        let tmp = self.0.join(format!(".{file}.tmp"));
-        std::fs::write(&tmp, text).unwrap();
-        std::fs::rename(&tmp, &path).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn hex(n: u8) -> String {
-    format!("{n:02x}").repeat(20)
-}
 
 struct Tracker {
     server: LoggedServer,
@@ -99,7 +68,7 @@ impl Tracker {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allow_mode_follows_the_allow_list_as_it_is_rewritten() {
-    let dir = TempDir::new("allow");
+    let dir = TempDir::new("access", "allow");
     let list = dir.write("allow.txt", &format!("# the first torrent\n{}\nnot-a-hash\n", hex(1)));
     let mut t = start(&["--access", "allow", "--allow-list", &list]);
     assert_eq!(t.announce(1).await, None);
@@ -118,7 +87,7 @@ async fn allow_mode_follows_the_allow_list_as_it_is_rewritten() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deny_mode_refuses_the_deny_list_and_keeps_it_when_the_file_goes() {
-    let dir = TempDir::new("deny");
+    let dir = TempDir::new("access", "deny");
     let list = dir.write("deny.txt", &hex(2));
     let t = start(&["--access", "deny", "--deny-list", &list]);
     assert_eq!(t.announce(1).await, None);
@@ -163,7 +132,7 @@ fn hash_of(hex: &str) -> InfoHash {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_torrents_directory_registers_its_files_as_they_come_and_go() {
-    let dir = TempDir::new("registry");
+    let dir = TempDir::new("access", "registry");
     let torrents = dir.0.join("torrents"); // created by the tracker
     let (v1, v1_hashes) = fixture_hashes("v1-single.torrent");
     let (hybrid, hybrid_hashes) = fixture_hashes("hybrid-multi.torrent");
@@ -222,7 +191,7 @@ async fn the_torrents_directory_registers_its_files_as_they_come_and_go() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_tracker_follows_its_passkeys_file() {
-    let dir = TempDir::new("passkeys");
+    let dir = TempDir::new("access", "passkeys");
     let keys = dir.write("passkeys.txt", "alice0000000000000001  # alice\nbob00000000000000002\nnot a key\n");
     let mut t = start(&["--passkeys", &keys]);
     let base = t.url.strip_suffix("/announce").unwrap().to_owned();
@@ -279,7 +248,7 @@ fn hang_up(server: &LoggedServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sighup_rereads_the_lists_at_once() {
-    let dir = TempDir::new("sighup");
+    let dir = TempDir::new("access", "sighup");
     let list = dir.write("deny.txt", &hex(1));
     // An hour between periodic checks: only the signal can make the change seen in time.
     let mut server = LoggedServer::spawn(octotracker().args([

@@ -2,7 +2,6 @@
 //! list changes and passkeys made through the API land in the files the tracker reads, and the
 //! tracker applies them within its reload interval; the operator errors exit 2 naming the flag.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use octotracker_client::{HttpTrackerClient, Reply};
@@ -14,37 +13,9 @@ mod admin_support;
 mod common;
 
 use admin_support::{TOKEN, request};
-use common::{LoggedServer, octotracker};
+use common::{LoggedServer, TempDir, hex, octotracker};
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A directory of its own, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("octotracker-admin-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, file: &str, text: &str) -> String {
-        let path = self.0.join(file);
-        std::fs::write(&path, text).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn hex(n: u8) -> String {
-    format!("{n:02x}").repeat(20)
-}
 
 struct Tracker {
     server: LoggedServer,
@@ -105,7 +76,7 @@ fn admin_without_a_usable_token_file_exits_2_naming_the_flag() {
     let (code, err) = run(&["--admin", "127.0.0.1:0"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--admin-token-file"), "{err}");
-    let dir = TempDir::new("badtoken");
+    let dir = TempDir::new("admin", "badtoken");
     let short = dir.write("token", "short\n");
     let (code, err) = run(&["--admin", "127.0.0.1:0", "--admin-token-file", &short]);
     assert_eq!(code, Some(2), "{err}");
@@ -118,7 +89,7 @@ fn admin_without_a_usable_token_file_exits_2_naming_the_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_ready_on_the_metrics_and_admin_listeners() {
-    let dir = TempDir::new("health");
+    let dir = TempDir::new("admin", "health");
     let token = dir.write("token", &format!("{TOKEN}\n"));
     let mut t = start(&["--admin-token-file", &token, "--metrics", "127.0.0.1:0"]);
     let metrics = t.server.await_after("metrics on http://", DEADLINE);
@@ -143,7 +114,7 @@ async fn health_and_ready_on_the_metrics_and_admin_listeners() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allow_list_changed_through_the_api_is_applied_and_kept_in_the_file() {
-    let dir = TempDir::new("allow");
+    let dir = TempDir::new("admin", "allow");
     let token = dir.write("token", TOKEN);
     let list = dir.write("allow.txt", &format!("# kept\n{}\n", hex(1)));
     let t = start(&["--admin-token-file", &token, "--access", "allow", "--allow-list", &list]);
@@ -188,7 +159,7 @@ async fn allow_list_changed_through_the_api_is_applied_and_kept_in_the_file() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passkeys_issued_and_revoked_through_the_api_open_and_close_the_private_tracker() {
-    let dir = TempDir::new("keys");
+    let dir = TempDir::new("admin", "keys");
     let token = dir.write("token", TOKEN);
     let keys = dir.write("passkeys.txt", "# issued by hand\n");
     let t = start(&["--admin-token-file", &token, "--passkeys", &keys]);

@@ -74,3 +74,43 @@ impl Drop for LoggedServer {
         let _ = self.child.wait();
     }
 }
+
+/// A directory of its own under the system temp dir (`octotracker-{what}-{name}-{pid}`),
+/// removed on drop.
+// Each test binary compiles this module; not every one needs a directory.
+#[allow(dead_code)]
+#[derive(Debug)]
+pub(crate) struct TempDir(pub(crate) std::path::PathBuf);
+
+#[allow(dead_code)]
+impl TempDir {
+    /// Creates it afresh (whatever a killed earlier run left there is removed).
+    pub(crate) fn new(what: &str, name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("octotracker-{what}-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    /// Writes `text` to `file` in it, by writing a temporary file and renaming it (a server
+    /// watching the file never reads it half-written), and returns the file's path.
+    pub(crate) fn write(&self, file: &str, text: &str) -> String {
+        let path = self.0.join(file);
+        let tmp = self.0.join(format!(".{file}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A 40-digit hex info hash made of the byte `n`.
+#[allow(dead_code)]
+pub(crate) fn hex(n: u8) -> String {
+    format!("{n:02x}").repeat(20)
+}
