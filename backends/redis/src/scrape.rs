@@ -4,7 +4,7 @@
 //! its WebRTC peers (the sibling group, `keys::family_prefix`) added up.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
-//! pipeline must stay within one slot, so each hash gets its own pipeline (ten commands, or two `OCTO.SCRAPE`s), all sent
+//! pipeline must stay within one slot, so each hash gets its own pipeline (eight commands, or two `OCTO.SCRAPE`s), all sent
 //! at once: the cluster connection writes the ones bound for one node together on that node's
 //! multiplexed connection, so a scrape costs about one round trip per node.
 
@@ -17,10 +17,9 @@ use crate::engine::Engine;
 use crate::error::bad_reply;
 use crate::keys::{SwarmKeys, family_prefix, native_key};
 
-/// Commands per hash and family group: four `ZCARD`s and one `HGET` (of "m").
-const PER_GROUP: usize = 5;
-/// Commands per hash: both groups (IP peers, WebRTC peers).
-const PER_HASH: usize = 2 * PER_GROUP;
+/// Commands per hash: the IP group's four `ZCARD`s and `HGET` (of "m"), then the WebRTC group's
+/// two (its peers have synthetic IPv6 addresses: its IPv4 sets are always empty) and `HGET`.
+const PER_HASH: usize = 8;
 
 impl RedisTorrentManager {
     pub(crate) async fn scrape_many(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
@@ -42,14 +41,15 @@ impl RedisTorrentManager {
         }
         let mut pipe = redis::pipe();
         for hash in hashes {
-            for webrtc in [false, true] {
-                let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), hash, false).all();
-                let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
-                for set in [s4, s6, l4, l6] {
-                    pipe.cmd("ZCARD").arg(set);
-                }
-                pipe.cmd("HGET").arg(ids).arg("m");
+            let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, false), hash, false).all();
+            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
+            for set in [s4, s6, l4, l6] {
+                pipe.cmd("ZCARD").arg(set);
             }
+            pipe.cmd("HGET").arg(ids).arg("m");
+            let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, true), hash, false).all();
+            let [_, _, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
+            pipe.cmd("ZCARD").arg(s6).cmd("ZCARD").arg(l6).cmd("HGET").arg(ids).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
@@ -60,15 +60,14 @@ impl RedisTorrentManager {
             .chunks_exact(PER_HASH)
             .map(|v| {
                 let n = |i: usize| number(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let g = PER_GROUP;
-                let seeders = n(0)? + n(1)? + n(g)? + n(g + 1)?;
-                let leechers = n(2)? + n(3)? + n(g + 2)? + n(g + 3)?;
+                let seeders = n(0)? + n(1)? + n(5)?;
+                let leechers = n(2)? + n(3)? + n(6)?;
                 if seeders + leechers == 0 {
                     return Ok(SwarmStats::default());
                 }
                 let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
                 let dl = |i: usize| downloads(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let downloaded = dl(4)? + dl(g + 4)?;
+                let downloaded = dl(4)? + dl(7)?;
                 Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
             })
             .collect()
