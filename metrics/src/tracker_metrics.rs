@@ -73,6 +73,7 @@ fn op_index(op: StorageOp) -> usize {
 /// | `expired_peers_total`, `expired_swarms_total` | counter | |
 /// | `torrents`, `seeders`, `leechers`, `peers` | gauge | |
 /// | `backend_up` | gauge | (1 when the last totals call reached the store, 0 when it failed) |
+/// | `events_lost_total` | counter | (events subscribers lost because their ring was full; read at refresh) |
 /// | `request_duration_seconds` | histogram | `frontend` (http, udp), `request` (announce, scrape) |
 /// | `backend_duration_seconds` | histogram | `operation` (announce, scrape, scrape_all, expire, totals) |
 #[derive(Debug)]
@@ -89,6 +90,7 @@ pub struct TrackerMetrics {
     leechers: Gauge,
     peers: Gauge,
     backend_up: Gauge,
+    events_lost: Counter,
     request_latency: Family<Labels2, LatencyHistogram>,
     http_latency: [LatencyHistogram; 2],
     backend_latency: [LatencyHistogram; 5],
@@ -169,6 +171,13 @@ impl TrackerMetrics {
             backend_up.clone(),
         );
 
+        let events_lost = Counter::default();
+        registry.register(
+            "events_lost",
+            "Engine events a subscriber lost because it fell behind (its ring was full)",
+            events_lost.clone(),
+        );
+
         let request_latency = Family::<Labels2, LatencyHistogram>::default();
         let http_latency = [RequestKind::Announce, RequestKind::Scrape]
             .map(|kind| request_latency.get_or_create_owned(&[("frontend", "http"), ("request", kind.as_str())]));
@@ -195,6 +204,7 @@ impl TrackerMetrics {
             leechers,
             peers,
             backend_up,
+            events_lost,
             request_latency,
             http_latency,
             backend_latency,
@@ -203,9 +213,11 @@ impl TrackerMetrics {
     }
 
     /// Asks the storage for its totals and sets the `torrents`, `seeders`, `leechers` and `peers`
-    /// gauges. Call it before encoding the registry (it may walk the whole store: not per
+    /// gauges (and `events_lost_total` from the engine's [`EventHub`](octotracker_core::events::EventHub)). Call it before encoding the registry (it may walk the whole store: not per
     /// request). A backend that cannot count leaves the gauges at their last value.
     pub async fn refresh(&self, tracker: &Tracker) -> Result<StoreTotals, StorageError> {
+        let lost = tracker.events().lost();
+        self.events_lost.inc_by(lost.saturating_sub(self.events_lost.get()));
         let totals = match tracker.totals().await {
             Ok(totals) => totals,
             Err(e) => {

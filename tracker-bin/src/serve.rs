@@ -92,13 +92,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         access = Some((list, files));
     }
     // A private tracker on a backend that keeps per-key transfer totals (PostgreSQL).
-    let mut transfer_writer = None;
-    if settings.access.passkeys.is_some()
-        && let Some((recorder, writer)) = crate::transfers::recorder(tracker.storage().clone()).await
-    {
-        tracker = tracker.with_transfers(Arc::new(recorder));
-        transfer_writer = Some(writer);
-    }
+    let transfer_writer = match settings.access.passkeys {
+        Some(_) => crate::transfers::subscribe(&tracker).await,
+        None => None,
+    };
     let mut metrics = None;
     if metrics_listener.is_some() {
         let mut registry = Registry::default();

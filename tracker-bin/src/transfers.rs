@@ -1,70 +1,61 @@
-//! Per-passkey transfer totals: the engine's [`TransferRecorder`] hook feeds a bounded queue
-//! that one task writes to the backend in batches (PostgreSQL keeps them; see
-//! `PasskeyStore::record_transfers`). The announce never waits for the write; when the queue is
-//! full (the database slow or down) transfers are dropped, and the log says how many.
+//! Per-passkey transfer totals: one subscriber of the engine's events that writes the
+//! announces carrying a passkey to the backend in batches (PostgreSQL keeps them; see
+//! `PasskeyStore::record_transfers`). The announce never waits for the write; when the
+//! subscriber's ring is full (the database slow or down) events are lost, counted in
+//! `octotracker_events_lost_total`, and the log says how many.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use octotracker_core::{FrontendError, Shutdown, TorrentManager, Transfer, TransferRecorder};
-use tokio::sync::mpsc;
+use octotracker_core::events::{Subscription, TrackerEvent};
+use octotracker_core::{FrontendError, Shutdown, TorrentManager, Tracker, Transfer};
 
-/// Transfers waiting to be written, at most.
-const QUEUE: usize = 65_536;
-/// Transfers per write, at most.
+/// Events waiting to be written, at most (each slot is one event, ~200 bytes).
+const RING: usize = 16_384;
+/// Events per write, at most.
 const BATCH: usize = 1_000;
-
-/// The engine's side: queue and go.
-#[derive(Debug)]
-pub(crate) struct QueuedTransfers {
-    queue: mpsc::Sender<Transfer>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl TransferRecorder for QueuedTransfers {
-    fn record(&self, transfer: Transfer) {
-        if self.queue.try_send(transfer).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
 
 /// The writing side.
 pub(crate) struct TransferWriter {
     storage: Arc<dyn TorrentManager>,
-    receive: mpsc::Receiver<Transfer>,
-    dropped: Arc<AtomicU64>,
+    events: Subscription,
 }
 
-/// When `storage` keeps transfer totals: the recorder for the engine and the writer to run.
-pub(crate) async fn recorder(storage: Arc<dyn TorrentManager>) -> Option<(QueuedTransfers, TransferWriter)> {
-    storage.passkeys()?.record_transfers(&[]).await.ok()?;
-    let (queue, receive) = mpsc::channel(QUEUE);
-    let dropped = Arc::new(AtomicU64::new(0));
-    Some((QueuedTransfers { queue, dropped: dropped.clone() }, TransferWriter { storage, receive, dropped }))
+/// When `tracker`'s storage keeps transfer totals: a writer subscribed to its events, to run.
+pub(crate) async fn subscribe(tracker: &Tracker) -> Option<TransferWriter> {
+    tracker.storage().passkeys()?.record_transfers(&[]).await.ok()?;
+    Some(TransferWriter { storage: tracker.storage().clone(), events: tracker.events().subscribe(RING) })
 }
 
 impl TransferWriter {
-    /// Drains the queue in batches until `shutdown`, then writes what is left.
+    /// Drains the events in batches until `shutdown`, then writes what is left.
     pub(crate) async fn run(mut self, mut shutdown: Shutdown) -> Result<(), FrontendError> {
+        let mut events = Vec::with_capacity(BATCH);
         let mut batch = Vec::with_capacity(BATCH);
+        let mut lost = 0;
         loop {
             tokio::select! {
-                n = self.receive.recv_many(&mut batch, BATCH) => {
+                n = self.events.recv_many(&mut events, BATCH) => {
                     if n == 0 {
                         return Ok(());
                     }
                 }
                 () = &mut shutdown => {
-                    while let Ok(t) = self.receive.try_recv() {
-                        batch.push(t);
+                    while let Some(event) = self.events.try_recv() {
+                        events.push(event);
                     }
+                    transfers_of(&mut events, &mut batch);
                     self.write(&mut batch).await;
                     return Ok(());
                 }
             }
+            transfers_of(&mut events, &mut batch);
             self.write(&mut batch).await;
+            let now_lost = self.events.lost();
+            if now_lost > lost {
+                tracing::warn!(lost = now_lost - lost, "the passkey transfer subscriber fell behind; events lost");
+                lost = now_lost;
+            }
         }
     }
 
@@ -80,9 +71,13 @@ impl TransferWriter {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         batch.clear();
-        let dropped = self.dropped.swap(0, Ordering::Relaxed);
-        if dropped > 0 {
-            tracing::warn!(dropped, "the passkey transfer queue was full; transfers dropped");
-        }
     }
+}
+
+/// Moves the transfers of the announces among `events` into `batch`.
+fn transfers_of(events: &mut Vec<TrackerEvent>, batch: &mut Vec<Transfer>) {
+    batch.extend(events.drain(..).filter_map(|event| match event {
+        TrackerEvent::Announce(a) => Transfer::of(&a),
+        _ => None,
+    }));
 }

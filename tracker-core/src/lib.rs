@@ -22,6 +22,7 @@
 //!   [`IntervalAlgorithm`], [`Frontend`].
 //! - Access control: [`AccessControl`] (which torrents and clients are served), [`AccessList`].
 //! - Metrics hooks: [`Observer`], attached with [`Tracker::with_observer`].
+//! - Events for embedders: [`events`], a bounded stream per subscriber ([`Tracker::events`]).
 //! - Time: [`Clock`], [`SystemClock`], [`StoppedClock`] for tests.
 //! - Abuse: [`RateLimiter`], per-address token buckets in bounded shards (time passed in), applied
 //!   by the HTTP and UDP frontends.
@@ -47,6 +48,8 @@ pub mod storage;
 mod top;
 mod tracker;
 mod transfers;
+
+pub mod events;
 
 pub mod bencode;
 pub mod http_wire;
@@ -74,4 +77,4 @@ pub use response::{AnnounceResponse, ScrapeResponse};
 pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
 pub use top::{SwarmRank, TOP_SWARMS_SCAN, rank_swarms};
 pub use tracker::Tracker;
-pub use transfers::{Transfer, TransferRecorder};
+pub use transfers::Transfer;

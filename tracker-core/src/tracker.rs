@@ -7,11 +7,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::events::{AnnounceEvent, EventHub, ExpiryEvent, FRONTEND_UNNAMED, ScrapeEvent, TrackerEvent};
 use crate::{
     AccessControl, AddressFamily, AnnounceRequest, AnnounceResponse, Clock, Event, ExpiryReport, InfoHash,
     IntervalAlgorithm, Observer, Outcome, PeerAnnounce, RATE_LIMITED, Refusal, RequestKind, ScrapeRequest,
-    ScrapeResponse, StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, Transfer,
-    TransferRecorder, UnixTime, failure_label, normalize_ip, webrtc_addr,
+    ScrapeResponse, StorageError, StorageOp, StoreTotals, TorrentManager, TrackerConfig, TrackerError, UnixTime,
+    failure_label, normalize_ip, webrtc_addr,
 };
 
 /// The engine the frontends call: validates against policy, asks the storage, builds replies.
@@ -33,7 +34,7 @@ pub struct Tracker {
     clock: Arc<dyn Clock>,
     observer: Option<Arc<dyn Observer>>,
     access: Option<Arc<dyn AccessControl>>,
-    transfers: Option<Arc<dyn TransferRecorder>>,
+    events: EventHub,
     /// The key of the hash that places WebRTC peers (see [`Tracker::announce_webrtc`]).
     webrtc_key: RandomState,
 }
@@ -59,7 +60,7 @@ impl Tracker {
             clock,
             observer: None,
             access: None,
-            transfers: None,
+            events: EventHub::new(),
             webrtc_key: RandomState::new(),
         }
     }
@@ -78,11 +79,10 @@ impl Tracker {
         self
     }
 
-    /// Hands each answered announce that carried a passkey to `recorder` (per-key transfer
-    /// totals, see [`TransferRecorder`]).
-    pub fn with_transfers(mut self, recorder: Arc<dyn TransferRecorder>) -> Self {
-        self.transfers = Some(recorder);
-        self
+    /// Where the engine publishes what it does: [`subscribe`](EventHub::subscribe) to receive
+    /// every answered announce and scrape and every expiry pass (see [`events`](crate::events)).
+    pub fn events(&self) -> &EventHub {
+        &self.events
     }
 
     /// Whether requests must carry a passkey in their URL (`/<passkey>/announce`).
@@ -152,7 +152,19 @@ impl Tracker {
         client_ip: IpAddr,
         passkey: Option<&str>,
     ) -> Result<AnnounceResponse, TrackerError> {
-        self.announce_as(req, client_ip, passkey, None).await
+        self.announce_as(FRONTEND_UNNAMED, req, client_ip, passkey, None).await
+    }
+
+    /// [`announce_with_passkey`](Self::announce_with_passkey) from the frontend labelled
+    /// `frontend` (`http`, `udp`, …: what its [events](crate::events) say).
+    pub async fn announce_via(
+        &self,
+        frontend: &'static str,
+        req: &AnnounceRequest,
+        client_ip: IpAddr,
+        passkey: Option<&str>,
+    ) -> Result<AnnounceResponse, TrackerError> {
+        self.announce_as(frontend, req, client_ip, passkey, None).await
     }
 
     /// An announce of a WebRTC peer (a WebSocket frontend's): the peer is stored in the swarm's
@@ -174,11 +186,12 @@ impl Tracker {
             h.finish()
         };
         let addr = webrtc_addr((u128::from(key(0)) << 64) | u128::from(key(1)));
-        self.announce_as(req, client_ip, passkey, Some(addr)).await
+        self.announce_as("ws", req, client_ip, passkey, Some(addr)).await
     }
 
     async fn announce_as(
         &self,
+        frontend: &'static str,
         req: &AnnounceRequest,
         client_ip: IpAddr,
         passkey: Option<&str>,
@@ -186,9 +199,9 @@ impl Tracker {
     ) -> Result<AnnounceResponse, TrackerError> {
         let now = self.clock.now();
         let Some(obs) = self.observer.as_deref() else {
-            return self.announce_at(req, client_ip, passkey, webrtc_addr, now, None).await;
+            return self.announce_at(frontend, req, client_ip, passkey, webrtc_addr, now, None).await;
         };
-        let result = self.announce_at(req, client_ip, passkey, webrtc_addr, now, Some(obs)).await;
+        let result = self.announce_at(frontend, req, client_ip, passkey, webrtc_addr, now, Some(obs)).await;
         obs.announce(Some(req.event), Outcome::of(&result), now);
         if let Err(e) = &result {
             obs.failure(failure_label(e));
@@ -196,8 +209,10 @@ impl Tracker {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn announce_at(
         &self,
+        frontend: &'static str,
         req: &AnnounceRequest,
         client_ip: IpAddr,
         passkey: Option<&str>,
@@ -237,17 +252,21 @@ impl Tracker {
             now,
         };
         let reply = timed(obs, StorageOp::Announce, self.storage.announce(&announce, want as usize)).await?;
-        if let (Some(recorder), Some(passkey)) = (&self.transfers, passkey) {
-            recorder.record(Transfer {
-                passkey: passkey.to_owned(),
+        self.events.publish(|| {
+            TrackerEvent::Announce(AnnounceEvent {
                 info_hash: req.info_hash,
-                addr: announce.addr,
+                peer: announce.addr,
+                peer_id: req.peer_id,
+                event: req.event,
                 uploaded: req.uploaded,
                 downloaded: req.downloaded,
-                event: req.event,
+                left: req.left,
+                passkey: passkey.map(Arc::from),
+                frontend,
+                stats: reply.stats,
                 now,
-            });
-        }
+            })
+        });
         let intervals = self.intervals.intervals(&reply.stats, now);
         let (peers, peers6) = match family {
             AddressFamily::V4 => (reply.peers, Vec::new()),
@@ -279,13 +298,42 @@ impl Tracker {
         req: &ScrapeRequest,
         passkey: Option<&str>,
     ) -> Result<ScrapeResponse, TrackerError> {
-        let Some(obs) = self.observer.as_deref() else {
-            return self.scrape_with(req, passkey, None).await;
+        self.scrape_via(FRONTEND_UNNAMED, req, passkey).await
+    }
+
+    /// [`scrape_with_passkey`](Self::scrape_with_passkey) from the frontend labelled `frontend`.
+    pub async fn scrape_via(
+        &self,
+        frontend: &'static str,
+        req: &ScrapeRequest,
+        passkey: Option<&str>,
+    ) -> Result<ScrapeResponse, TrackerError> {
+        let now = self.clock.now();
+        let result = match self.observer.as_deref() {
+            None => self.scrape_with(req, passkey, None).await,
+            Some(obs) => {
+                let result = self.scrape_with(req, passkey, Some(obs)).await;
+                obs.scrape(req.info_hashes.len(), Outcome::of(&result));
+                if let Err(e) = &result {
+                    obs.failure(failure_label(e));
+                }
+                result
+            }
         };
-        let result = self.scrape_with(req, passkey, Some(obs)).await;
-        obs.scrape(req.info_hashes.len(), Outcome::of(&result));
-        if let Err(e) = &result {
-            obs.failure(failure_label(e));
+        if let Ok(reply) = &result {
+            self.events.publish(|| {
+                TrackerEvent::Scrape(ScrapeEvent {
+                    info_hashes: if req.info_hashes.is_empty() {
+                        Arc::from([])
+                    } else {
+                        reply.files.iter().map(|(h, _)| *h).collect()
+                    },
+                    full: req.info_hashes.is_empty(),
+                    passkey: passkey.map(Arc::from),
+                    frontend,
+                    now,
+                })
+            });
         }
         result
     }
@@ -332,12 +380,21 @@ impl Tracker {
     /// Removes peers that have not announced within the interval algorithm's peer timeout.
     /// The binary (or an embedder) calls this on a timer.
     pub async fn expire(&self) -> Result<ExpiryReport, TrackerError> {
-        let cutoff = self.clock.now().minus(self.intervals.peer_timeout());
+        let now = self.clock.now();
+        let cutoff = now.minus(self.intervals.peer_timeout());
         let obs = self.observer.as_deref();
         let report = timed(obs, StorageOp::Expire, self.storage.expire(cutoff)).await?;
         if let Some(obs) = obs {
             obs.expired(&report);
         }
+        self.events.publish(|| {
+            TrackerEvent::Expiry(ExpiryEvent {
+                cutoff,
+                peers_removed: report.peers_removed,
+                swarms_removed: report.swarms_removed,
+                now,
+            })
+        });
         Ok(report)
     }
 

@@ -1,13 +1,10 @@
-//! [`TransferRecorder`]: what the peers of a private tracker report having uploaded and
-//! downloaded, per passkey — the basis of ratio tracking.
-//!
-//! The engine hands every answered announce that carried a passkey to the recorder, after the
-//! storage answered and before the reply is written. Recording must not block: an
-//! implementation queues (bounded) and writes in batches elsewhere; the announce never waits
-//! for it, and a full queue drops records rather than slowing the tracker.
+//! [`Transfer`]: what a peer of a private tracker reported having uploaded and downloaded, per
+//! passkey — what [`PasskeyStore::record_transfers`](crate::PasskeyStore::record_transfers)
+//! adds up. A subscriber of the engine's [events](crate::events) makes them from announces.
 
 use std::net::SocketAddr;
 
+use crate::events::AnnounceEvent;
 use crate::{Event, InfoHash, UnixTime};
 
 /// One announce's transfer counters, as the peer reported them (totals since it started the
@@ -30,8 +27,17 @@ pub struct Transfer {
     pub now: UnixTime,
 }
 
-/// Receives the [`Transfer`] of each answered announce with a passkey.
-pub trait TransferRecorder: Send + Sync + 'static {
-    /// Takes one transfer; must return at once.
-    fn record(&self, transfer: Transfer);
+impl Transfer {
+    /// The transfer of an announce that carried a passkey; `None` without one.
+    pub fn of(announce: &AnnounceEvent) -> Option<Self> {
+        Some(Transfer {
+            passkey: announce.passkey.as_deref()?.to_owned(),
+            info_hash: announce.info_hash,
+            addr: announce.peer,
+            uploaded: announce.uploaded,
+            downloaded: announce.downloaded,
+            event: announce.event,
+            now: announce.now,
+        })
+    }
 }

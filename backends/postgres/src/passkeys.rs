@@ -62,10 +62,10 @@ struct Step {
     last_seen: i64,
 }
 
-/// The growth of a counter from `before` to `now`: all of `now` when it went down (the client
-/// started again, its counters from zero).
+/// [`transfer_growth`](octotracker_core::events::transfer_growth) on stored (non-negative) counters.
 fn growth(before: i64, now: i64) -> i64 {
-    if now >= before { now - before } else { now }
+    let unsigned = |v: i64| u64::try_from(v).unwrap_or(0);
+    i64::try_from(octotracker_core::events::transfer_growth(unsigned(before), unsigned(now))).unwrap_or(i64::MAX)
 }
 
 impl PostgresTorrentManager {

@@ -190,7 +190,7 @@ impl TrackerService {
     ) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(Failure::Parse)?;
         let ip = client.ip()?;
-        let response = self.inner.tracker.announce_with_passkey(&announce, ip, passkey).await?;
+        let response = self.inner.tracker.announce_via("http", &announce, ip, passkey).await?;
         write_announce(body, &response);
         Ok(())
     }
@@ -198,7 +198,7 @@ impl TrackerService {
     async fn scrape(&self, query: &[u8], passkey: Option<&str>, body: &mut Vec<u8>) -> Result<(), Failure> {
         let tracker = &self.inner.tracker;
         let request = parse_scrape(query, tracker.config().scrape_max_hashes).map_err(Failure::Parse)?;
-        let response = tracker.scrape_with_passkey(&request, passkey).await?;
+        let response = tracker.scrape_via("http", &request, passkey).await?;
         write_scrape(body, &response);
         Ok(())
     }

@@ -130,32 +130,30 @@ async fn a_private_tracker_answers_known_passkeys_in_the_path_only() {
     assert_eq!(service.clone().oneshot(req).await.unwrap().status(), 404);
 }
 
-/// Keeps every transfer the engine hands over.
-#[derive(Default)]
-struct Recorded(std::sync::Mutex<Vec<octotracker_core::Transfer>>);
-
-impl octotracker_core::TransferRecorder for Recorded {
-    fn record(&self, transfer: octotracker_core::Transfer) {
-        self.0.lock().unwrap().push(transfer);
-    }
-}
-
 #[tokio::test]
-async fn answered_announces_with_a_passkey_hand_their_transfers_to_the_recorder() {
+async fn answered_announces_with_a_passkey_reach_subscribers_as_transfers() {
     let keys = ["k3y0000000000001".to_owned()].into_iter().collect();
     let access = Arc::new(AccessList::new(AccessPolicy { passkeys: Some(keys), ..AccessPolicy::default() }));
-    let recorded = Arc::new(Recorded::default());
     let storage = Arc::new(octotracker_memory::MemoryTorrentManager::new(Default::default()));
     let intervals = Arc::new(octotracker_interval::Static::default());
     let tracker = Tracker::new(TrackerConfig::default(), storage, intervals, Arc::new(StoppedClock::new(START)))
-        .with_access(access)
-        .with_transfers(recorded.clone());
+        .with_access(access);
+    let mut events = tracker.events().subscribe(16);
     let service = TrackerService::new(Arc::new(tracker), HttpConfig::default());
     let query = format!("{}&uploaded=1234&downloaded=99", announce_query(hash(1), 7001));
     get(&service, &format!("/k3y0000000000001/announce?{query}")).await;
-    get(&service, &format!("/wrongkey00000000/announce?{query}")).await; // refused: not recorded
-    get(&service, &format!("/announce?{query}")).await; // refused: not recorded
-    let recorded = recorded.0.lock().unwrap();
+    get(&service, &format!("/wrongkey00000000/announce?{query}")).await; // refused: not published
+    get(&service, &format!("/announce?{query}")).await; // refused: not published
+    let mut recorded = Vec::new();
+    while let Some(event) = events.try_recv() {
+        match event {
+            octotracker_core::events::TrackerEvent::Announce(a) => {
+                assert_eq!(a.frontend, "http");
+                recorded.extend(octotracker_core::Transfer::of(&a));
+            }
+            other => panic!("only the announce was answered: {other:?}"),
+        }
+    }
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     let t = &recorded[0];
     assert_eq!((t.passkey.as_str(), t.info_hash, t.uploaded, t.downloaded), ("k3y0000000000001", hash(1), 1234, 99));

@@ -200,7 +200,7 @@ impl Worker {
                 // Replies always fit one datagram.
                 let cap = max_peers(from.is_ipv6() && !is_v4_mapped(&from)) as u32;
                 req.numwant = Some(req.numwant.unwrap_or(self.tracker.config().numwant_default).min(cap));
-                match self.tracker.announce_with_passkey(&req, from.ip(), announce.passkey()).await {
+                match self.tracker.announce_via("udp", &req, from.ip(), announce.passkey()).await {
                     Ok(response) => write_announce(out, announce.transaction_id, &response),
                     Err(e) => fail(out, announce.transaction_id, &e),
                 }
@@ -217,7 +217,7 @@ impl Worker {
                 }
                 // A UDP scrape answers every hash asked, in order: refused ones as zeros.
                 let request = ScrapeRequest { info_hashes };
-                match self.tracker.scrape(&request).await {
+                match self.tracker.scrape_via("udp", &request, None).await {
                     Ok(mut response) => {
                         // Access control left some out: put every hash asked back, in order.
                         if response.files.len() != request.info_hashes.len() {

@@ -233,7 +233,7 @@ impl Connection {
 
     async fn scrape(&self, info_hashes: Vec<octotracker_core::InfoHash>) -> String {
         let req = ScrapeRequest { info_hashes };
-        match self.shared.tracker.scrape_with_passkey(&req, self.passkey.as_deref()).await {
+        match self.shared.tracker.scrape_via("ws", &req, self.passkey.as_deref()).await {
             Ok(r) => message::scrape_reply(&r.files),
             Err(e) => message::failure_reply(Context { scrape: true, info_hash: None }, &e.failure_reason()),
         }
