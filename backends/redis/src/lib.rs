@@ -85,6 +85,11 @@
 //! retry later") and succeed again once Redis is back, without a restart. Script or protocol
 //! surprises are [`StorageError::Internal`].
 //!
+//! ## Events
+//!
+//! [`RedisEventStream`] appends the engine's [events](octotracker_core::events) to a Redis stream
+//! (`XADD … MAXLEN ~`), so a consumer reads every process of a cluster in one place.
+//!
 //! The backend passes the core's conformance suite on a server and on a 3-master cluster, with
 //! each engine (`tests/conformance_standalone.rs`, `tests/conformance_cluster.rs`,
 //! `tests/conformance_module_standalone.rs`, `tests/conformance_module_cluster.rs`, run by
@@ -95,6 +100,7 @@ mod config;
 mod conn;
 mod engine;
 mod error;
+mod event_stream;
 mod keys;
 mod passkeys;
 mod scan;
@@ -110,6 +116,7 @@ use octotracker_core::{
 use redis::{RedisResult, Script};
 
 pub use config::{RedisConfig, RedisEngine, RedisTarget};
+pub use event_stream::{RedisEventStream, StreamEvent, entry_fields};
 use conn::Conn;
 use engine::Engine;
 use error::{storage_error, timed_out};
