@@ -263,6 +263,10 @@ pub struct StorageSection {
     pub redis_prefix: String,
     /// Redis backend: `auto`, `module` or `lua` (see docs/clustering.md).
     pub redis_engine: String,
+    /// Redis backend: the stream every event is appended to (`XADD`); empty: none.
+    pub redis_event_stream: String,
+    /// Redis backend: entries the event stream keeps, about (`MAXLEN ~`).
+    pub redis_event_stream_maxlen: u64,
 }
 
 impl Default for StorageSection {
@@ -275,6 +279,8 @@ impl Default for StorageSection {
             postgres_statement_timeout: 5000,
             redis_prefix: "octotracker".into(),
             redis_engine: "auto".into(),
+            redis_event_stream: String::new(),
+            redis_event_stream_maxlen: 1_000_000,
         }
     }
 }

@@ -27,4 +27,4 @@ pub mod config;
 pub mod settings;
 
 pub use config::{Config, TEMPLATE};
-pub use settings::{AccessSettings, Backend, DEFAULT_LISTEN, PasskeySource, Settings};
+pub use settings::{AccessSettings, Backend, DEFAULT_LISTEN, EventStream, PasskeySource, Settings};

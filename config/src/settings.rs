@@ -34,6 +34,8 @@ pub struct Settings {
     pub intervals: IntervalSpec,
     /// The storage backend.
     pub backend: Backend,
+    /// The Redis stream the engine's events are appended to (a Redis backend only).
+    pub event_stream: Option<EventStream>,
     /// How often stale peers are expired.
     pub expiry_interval: Duration,
     /// Where `/metrics` and `/stats` are served; `None`: no metrics at all.
@@ -44,6 +46,15 @@ pub struct Settings {
     pub access: AccessSettings,
     /// The log filter.
     pub log_level: String,
+}
+
+/// `[storage] redis_event_stream`: where the engine's events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventStream {
+    /// The stream's key.
+    pub key: String,
+    /// About how many entries it keeps.
+    pub maxlen: u64,
 }
 
 /// The admin API's listener and token.
@@ -354,10 +365,26 @@ impl Settings {
             http,
             tracker,
             intervals,
+            event_stream: event_stream(&config.storage, &backend)?,
             backend,
             expiry_interval: secs("expiry_interval", config.storage.expiry_interval)?,
         })
     }
+}
+
+/// `redis_event_stream` and its `maxlen`: only with a Redis backend.
+fn event_stream(storage: &crate::config::StorageSection, backend: &Backend) -> Result<Option<EventStream>, String> {
+    let key = storage.redis_event_stream.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    if !matches!(backend, Backend::Redis { .. }) {
+        return Err("redis_event_stream needs a Redis backend (--backend redis://…)".into());
+    }
+    if storage.redis_event_stream_maxlen == 0 {
+        return Err("redis_event_stream_maxlen must be at least 1".into());
+    }
+    Ok(Some(EventStream { key: key.to_owned(), maxlen: storage.redis_event_stream_maxlen }))
 }
 
 /// A `rate_limit` / `rate_limit_burst` pair: `None` for a rate of 0; a burst of 0 is the rate.
@@ -472,6 +499,17 @@ mod tests {
         c.storage.redis_engine = "fastest".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("\"fastest\": expected auto, module or lua"));
         c.storage.redis_engine = "auto".into();
+        c.storage.redis_event_stream = "tracker-a:events".into();
+        let s = Settings::from_config(&c).unwrap();
+        assert_eq!(s.event_stream, Some(EventStream { key: "tracker-a:events".into(), maxlen: 1_000_000 }));
+        c.storage.redis_event_stream_maxlen = 0;
+        assert!(Settings::from_config(&c).unwrap_err().contains("redis_event_stream_maxlen must be at least 1"));
+        c.storage.redis_event_stream_maxlen = 1_000_000;
+        let backend = std::mem::replace(&mut c.storage.backend, "memory".into());
+        assert!(Settings::from_config(&c).unwrap_err().contains("redis_event_stream needs a Redis backend"));
+        c.storage.backend = backend;
+        c.storage.redis_event_stream = String::new();
+        assert_eq!(Settings::from_config(&c).unwrap().event_stream, None);
         c.storage.redis_prefix = "a{b}".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
         c.storage.backend = "redis-cluster://".into();

@@ -296,6 +296,12 @@ pub(crate) struct ServeArgs {
     /// [storage] redis_engine: auto, module or lua.
     #[arg(long, env = "OCTOTRACKER_REDIS_ENGINE", global = true)]
     pub redis_engine: Option<String>,
+    /// [storage] redis_event_stream: the Redis stream events are appended to.
+    #[arg(long, env = "OCTOTRACKER_REDIS_EVENT_STREAM", global = true)]
+    pub redis_event_stream: Option<String>,
+    /// [storage] redis_event_stream_maxlen: entries the event stream keeps, about.
+    #[arg(long, env = "OCTOTRACKER_REDIS_EVENT_STREAM_MAXLEN", global = true)]
+    pub redis_event_stream_maxlen: Option<u64>,
 
     /// [access] mode: open, allow or deny.
     #[arg(long = "access", env = "OCTOTRACKER_ACCESS")]
@@ -402,6 +408,7 @@ impl ServeArgs {
         apply!(self => config.storage; backend, expiry_interval, memory_shards);
         apply!(self => config.storage; postgres_pool_size, postgres_statement_timeout);
         apply!(self => config.storage; redis_prefix, redis_engine);
+        apply!(self => config.storage; redis_event_stream, redis_event_stream_maxlen);
         if let Some(mode) = &self.access {
             config.access.mode = mode.clone();
         }

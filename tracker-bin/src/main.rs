@@ -12,6 +12,7 @@ mod admin_stores;
 mod backend;
 mod cli;
 mod client_commands;
+mod event_stream;
 mod hash_progress;
 mod keys_command;
 mod listen;

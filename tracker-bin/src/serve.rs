@@ -96,6 +96,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         Some(_) => crate::transfers::subscribe(&tracker).await,
         None => None,
     };
+    let event_stream = match (&settings.event_stream, &settings.backend) {
+        (Some(stream), crate::settings::Backend::Redis { target, .. }) => {
+            Some(crate::event_stream::connect(&tracker, target, stream).await?)
+        }
+        _ => None,
+    };
     let mut metrics = None;
     if metrics_listener.is_some() {
         let mut registry = Registry::default();
@@ -171,6 +177,9 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     if let Some(writer) = transfer_writer {
         tracing::info!("recording per-passkey transfer totals");
         tasks.spawn(writer.run(stopped(stop_rx.clone())));
+    }
+    if let Some((sink, events)) = event_stream {
+        tasks.spawn(crate::event_stream::run(sink, events, stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 

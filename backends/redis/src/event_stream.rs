@@ -17,9 +17,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use octotracker_core::events::{
-    AnnounceEvent, ExpiryEvent, FRONTEND_UNNAMED, ScrapeEvent, Subscription, TrackerEvent,
-};
+use octotracker_core::events::{AnnounceEvent, ExpiryEvent, FRONTEND_UNNAMED, ScrapeEvent, Subscription, TrackerEvent};
 use octotracker_core::{Event, InfoHash, PeerId, Shutdown, StorageError, SwarmStats, UnixTime};
 
 use crate::conn::Conn;
@@ -168,8 +166,11 @@ pub fn entry_fields(event: &TrackerEvent) -> Vec<(&'static str, String)> {
         }
         TrackerEvent::Scrape(s) => {
             let hashes: Vec<String> = s.info_hashes.iter().map(InfoHash::to_string).collect();
-            let mut f =
-                vec![("type", "scrape".to_owned()), ("info_hashes", hashes.join(",")), ("full", u8::from(s.full).to_string())];
+            let mut f = vec![
+                ("type", "scrape".to_owned()),
+                ("info_hashes", hashes.join(",")),
+                ("full", u8::from(s.full).to_string()),
+            ];
             if let Some(key) = &s.passkey {
                 f.push(("passkey", key.to_string()));
             }
@@ -247,4 +248,117 @@ impl StreamEvent {
         };
         Some(StreamEvent { source: get("source")?.to_owned(), event })
     }
+}
+
+/// Reads a stream [`RedisEventStream`] writes, in order, from where it left off: the
+/// consumer side, for tests and for Rust consumers (others use `XREAD` or `XREADGROUP`).
+#[derive(Debug)]
+pub struct StreamReader {
+    conn: Conn,
+    key: String,
+    last_id: String,
+    block: Duration,
+}
+
+impl StreamReader {
+    /// Connects to read `key` after the entry id `after` (`0`: from the oldest kept; `$`: only
+    /// what is appended from now on).
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Unavailable`] when Redis cannot be reached.
+    pub async fn connect(
+        target: &RedisTarget,
+        config: &RedisConfig,
+        key: &str,
+        after: &str,
+    ) -> Result<Self, StorageError> {
+        let bound = config.connect_timeout * 3 + config.response_timeout;
+        let mut conn = match tokio::time::timeout(bound, Conn::open(target, config)).await {
+            Ok(conn) => conn.map_err(storage_error)?,
+            Err(_) => return Err(timed_out("connecting")),
+        };
+        let mut last_id = after.to_owned();
+        if after == "$" {
+            // The id of the newest entry now, so nothing appended from here on is missed.
+            let newest: redis::Value = redis::cmd("XREVRANGE")
+                .arg(key)
+                .arg("+")
+                .arg("-")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(&mut conn)
+                .await
+                .map_err(storage_error)?;
+            last_id = entries(&newest).first().map_or_else(|| "0".to_owned(), |(id, _)| id.clone());
+        }
+        Ok(StreamReader { conn, key: key.to_owned(), last_id, block: config.response_timeout / 2 })
+    }
+
+    /// Up to `count` entries after the last one read, waiting a little (half the response
+    /// timeout) when there is none; an empty batch when none came. Entries that are not events
+    /// of this version are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Unavailable`] when Redis cannot be reached.
+    pub async fn next_batch(&mut self, count: usize) -> Result<Vec<StreamEvent>, StorageError> {
+        let reply: redis::Value = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(count)
+            .arg("BLOCK")
+            .arg(self.block.as_millis().max(1) as u64)
+            .arg("STREAMS")
+            .arg(&self.key)
+            .arg(&self.last_id)
+            .query_async(&mut self.conn)
+            .await
+            .map_err(storage_error)?;
+        // [[key, [[id, [field, value, …]], …]]], or nil when nothing came.
+        let streams = array(&reply);
+        let Some(stream) = streams.first() else { return Ok(Vec::new()) };
+        let read = entries(array(stream).get(1).unwrap_or(&redis::Value::Nil));
+        if let Some((id, _)) = read.last() {
+            self.last_id = id.clone();
+        }
+        Ok(read.iter().filter_map(|(_, fields)| StreamEvent::parse(fields)).collect())
+    }
+}
+
+impl StreamReader {
+    /// Deletes the stream (a test's cleanup; a consumer trims with `XTRIM` instead).
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Unavailable`] when Redis cannot be reached.
+    pub async fn delete(mut self) -> Result<(), StorageError> {
+        redis::cmd("DEL").arg(&self.key).query_async::<()>(&mut self.conn).await.map_err(storage_error)
+    }
+}
+
+fn array(v: &redis::Value) -> &[redis::Value] {
+    match v {
+        redis::Value::Array(items) => items,
+        _ => &[],
+    }
+}
+
+fn text(v: &redis::Value) -> Option<String> {
+    match v {
+        redis::Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        redis::Value::SimpleString(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// `[[id, [field, value, …]], …]` as (id, fields).
+fn entries(v: &redis::Value) -> Vec<(String, HashMap<String, String>)> {
+    array(v)
+        .iter()
+        .filter_map(|entry| {
+            let [id, fields] = array(entry) else { return None };
+            let fields = array(fields).chunks_exact(2).filter_map(|kv| Some((text(&kv[0])?, text(&kv[1])?))).collect();
+            Some((text(id)?, fields))
+        })
+        .collect()
 }

@@ -116,10 +116,10 @@ use octotracker_core::{
 use redis::{RedisResult, Script};
 
 pub use config::{RedisConfig, RedisEngine, RedisTarget};
-pub use event_stream::{RedisEventStream, StreamEvent, entry_fields};
 use conn::Conn;
 use engine::Engine;
 use error::{storage_error, timed_out};
+pub use event_stream::{RedisEventStream, StreamEvent, StreamReader, entry_fields};
 
 /// The scripts, compiled once (their SHA1 computed once; Redis caches them by it).
 struct Scripts {

@@ -45,8 +45,14 @@ impl Tracker {
     /// Serves on a free loopback port with `backend`, key `prefix` and Redis engine `engine`
     /// (`auto`, `module`, `lua`); waits (bounded) for its `listening on http://ADDR` line.
     pub(crate) fn start(backend: &str, prefix: &str, engine: &str) -> Tracker {
+        Tracker::start_with(backend, prefix, engine, &[])
+    }
+
+    /// [`start`](Self::start) with more flags.
+    pub(crate) fn start_with(backend: &str, prefix: &str, engine: &str, more: &[&str]) -> Tracker {
         let child = octotracker()
             .args(["--http", "127.0.0.1:0", "--backend", backend, "--redis-prefix", prefix, "--redis-engine", engine])
+            .args(more)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
