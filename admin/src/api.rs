@@ -224,13 +224,24 @@ impl AdminApi {
             Ok(hash) => hash,
             Err(refused) => return refused.into(),
         };
-        match self.inner.storage.scrape(&[hash]).await {
+        let stats = match self.inner.storage.scrape(&[hash]).await {
             Ok(stats) => match stats.first() {
-                Some(s) if s.peers() > 0 || s.downloaded > 0 => reply(StatusCode::OK, &swarm_json(&hash, s)),
-                _ => error(StatusCode::NOT_FOUND, format!("no swarm {hash}")),
+                Some(s) if s.peers() > 0 || s.downloaded > 0 => *s,
+                _ => return error(StatusCode::NOT_FOUND, format!("no swarm {hash}")),
             },
-            Err(e) => storage_error(&e),
+            Err(e) => return storage_error(&e),
+        };
+        let mut swarm = swarm_json(&hash, &stats);
+        // Read after the counts: a peer arriving in between shows in the split only.
+        match self.inner.storage.family_counts(&hash).await {
+            Ok(f) => {
+                let counts = |c: octotracker_core::PeerCounts| json!({ "seeders": c.seeders, "leechers": c.leechers });
+                swarm["families"] = json!({ "ipv4": counts(f.v4), "ipv6": counts(f.v6), "webrtc": counts(f.webrtc) });
+            }
+            Err(octotracker_core::StorageError::Unsupported(_)) => {}
+            Err(e) => return storage_error(&e),
         }
+        reply(StatusCode::OK, &swarm)
     }
 
     fn keys(&self) -> Result<&dyn PasskeyStore, Refused> {

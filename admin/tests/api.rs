@@ -52,6 +52,8 @@ async fn stats_top_n_and_one_torrent() {
     assert_eq!(one["seeders"], 1);
     assert_eq!(one["leechers"], 4);
     assert_eq!(one["peers"], 5);
+    assert_eq!(one["families"]["ipv4"], serde_json::json!({ "seeders": 1, "leechers": 4 }), "{one}");
+    assert_eq!(one["families"]["ipv6"], serde_json::json!({ "seeders": 0, "leechers": 0 }), "{one}");
     let (status, body) = get(&api, &format!("/v1/torrents/{}", hash(9))).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 

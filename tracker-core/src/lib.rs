@@ -74,7 +74,10 @@ pub use peer::{AddressFamily, Peer, WEBRTC_PREFIX, is_webrtc_ip, normalize_addr,
 pub use rate_limit::{RATE_LIMIT_PER_SHARD, RATE_LIMIT_SHARDS, RATE_LIMITED, RateLimit, RateLimiter};
 pub use request::{AnnounceRequest, ScrapeRequest};
 pub use response::{AnnounceResponse, ScrapeResponse};
-pub use storage::{ExpiryReport, PeerAnnounce, StorageError, StoreTotals, SwarmReply, SwarmStats, TorrentManager};
+pub use storage::{
+    ExpiryReport, FamilyCounts, PeerAnnounce, PeerCounts, StorageError, StoreTotals, SwarmReply, SwarmStats,
+    TorrentManager,
+};
 pub use top::{SwarmRank, TOP_SWARMS_SCAN, rank_swarms};
 pub use tracker::Tracker;
 pub use transfers::Transfer;

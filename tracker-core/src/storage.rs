@@ -100,6 +100,27 @@ pub struct ExpiryReport {
     pub swarms_removed: u64,
 }
 
+/// Seeders and leechers of one address family in one swarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerCounts {
+    /// Seeders.
+    pub seeders: u64,
+    /// Leechers.
+    pub leechers: u64,
+}
+
+/// The peers of one swarm per [`AddressFamily`](crate::AddressFamily), for admin pages
+/// ([`TorrentManager::family_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FamilyCounts {
+    /// IPv4 peers.
+    pub v4: PeerCounts,
+    /// IPv6 peers (WebRTC peers excluded).
+    pub v6: PeerCounts,
+    /// WebRTC peers (WebSocket trackers).
+    pub webrtc: PeerCounts,
+}
+
 /// Totals over every swarm a store holds, for gauges and summaries (`/stats`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoreTotals {
@@ -188,6 +209,14 @@ pub trait TorrentManager: Send + Sync + 'static {
     /// [`StorageError::Unsupported`].
     async fn totals(&self) -> Result<StoreTotals, StorageError> {
         Err(StorageError::Unsupported("totals"))
+    }
+
+    /// The peers of one swarm per address family (zeros for an unknown swarm). For admin pages,
+    /// never the announce path. Backends that cannot split their counts return
+    /// [`StorageError::Unsupported`].
+    async fn family_counts(&self, hash: &InfoHash) -> Result<FamilyCounts, StorageError> {
+        let _ = hash;
+        Err(StorageError::Unsupported("peers per address family"))
     }
 
     /// The store's passkeys, when it keeps them (for private trackers shared by several

@@ -167,6 +167,10 @@ impl TorrentManager for MemoryTorrentManager {
         Ok(with_shards!(self, |shards| hashes.iter().map(|h| shards[self.shard_of(h)].stats(h)).collect()))
     }
 
+    async fn family_counts(&self, hash: &InfoHash) -> Result<octotracker_core::FamilyCounts, StorageError> {
+        Ok(with_shards!(self, |shards| shards[self.shard_of(hash)].families(hash)))
+    }
+
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let mut out = Vec::new();
         with_shards!(self, |shards| {

@@ -34,6 +34,11 @@ impl<P: PeerIdSlot> Shard<P> {
         self.swarms.read().get(hash).map(Swarm::stats).unwrap_or_default()
     }
 
+    /// The peers of one swarm per address family, zeros when unknown.
+    pub(crate) fn families(&self, hash: &InfoHash) -> octotracker_core::FamilyCounts {
+        self.swarms.read().get(hash).map(Swarm::families).unwrap_or_default()
+    }
+
     /// Appends up to `limit` swarms with peers, and their counts, to `out`.
     pub(crate) fn list(&self, limit: usize, out: &mut Vec<(InfoHash, SwarmStats)>) {
         let swarms = self.swarms.read();

@@ -84,6 +84,20 @@ impl<P: PeerIdSlot> Swarm<P> {
         SwarmReply { peers, stats: self.stats() }
     }
 
+    /// Seeders and leechers per address family (admin pages).
+    pub(crate) fn families(&self) -> octotracker_core::FamilyCounts {
+        use octotracker_core::PeerCounts;
+        let counts =
+            |seeders: usize, leechers: usize| PeerCounts { seeders: seeders as u64, leechers: leechers as u64 };
+        let mut families =
+            octotracker_core::FamilyCounts { v4: counts(self.v4.seeders(), self.v4.leechers()), ..Default::default() };
+        if let Some(rare) = &self.rare {
+            families.v6 = counts(rare.v6.seeders(), rare.v6.leechers());
+            families.webrtc = counts(rare.rtc.seeders(), rare.rtc.leechers());
+        }
+        families
+    }
+
     /// The swarm's counts.
     pub(crate) fn stats(&self) -> SwarmStats {
         let (mut complete, mut incomplete) = (self.v4.seeders(), self.v4.leechers());

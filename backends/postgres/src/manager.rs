@@ -129,6 +129,28 @@ impl TorrentManager for PostgresTorrentManager {
         Some(self)
     }
 
+    async fn family_counts(&self, hash: &InfoHash) -> Result<octotracker_core::FamilyCounts, StorageError> {
+        // One swarm's rows through the (info_hash, seeder) index: 4, 6 or 0 (WebRTC) per row.
+        let rows: Vec<(i32, bool, i64)> = sqlx::query_as(
+            "SELECT octotracker_family(ip), seeder, count(*) FROM peers WHERE info_hash = $1 GROUP BY 1, 2",
+        )
+        .bind(&hash.0[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(storage_error)?;
+        let mut families = octotracker_core::FamilyCounts::default();
+        for (family, seeder, n) in rows {
+            let counts = match family {
+                4 => &mut families.v4,
+                6 => &mut families.v6,
+                _ => &mut families.webrtc,
+            };
+            let n = u64::try_from(n).unwrap_or(0);
+            if seeder { counts.seeders += n } else { counts.leechers += n }
+        }
+        Ok(families)
+    }
+
     async fn totals(&self) -> Result<StoreTotals, StorageError> {
         // swarm_counts holds the counts of every swarm's stored peers (kept by triggers), and
         // rows of swarms left empty until the next expiry: one pass over it, no lock taken.

@@ -6,6 +6,7 @@
 //! ```text
 //! OCTO.ANNOUNCE key sibling address peer-id numbers → [seeders, leechers, downloads, records…]
 //! OCTO.SCRAPE   key                         → [seeders, leechers, downloads]
+//! OCTO.FAMILIES key                         → [IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6 leechers]
 //! OCTO.EXPIRE   key cutoff                  → [peers removed, 1 when the swarm went else 0]
 //! OCTO.RESTORE  key blob                    → OK   (the AOF rewrite's form of a swarm)
 //! ```
@@ -151,6 +152,14 @@ pub(crate) fn scrape(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let key = ctx.open_key(key);
     let counts = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 3], Swarm::stats);
     Ok(counts_value(counts))
+}
+
+/// `OCTO.FAMILIES key`: the scrape's counts per family (admin pages).
+pub(crate) fn families(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let [_, key] = &args[..] else { return Err(RedisError::WrongArity) };
+    let key = ctx.open_key(key);
+    let counts = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 4], Swarm::families);
+    Ok(RedisValue::Array(counts.iter().map(|&n| RedisValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))).collect()))
 }
 
 /// `OCTO.EXPIRE key cutoff`.

@@ -117,6 +117,7 @@ mod registration {
         commands: [
             ["octo.announce", commands::announce, "write deny-oom fast", 1, 2, 1, ""],
             ["octo.scrape", commands::scrape, "readonly fast", 1, 1, 1, ""],
+            ["octo.families", commands::families, "readonly fast", 1, 1, 1, ""],
             ["octo.expire", commands::expire, "write", 1, 1, 1, ""],
             ["octo.restore", commands::restore, "write deny-oom", 1, 1, 1, ""],
         ],

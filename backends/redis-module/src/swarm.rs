@@ -125,6 +125,11 @@ impl Swarm {
         [count(0), count(1), self.downloaded]
     }
 
+    /// Seeders and leechers of each family, in [`Family::ALL`] order.
+    pub(crate) fn families(&self) -> [u64; 4] {
+        std::array::from_fn(|set| self.len(set) as u64)
+    }
+
     /// Bytes held, for `MEMORY USAGE`.
     pub(crate) fn mem_usage(&self) -> usize {
         std::mem::size_of::<Swarm>()

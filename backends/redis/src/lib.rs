@@ -101,6 +101,7 @@ mod conn;
 mod engine;
 mod error;
 mod event_stream;
+mod families;
 mod keys;
 mod passkeys;
 mod scan;
@@ -202,6 +203,10 @@ impl TorrentManager for RedisTorrentManager {
 
     async fn scrape(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
         self.scrape_many(hashes).await
+    }
+
+    async fn family_counts(&self, hash: &InfoHash) -> Result<octotracker_core::FamilyCounts, StorageError> {
+        self.families_of(hash).await
     }
 
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {

@@ -86,3 +86,26 @@ pub async fn webrtc_peers_are_counted_but_never_mixed_with_ip_peers(store: &dyn 
     let reply = announce(store, leecher(h, rtc(3)), 50).await;
     assert_eq!(addrs(&reply), [rtc(2)].into());
 }
+
+/// [`TorrentManager::family_counts`] splits a swarm's seeders and leechers by address family
+/// (WebRTC peers apart from IPv6 ones), follows stops, and is zeros for an unknown swarm.
+pub async fn family_counts_split_the_swarm_by_address_family(store: &dyn TorrentManager) {
+    use crate::{FamilyCounts, PeerCounts};
+    let h = info_hash(1);
+    announce_all(store, [seeder(h, v4(1)), leecher(h, v4(2)), leecher(h, v4(3))]).await;
+    announce_all(store, [seeder(h, v6(1)), seeder(h, v6(2)), leecher(h, v6(3))]).await;
+    announce_all(store, [leecher(h, rtc(1)), leecher(h, rtc(2))]).await;
+    announce_all(store, [seeder(info_hash(2), v6(9))]).await;
+    let counts = |seeders, leechers| PeerCounts { seeders, leechers };
+    let split = store.family_counts(&h).await.expect("family counts");
+    assert_eq!(
+        split,
+        FamilyCounts { v4: counts(1, 2), v6: counts(2, 1), webrtc: counts(0, 2) },
+        "the split adds up to the scrape: {:?}",
+        scrape_one(store, h).await
+    );
+    announce_all(store, [leecher(h, v4(2)).stopped(), leecher(h, rtc(1)).stopped()]).await;
+    let split = store.family_counts(&h).await.expect("family counts");
+    assert_eq!(split, FamilyCounts { v4: counts(1, 1), v6: counts(2, 1), webrtc: counts(0, 1) });
+    assert_eq!(store.family_counts(&info_hash(7)).await.expect("family counts"), FamilyCounts::default());
+}

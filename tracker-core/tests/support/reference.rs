@@ -132,6 +132,21 @@ impl TorrentManager for Reference {
         Ok(hashes.iter().map(|h| swarms.get(h).map(Swarm::stats).unwrap_or_default()).collect())
     }
 
+    async fn family_counts(&self, hash: &InfoHash) -> Result<octotracker_core::FamilyCounts, StorageError> {
+        let mut families = octotracker_core::FamilyCounts::default();
+        if let Some(swarm) = self.swarms.lock().unwrap().get(hash) {
+            for (addr, (_, seeder, _)) in &swarm.peers {
+                let counts = match AddressFamily::of(addr.ip()) {
+                    AddressFamily::V4 => &mut families.v4,
+                    AddressFamily::V6 => &mut families.v6,
+                    AddressFamily::WebRtc => &mut families.webrtc,
+                };
+                if *seeder { counts.seeders += 1 } else { counts.leechers += 1 }
+            }
+        }
+        Ok(families)
+    }
+
     async fn scrape_all(&self, limit: usize) -> Result<Vec<(InfoHash, SwarmStats)>, StorageError> {
         let swarms = self.swarms.lock().unwrap();
         Ok(swarms.iter().filter(|(_, s)| !s.peers.is_empty()).map(|(h, s)| (*h, s.stats())).take(limit).collect())
