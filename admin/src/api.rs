@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 
 use crate::auth::{self, Token};
 use crate::json::{error, reply};
-use crate::lists::{HashList, ListStore};
+use crate::lists::ListStore;
+use octotracker_core::HashList;
 
 /// The largest request body read (a passkey request is a few dozen bytes).
 pub const MAX_BODY: usize = 4096;

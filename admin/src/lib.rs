@@ -29,4 +29,5 @@ mod lists;
 
 pub use api::{AdminApi, DEFAULT_LIMIT, MAX_BODY, MAX_LIMIT, random_passkey};
 pub use health::{READY_DEADLINE, health_response, storage_ready};
-pub use lists::{HashList, ListStore};
+pub use lists::ListStore;
+pub use octotracker_core::HashList;

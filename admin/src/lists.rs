@@ -1,28 +1,10 @@
 //! [`ListStore`]: where the allow and deny lists live, as the admin API changes them. The
-//! `octotracker` binary keeps them in files (rewritten atomically, read again by every process
-//! within the reload interval); an embedder plugs in its own.
+//! `octotracker` binary keeps them in files (rewritten atomically) or in the backend
+//! ([`HashListStore`](octotracker_core::HashListStore): Redis, PostgreSQL), read again by every
+//! process within the reload interval; an embedder plugs in its own.
 
 use async_trait::async_trait;
-use octotracker_core::InfoHash;
-
-/// Which list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HashList {
-    /// The allow list (`--allow-list`).
-    Allow,
-    /// The deny list (`--deny-list`).
-    Deny,
-}
-
-impl HashList {
-    /// `allow` or `deny`, as in the URL.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HashList::Allow => "allow",
-            HashList::Deny => "deny",
-        }
-    }
-}
+use octotracker_core::{HashList, InfoHash};
 
 /// The allow and deny lists as the admin API sees them.
 #[async_trait]

@@ -40,9 +40,10 @@ pub struct AccessSection {
     pub mode: String,
     /// Directory of `.torrent` files registered (allow mode); empty: `./torrents` if it exists.
     pub torrents: String,
-    /// File of allowed info hashes (hex, one per line); empty: none.
+    /// File of allowed info hashes (hex, one per line), or `backend` (Redis, PostgreSQL); empty:
+    /// none.
     pub allow_list: String,
-    /// File of denied info hashes; empty: none.
+    /// File of denied info hashes, or `backend`; empty: none.
     pub deny_list: String,
     /// Peer id prefixes answered (empty: all).
     pub client_allow: Vec<String>,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
-use octotracker_core::{AccessMode, ClientFilter, TrackerConfig};
+use octotracker_core::{AccessMode, ClientFilter, HashList, TrackerConfig};
 use octotracker_http::{HttpConfig, IpNet};
 use octotracker_interval::{AlgorithmSpec, IntervalSpec, Static};
 
@@ -84,6 +84,9 @@ pub struct AccessSettings {
     pub allow_list: Option<PathBuf>,
     /// The deny list file (`deny` mode), one hex info hash a line.
     pub deny_list: Option<PathBuf>,
+    /// The lists kept by the storage backend instead of a file (`allow_list = "backend"`,
+    /// `deny_list = "backend"`): Redis or PostgreSQL, shared by every process on it.
+    pub backend_lists: Vec<octotracker_core::HashList>,
     /// The torrents directory, in `allow` mode only (the only mode it changes anything in).
     pub torrents: Option<PathBuf>,
     /// Where a private tracker's passkeys come from.
@@ -132,8 +135,13 @@ impl AccessSettings {
             },
             torrents,
             ignored_torrents,
-            allow_list: path(&a.allow_list),
-            deny_list: path(&a.deny_list),
+            allow_list: path(&a.allow_list).filter(|p| p.as_os_str() != "backend"),
+            deny_list: path(&a.deny_list).filter(|p| p.as_os_str() != "backend"),
+            backend_lists: [(HashList::Allow, &a.allow_list), (HashList::Deny, &a.deny_list)]
+                .into_iter()
+                .filter(|(_, value)| value.trim() == "backend")
+                .map(|(list, _)| list)
+                .collect(),
             clients: ClientFilter {
                 allow: prefixes(&a.client_allow, "client_allow")?,
                 deny: prefixes(&a.client_deny, "client_deny")?,
@@ -359,16 +367,27 @@ impl Settings {
             ws,
             ws_config,
             log_level: config.log.level.clone(),
-            access,
             metrics,
             listen,
             http,
             tracker,
             intervals,
             event_stream: event_stream(&config.storage, &backend)?,
+            access: backend_lists_checked(access, &backend)?,
             backend,
             expiry_interval: secs("expiry_interval", config.storage.expiry_interval)?,
         })
+    }
+}
+
+/// `allow_list = "backend"` and `deny_list = "backend"` need a backend that keeps lists.
+fn backend_lists_checked(access: AccessSettings, backend: &Backend) -> Result<AccessSettings, String> {
+    match access.backend_lists.first() {
+        Some(list) if matches!(backend, Backend::Memory { .. }) => Err(format!(
+            "{}_list = \"backend\" needs a Redis or PostgreSQL backend (the memory backend keeps no lists): use a file",
+            list.as_str()
+        )),
+        _ => Ok(access),
     }
 }
 
@@ -514,6 +533,20 @@ mod tests {
         assert!(Settings::from_config(&c).unwrap_err().contains("a{b}"));
         c.storage.backend = "redis-cluster://".into();
         assert!(Settings::from_config(&c).unwrap_err().contains("redis-cluster://"));
+    }
+
+    #[test]
+    fn lists_in_the_backend_need_a_backend_that_keeps_them() {
+        let mut c = Config::default();
+        c.access.mode = "deny".into();
+        c.access.deny_list = "backend".into();
+        c.access.allow_list = "allowed.txt".into();
+        let err = Settings::from_config(&c).unwrap_err();
+        assert!(err.contains("deny_list = \"backend\" needs a Redis or PostgreSQL backend"), "{err}");
+        c.storage.backend = "postgres://localhost/tracker".into();
+        let s = Settings::from_config(&c).unwrap();
+        assert_eq!(s.access.backend_lists, [HashList::Deny]);
+        assert_eq!((s.access.deny_list, s.access.allow_list), (None, Some(PathBuf::from("allowed.txt"))));
     }
 
     #[test]

@@ -223,6 +223,9 @@ pub(crate) struct AccessFiles {
     passkeys: Option<WatchedList<String>>,
     /// The passkeys last read from the backend (`--passkeys backend`).
     backend_passkeys: Option<HashSet<String>>,
+    /// The allow and deny lists last read from the backend (`--allow-list backend`, …).
+    backend_allowed: Option<HashSet<InfoHash>>,
+    backend_denied: Option<HashSet<InfoHash>>,
     torrents: Option<WatchedDir>,
 }
 
@@ -252,18 +255,23 @@ impl AccessFiles {
             deny: open(&settings.deny_list, "deny list")?,
             passkeys,
             backend_passkeys: None,
+            backend_allowed: None,
+            backend_denied: None,
             torrents,
         })
     }
 
     /// The policy the files describe now.
     pub(crate) fn policy(&self) -> AccessPolicy {
-        let hashes = |list: &Option<WatchedList<InfoHash>>| list.as_ref().map(|l| l.items.clone()).unwrap_or_default();
+        let hashes = |list: &Option<WatchedList<InfoHash>>, backend: &Option<HashSet<InfoHash>>| match list {
+            Some(file) => file.items.clone(),
+            None => backend.clone().unwrap_or_default(),
+        };
         AccessPolicy {
             mode: self.settings.mode,
             registered: self.torrents.as_ref().map(WatchedDir::hashes).unwrap_or_default(),
-            allowed: hashes(&self.allow),
-            denied: hashes(&self.deny),
+            allowed: hashes(&self.allow, &self.backend_allowed),
+            denied: hashes(&self.deny, &self.backend_denied),
             clients: self.settings.clients.clone(),
             passkeys: match &self.passkeys {
                 Some(list) => Some(list.items.clone()),
@@ -303,6 +311,32 @@ impl AccessFiles {
     }
 }
 
+impl AccessFiles {
+    /// With `--allow-list backend` or `--deny-list backend`: reads those lists from the backend;
+    /// returns whether they changed. The error is for the operator (at startup) or the log.
+    pub(crate) async fn refresh_backend_lists(&mut self, storage: &dyn TorrentManager) -> Result<bool, String> {
+        let mut changed = false;
+        for list in self.settings.backend_lists.clone() {
+            let store = storage
+                .hash_lists()
+                .ok_or("this storage backend keeps no allow or deny lists: use --allow-list FILE / --deny-list FILE")?;
+            let hashes: HashSet<InfoHash> = store
+                .list_hashes(list)
+                .await
+                .map_err(|e| format!("cannot read the backend's {} list: {e}", list.as_str()))?
+                .into_iter()
+                .collect();
+            let kept = match list {
+                octotracker_core::HashList::Allow => &mut self.backend_allowed,
+                octotracker_core::HashList::Deny => &mut self.backend_denied,
+            };
+            changed |= kept.as_ref() != Some(&hashes);
+            *kept = Some(hashes);
+        }
+        Ok(changed)
+    }
+}
+
 /// Checks the files (and the backend's passkeys) every `reload_interval`, and at once when
 /// `reload_now` is notified (SIGHUP), and swaps a changed policy into `access`.
 pub(crate) async fn reload_periodically(
@@ -333,7 +367,11 @@ pub(crate) async fn reload_periodically(
             tracing::warn!("{e}; keeping the passkeys read before");
             false
         });
-        if changed || keys_changed {
+        let lists_changed = files.refresh_backend_lists(storage.as_ref()).await.unwrap_or_else(|e| {
+            tracing::warn!("{e}; keeping the lists read before");
+            false
+        });
+        if changed || keys_changed || lists_changed {
             let policy = files.policy();
             let (mode, registered, allowed, denied) =
                 (policy.mode.as_str(), policy.registered.len(), policy.allowed.len(), policy.denied.len());

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use octotracker_admin::AdminApi;
-use octotracker_core::{PasskeyStore, TorrentManager};
+use octotracker_core::{HashList, PasskeyStore, TorrentManager};
 
 use crate::Failure;
-use crate::admin_stores::{BackendPasskeys, FileLists, FilePasskeys};
+use crate::admin_stores::{BackendPasskeys, FilePasskeys, ListSource, Lists};
 use crate::settings::{AccessSettings, PasskeySource};
 
 /// The shortest token accepted: a guessable token is no protection.
@@ -38,8 +38,12 @@ pub(crate) fn api(storage: Arc<dyn TorrentManager>, token: &str, access: &Access
         Some(PasskeySource::Backend) => Some(Arc::new(BackendPasskeys(storage.clone()))),
         None => None,
     };
-    let mut api = AdminApi::new(storage, token)
-        .with_lists(Arc::new(FileLists::new(access.allow_list.clone(), access.deny_list.clone())));
+    let source = |file: &Option<std::path::PathBuf>, list| match file {
+        Some(path) => Some(ListSource::File(path.clone())),
+        None => access.backend_lists.contains(&list).then(|| ListSource::Backend(storage.clone())),
+    };
+    let lists = Lists::new(source(&access.allow_list, HashList::Allow), source(&access.deny_list, HashList::Deny));
+    let mut api = AdminApi::new(storage, token).with_lists(Arc::new(lists));
     if let Some(keys) = keys {
         api = api.with_keys(keys);
     }

@@ -69,20 +69,28 @@ async fn rewrite(
         .map_err(|e| format!("cannot rewrite {shown}: {e}"))
 }
 
-/// The allow and deny list files the tracker was started with.
-#[derive(Debug)]
-pub(crate) struct FileLists {
-    allow: Option<PathBuf>,
-    deny: Option<PathBuf>,
+/// Where one list lives.
+#[derive(Clone)]
+pub(crate) enum ListSource {
+    /// A file, rewritten atomically.
+    File(PathBuf),
+    /// The storage backend's `HashListStore` (Redis, PostgreSQL).
+    Backend(Arc<dyn TorrentManager>),
+}
+
+/// The allow and deny lists the tracker was started with: files, or the backend's.
+pub(crate) struct Lists {
+    allow: Option<ListSource>,
+    deny: Option<ListSource>,
     lock: Mutex<()>,
 }
 
-impl FileLists {
-    pub(crate) fn new(allow: Option<PathBuf>, deny: Option<PathBuf>) -> FileLists {
-        FileLists { allow, deny, lock: Mutex::new(()) }
+impl Lists {
+    pub(crate) fn new(allow: Option<ListSource>, deny: Option<ListSource>) -> Lists {
+        Lists { allow, deny, lock: Mutex::new(()) }
     }
 
-    fn path(&self, list: HashList) -> Option<&PathBuf> {
+    fn source(&self, list: HashList) -> Option<&ListSource> {
         match list {
             HashList::Allow => self.allow.as_ref(),
             HashList::Deny => self.deny.as_ref(),
@@ -91,15 +99,22 @@ impl FileLists {
 }
 
 #[async_trait]
-impl ListStore for FileLists {
+impl ListStore for Lists {
     fn has(&self, list: HashList) -> bool {
-        self.path(list).is_some()
+        self.source(list).is_some()
     }
 
     async fn set(&self, list: HashList, hash: InfoHash, listed: bool) -> Result<bool, String> {
-        let path = self.path(list).ok_or_else(|| format!("no {} list", list.as_str()))?.clone();
-        let is_it = move |entry: &str| entry.parse::<InfoHash>() == Ok(hash);
-        rewrite(&self.lock, path, is_it, listed.then(|| hash.to_string())).await
+        match self.source(list).ok_or_else(|| format!("no {} list", list.as_str()))? {
+            ListSource::File(path) => {
+                let is_it = move |entry: &str| entry.parse::<InfoHash>() == Ok(hash);
+                rewrite(&self.lock, path.clone(), is_it, listed.then(|| hash.to_string())).await
+            }
+            ListSource::Backend(storage) => {
+                let store = storage.hash_lists().ok_or("this storage backend keeps no lists")?;
+                store.set_listed(list, hash, listed).await.map_err(|e| e.to_string())
+            }
+        }
     }
 }
 

@@ -310,10 +310,10 @@ pub(crate) struct ServeArgs {
     /// missing; default ./torrents when it exists).
     #[arg(long, env = "OCTOTRACKER_TORRENTS")]
     pub torrents: Option<String>,
-    /// [access] allow_list: file of allowed info hashes (hex, one per line).
+    /// [access] allow_list: file of allowed info hashes (hex, one per line), or `backend`.
     #[arg(long, env = "OCTOTRACKER_ALLOW_LIST")]
     pub allow_list: Option<String>,
-    /// [access] deny_list: file of denied info hashes (hex, one per line).
+    /// [access] deny_list: file of denied info hashes (hex, one per line), or `backend`.
     #[arg(long, env = "OCTOTRACKER_DENY_LIST")]
     pub deny_list: Option<String>,
     /// [access] passkeys: file of passkeys, one per line, or "backend" for the keys the storage

@@ -87,6 +87,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let mut access = None;
     if let Some(mut files) = access_files {
         files.refresh_backend_passkeys(tracker.storage().as_ref()).await.map_err(Failure::Usage)?;
+        files.refresh_backend_lists(tracker.storage().as_ref()).await.map_err(Failure::Usage)?;
         let list = Arc::new(AccessList::new(files.policy()));
         tracker = tracker.with_access(list.clone());
         access = Some((list, files));

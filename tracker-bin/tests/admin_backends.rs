@@ -1,5 +1,6 @@
-//! The admin API on the shared stores: passkeys issued and revoked through one process's API
-//! reach a second process on the same Redis or PostgreSQL within the reload interval; top-N and
+//! The admin API on the shared stores: passkeys issued and revoked, and hashes put on or taken
+//! off the allow and deny lists (`--allow-list backend`, `--deny-list backend`), through one
+//! process's API reach a second process on the same Redis or PostgreSQL within the reload interval; top-N and
 //! stats read what both processes stored (Redis, Redis Cluster, PostgreSQL); `/ready` turns 503 when the store stops answering.
 
 use std::net::TcpListener;
@@ -118,6 +119,95 @@ async fn redis_cluster_keys_through_the_api_reach_a_second_process() {
 async fn postgres_keys_through_the_api_reach_a_second_process() {
     let db = postgres_support::FreshDatabase::create(&postgres_support::postgres_url()).await;
     keys_and_top_n_across_two_processes(&["--backend", &db.url]).await;
+}
+
+/// `octotracker` on `backend` serving only what its `list` (`allow` or `deny`) in the backend
+/// says, and the admin API when `admin`.
+fn serve_listed(backend: &[&str], list: &str, admin: Option<&str>) -> (LoggedServer, String, Option<String>) {
+    let mut cmd = octotracker();
+    cmd.args(["--http", "127.0.0.1:0", "--access", list, &format!("--{list}-list"), "backend"])
+        .args(["--access-reload-interval", "1"])
+        .args(backend);
+    if let Some(token) = admin {
+        cmd.args(["--admin", "127.0.0.1:0", "--admin-token-file", token]);
+    }
+    let mut server = LoggedServer::spawn(&mut cmd);
+    let http = format!("http://{}", server.await_after("listening on http://", DEADLINE));
+    let admin =
+        admin.map(|_| server.await_after("admin API on http://", DEADLINE).strip_suffix("/v1/").unwrap().to_owned());
+    (server, http, admin)
+}
+
+/// Announces a peer of `swarm` to `base` until the failure reason is `want` (bounded).
+async fn until_swarm(client: &HttpTrackerClient, base: &str, swarm: u8, want: Option<&str>) {
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let req = AnnounceRequest::new(InfoHash([swarm; 20]), PeerId(*b"-qB4650-abcdefghijkl"), 6881);
+        let got = match client.announce(&format!("{base}/announce"), &req).await.expect("answered") {
+            Reply::Ok(_) => None,
+            Reply::Failure { reason, .. } => Some(reason),
+        };
+        if got.as_deref() == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "swarm {swarm} at {base}: still {got:?}, not {want:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A hash put on the `list` (`allow` or `deny`) through A's API is applied by B (and A) within
+/// the reload interval; taken off, it is served (or refused) again.
+async fn a_list_in_the_backend_across_two_processes(backend: &[&str], list: &str) {
+    let token = token_file("lists");
+    let (_a, a_http, admin) = serve_listed(backend, list, Some(&token.0));
+    let admin = admin.unwrap();
+    let (_b, b_http, _) = serve_listed(backend, list, None);
+    let client = HttpTrackerClient::new().with_timeout(Duration::from_secs(10));
+    let (unlisted, listed) = match list {
+        "allow" => (Some("unregistered torrent"), None),
+        _ => (None, Some("denied torrent")),
+    };
+    let hash = InfoHash([0x4c; 20]);
+    until_swarm(&client, &b_http, 0x4c, unlisted).await;
+
+    let (status, body) = request(&admin, "PUT", &format!("/v1/{list}/{hash}"), Some(TOKEN), "").await;
+    assert_eq!((status, &body["changed"]), (200, &serde_json::json!(true)), "{body}");
+    let (_, again) = request(&admin, "PUT", &format!("/v1/{list}/{hash}"), Some(TOKEN), "").await;
+    assert_eq!(again["changed"], false, "already listed: {again}");
+    until_swarm(&client, &b_http, 0x4c, listed).await;
+    until_swarm(&client, &a_http, 0x4c, listed).await;
+    // Another hash is untouched.
+    until_swarm(&client, &b_http, 0x4d, unlisted).await;
+
+    let (status, body) = request(&admin, "DELETE", &format!("/v1/{list}/{hash}"), Some(TOKEN), "").await;
+    assert_eq!((status, &body["listed"]), (200, &serde_json::json!(false)), "{body}");
+    until_swarm(&client, &b_http, 0x4c, unlisted).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_deny_list_through_the_api_reaches_a_second_process() {
+    let url = redis_support::standalone_url();
+    let prefix = redis_support::prefix("deny");
+    a_list_in_the_backend_across_two_processes(&["--backend", &url, "--redis-prefix", &prefix], "deny").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_allow_list_through_the_api_reaches_a_second_process() {
+    let url = redis_support::standalone_url();
+    let prefix = redis_support::prefix("allow");
+    a_list_in_the_backend_across_two_processes(&["--backend", &url, "--redis-prefix", &prefix], "allow").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_deny_list_through_the_api_reaches_a_second_process() {
+    let db = postgres_support::FreshDatabase::create(&postgres_support::postgres_url()).await;
+    a_list_in_the_backend_across_two_processes(&["--backend", &db.url], "deny").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_allow_list_through_the_api_reaches_a_second_process() {
+    let db = postgres_support::FreshDatabase::create(&postgres_support::postgres_url()).await;
+    a_list_in_the_backend_across_two_processes(&["--backend", &db.url], "allow").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

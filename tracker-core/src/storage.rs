@@ -219,6 +219,12 @@ pub trait TorrentManager: Send + Sync + 'static {
         Err(StorageError::Unsupported("peers per address family"))
     }
 
+    /// The store's allow and deny lists, when it keeps them (shared by several processes);
+    /// `None` by default.
+    fn hash_lists(&self) -> Option<&dyn crate::HashListStore> {
+        None
+    }
+
     /// The store's passkeys, when it keeps them (for private trackers shared by several
     /// processes); `None` by default.
     fn passkeys(&self) -> Option<&dyn crate::PasskeyStore> {

@@ -70,6 +70,7 @@ mod batch;
 mod config;
 mod connect;
 mod error;
+mod hash_lists;
 mod manager;
 mod passkeys;
 

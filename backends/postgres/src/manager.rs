@@ -129,6 +129,10 @@ impl TorrentManager for PostgresTorrentManager {
         Some(self)
     }
 
+    fn hash_lists(&self) -> Option<&dyn octotracker_core::HashListStore> {
+        Some(self)
+    }
+
     async fn family_counts(&self, hash: &InfoHash) -> Result<octotracker_core::FamilyCounts, StorageError> {
         // One swarm's rows through the (info_hash, seeder) index: 4, 6 or 0 (WebRTC) per row.
         let rows: Vec<(i32, bool, i64)> = sqlx::query_as(

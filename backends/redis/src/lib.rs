@@ -102,6 +102,7 @@ mod engine;
 mod error;
 mod event_stream;
 mod families;
+mod hash_lists;
 mod keys;
 mod passkeys;
 mod scan;
@@ -218,6 +219,10 @@ impl TorrentManager for RedisTorrentManager {
     }
 
     fn passkeys(&self) -> Option<&dyn octotracker_core::PasskeyStore> {
+        Some(self)
+    }
+
+    fn hash_lists(&self) -> Option<&dyn octotracker_core::HashListStore> {
         Some(self)
     }
 
