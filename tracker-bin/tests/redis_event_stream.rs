@@ -12,11 +12,20 @@ use octotracker_redis::{RedisConfig, RedisTarget, StreamReader};
 mod common;
 mod redis_support;
 
-use redis_support::{DEADLINE, Tracker, prefix, purge, request, runtime, standalone_url};
+use redis_support::{DEADLINE, Tracker, cluster_backend, prefix, purge, request, runtime, standalone_url};
 
 #[test]
 fn one_consumer_reads_the_events_of_two_tracker_processes() {
-    let backend = standalone_url();
+    one_consumer_reads_two_processes(&standalone_url());
+}
+
+#[test]
+fn one_consumer_reads_the_events_of_two_tracker_processes_on_a_redis_cluster() {
+    one_consumer_reads_two_processes(&cluster_backend());
+}
+
+fn one_consumer_reads_two_processes(backend: &str) {
+    let backend = backend.to_owned();
     let prefix = prefix("events");
     let key = format!("{prefix}:events");
     let target = RedisTarget::parse(&backend).expect("a redis URL");
