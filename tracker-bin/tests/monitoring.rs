@@ -78,7 +78,7 @@ fn all_queries() -> Vec<(String, String)> {
     )
     .expect("the dashboard is JSON");
     let mut queries: Vec<_> = alert_rules(&rules).into_iter().map(|(n, e)| (format!("alert {n}"), e)).collect();
-    assert_eq!(queries.len(), 6, "alerts.yml holds six alerts: {queries:?}");
+    assert_eq!(queries.len(), 7, "alerts.yml holds seven alerts: {queries:?}");
     queries.extend(dashboard_queries(&dashboard).into_iter().map(|(n, e)| (format!("dashboard {n}"), e)));
     queries
 }
@@ -125,7 +125,7 @@ fn promtool_accepts_the_alert_rules() {
         .unwrap_or_else(|e| panic!("cannot run promtool ({e}): {INSTALL_HINT}"));
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "promtool check rules failed:\n{text}");
-    assert!(text.contains("SUCCESS: 6 rules found"), "{text}");
+    assert!(text.contains("SUCCESS: 7 rules found"), "{text}");
 }
 
 /// A Prometheus process in a temp dir, stopped and removed on drop.
@@ -232,7 +232,7 @@ async fn a_real_prometheus_scrapes_octotracker_evaluates_the_queries_and_fires_a
         .await;
     let rules = prometheus.api(client, "rules", None).await;
     let loaded: Vec<&Value> = rules["groups"][0]["rules"].as_array().expect("rules").iter().collect();
-    assert_eq!(loaded.len(), 6, "Prometheus loaded the six alerts: {rules}");
+    assert_eq!(loaded.len(), 7, "Prometheus loaded the seven alerts: {rules}");
 
     // A third of the announces refused: the failure ratio alert's expression holds and the alert
     // goes pending (its `for:` is ten minutes). A `failures_total{reason}` series is born at its
