@@ -229,3 +229,15 @@ impl Drop for Subscription {
         self.shared.detach(&self.ring);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A ring slot is one event: what `subscribe`'s capacity costs (the binary's subscribers
+    /// document ~200 bytes a slot).
+    #[test]
+    fn an_event_fits_in_200_bytes() {
+        assert!(std::mem::size_of::<TrackerEvent>() <= 200, "{}", std::mem::size_of::<TrackerEvent>());
+    }
+}
