@@ -252,21 +252,7 @@ impl Tracker {
             now,
         };
         let reply = timed(obs, StorageOp::Announce, self.storage.announce(&announce, want as usize)).await?;
-        self.events.publish(|| {
-            TrackerEvent::Announce(AnnounceEvent {
-                info_hash: req.info_hash,
-                peer: announce.addr,
-                peer_id: req.peer_id,
-                event: req.event,
-                uploaded: req.uploaded,
-                downloaded: req.downloaded,
-                left: req.left,
-                passkey: passkey.map(Arc::from),
-                frontend,
-                stats: reply.stats,
-                now,
-            })
-        });
+        self.events.publish(|| announce_event(frontend, req, announce.addr, passkey, reply.stats, now));
         let intervals = self.intervals.intervals(&reply.stats, now);
         let (peers, peers6) = match family {
             AddressFamily::V4 => (reply.peers, Vec::new()),
@@ -403,6 +389,32 @@ impl Tracker {
     pub async fn totals(&self) -> Result<StoreTotals, StorageError> {
         timed(self.observer.as_deref(), StorageOp::Totals, self.storage.totals()).await
     }
+}
+
+/// The event of an answered announce: built out of line, only when someone subscribed.
+#[cold]
+#[inline(never)]
+fn announce_event(
+    frontend: &'static str,
+    req: &AnnounceRequest,
+    peer: SocketAddr,
+    passkey: Option<&str>,
+    stats: crate::SwarmStats,
+    now: UnixTime,
+) -> TrackerEvent {
+    TrackerEvent::Announce(AnnounceEvent {
+        info_hash: req.info_hash,
+        peer,
+        peer_id: req.peer_id,
+        event: req.event,
+        uploaded: req.uploaded,
+        downloaded: req.downloaded,
+        left: req.left,
+        passkey: passkey.map(Arc::from),
+        frontend,
+        stats,
+        now,
+    })
 }
 
 /// Runs a storage call, timing it when there is an observer.

@@ -125,15 +125,21 @@ impl EventHub {
 
     /// Hands the event `make` builds to every subscriber, never waiting; `make` runs only when
     /// there is one.
+    #[inline]
     pub fn publish(&self, make: impl FnOnce() -> TrackerEvent) {
-        if self.shared.count.load(Ordering::Relaxed) == 0 {
-            return;
+        if self.shared.count.load(Ordering::Relaxed) != 0 {
+            self.offer(make());
         }
+    }
+
+    /// The slow path, out of line so the request path stays small when nobody subscribes.
+    #[cold]
+    #[inline(never)]
+    fn offer(&self, event: TrackerEvent) {
         let rings = self.shared.rings.load();
         let Some((last, others)) = rings.split_last() else {
             return;
         };
-        let event = make();
         for ring in others {
             ring.push(event.clone());
         }
