@@ -284,3 +284,29 @@ async fn certificate_files_replaced_under_traffic_fail_no_request() {
     let exit = tokio::task::block_in_place(|| server.child.wait()).expect("the tracker exits");
     assert!(exit.success(), "exit {exit:?} after {:?}: {:#?}", started.elapsed(), server.log);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_handshake_is_cut_off_at_the_header_read_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = TempDir::new("https", "stalled");
+    let ca = TestCa::new();
+    let (cert, key) = write_pair(&dir, &ca.leaf("stalled"));
+    let mut server = LoggedServer::spawn(&mut tracker(&cert, &key, &["--header-read-timeout", "1"]));
+    let https = addr_after(&mut server, "listening on https://");
+
+    // The first bytes of a TLS record (a handshake, 512 bytes announced), then nothing.
+    let mut stalled = tokio::net::TcpStream::connect(https).await.expect("connect");
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01]).await.expect("send");
+    // Meanwhile a real client is served.
+    let mut conn = connect(&connector(&ca.pem), https).await.expect("a handshake beside the stalled one");
+    assert_eq!(get(&mut conn, &announce_target(5, 1, 6100)).await.expect("announce").0, 200);
+    // The stalled one is closed by the server (bounded wait: well past the 1 s timeout).
+    let started = Instant::now();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(15), stalled.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "the stalled handshake was not closed: {read:?} after {:?}",
+        started.elapsed()
+    );
+}
