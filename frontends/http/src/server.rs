@@ -72,6 +72,25 @@ impl HttpFrontend {
     /// `tls` (its certificate resolver decides the certificate of each handshake; ALPN is set to
     /// `http/1.1`), then is served exactly as a plain one, keep-alive, timeouts, rate limit,
     /// drain and all. Request durations are labelled `https` instead of `http`.
+    ///
+    /// ```no_run
+    /// # async fn run(tracker: std::sync::Arc<octotracker_core::Tracker>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use octotracker_core::Frontend;
+    /// use octotracker_http::rustls::pki_types::pem::PemObject;
+    /// use octotracker_http::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    /// use octotracker_http::{HttpConfig, HttpFrontend, rustls};
+    ///
+    /// let chain = CertificateDer::pem_file_iter("fullchain.pem")?.collect::<Result<Vec<_>, _>>()?;
+    /// let key = PrivateKeyDer::from_pem_file("privkey.pem")?;
+    /// // A fixed certificate; a `ResolvesServerCert` of your own can swap it at run time.
+    /// let tls = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:443").await?;
+    /// let frontend = HttpFrontend::new(listener, HttpConfig::default()).with_tls(&tls);
+    /// let forever: octotracker_core::Shutdown = Box::pin(std::future::pending());
+    /// Box::new(frontend).serve(tracker, forever).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, tls: &crate::rustls::ServerConfig) -> Self {
         self.tls = Some(crate::tls::Acceptor::new(tls));
