@@ -46,7 +46,10 @@ fn is_announce_reply(body: &[u8]) -> bool {
 async fn announces_over_https_and_http_reach_one_swarm() {
     let dir = TempDir::new("https", "one-swarm");
     let ca = TestCa::new();
-    let (cert, key) = write_pair(&dir, &ca.leaf("tracker one"));
+    let leaf = ca.leaf("tracker one");
+    // A full chain, leaf first (certbot's fullchain.pem).
+    let cert = dir.write("fullchain.pem", &format!("{}{}", leaf.cert_pem, ca.pem));
+    let key = dir.write("key.pem", &leaf.key_pem);
     let mut server =
         LoggedServer::spawn(&mut tracker(&cert, &key, &["--http", "127.0.0.1:0", "--metrics", "127.0.0.1:0"]));
     let plain = addr_after(&mut server, "listening on http://");
@@ -56,6 +59,7 @@ async fn announces_over_https_and_http_reach_one_swarm() {
     let connector = connector(&ca.pem);
     let mut conn = connect(&connector, https).await.expect("a TLS handshake against the test CA");
     assert_eq!(conn.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]), "ALPN chose HTTP/1.1");
+    assert_eq!(conn.get_ref().1.peer_certificates().map(<[_]>::len), Some(2), "the whole chain is sent");
     let (status, body) = get(&mut conn, &announce_target(7, 1, 6001)).await.expect("an announce over https");
     assert_eq!(status, 200);
     assert!(is_announce_reply(&body), "{}", String::from_utf8_lossy(&body));
