@@ -8,7 +8,9 @@ Starts BINARY (default target/release/octotracker) with a plain and a TLS listen
 (Debian's openssl CLI), then, R times (default 3), alternately:
   - keep-alive: N announces (default 20000) on one connection, plain then TLS;
   - a connection per announce: N/10 announces, each on a new connection (for TLS, a full
-    TLS 1.3 handshake: no session resumption), plain then TLS.
+    TLS 1.3 handshake: no session resumption), plain then TLS;
+  - the same over TLS with the session of the previous connection resumed (as clients that
+    keep TLS sessions do).
 The figure is the server's CPU time (every thread's on-CPU nanoseconds, /proc/PID/task/*/schedstat)
 over the run, divided by the number of announces: the client's own cost (Python) is not in it.
 Only 127.0.0.1 is ever contacted.
@@ -64,6 +66,30 @@ def per_connection(make, n):
         if r.status != 200:
             raise SystemExit(f"bad reply: {r.status}")
         conn.close()
+
+
+def resumed(port, context, n):
+    """n announces, each on a new TLS connection resuming the previous one's session."""
+    session = None
+    resumed_count = 0
+    for i in range(n):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        tls = context.wrap_socket(raw, server_hostname="127.0.0.1", session=session)
+        request = f"GET {target(i)} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n"
+        tls.sendall(request.encode())
+        reply = b""
+        while True:
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+        if not reply.startswith(b"HTTP/1.1 200"):
+            raise SystemExit(f"bad reply: {reply[:80]!r}")
+        resumed_count += tls.session_reused
+        session = tls.session
+        tls.close()
+    if resumed_count < n - 1:
+        raise SystemExit(f"only {resumed_count} of {n} connections resumed their session")
 
 
 def wait_listening(port):
@@ -127,7 +153,18 @@ def main():
                     results.setdefault((name, label), []).append(per)
                     print(f"round {r + 1} {name:24} {label:5}: {n} announces, server {per:6.1f} µs CPU each, "
                           f"client-side {n / took:7.0f}/s", flush=True)
+        for r in range(rounds):
+            n = requests // 10
+            before = server_cpu_ns(server.pid)
+            resumed(base + 1, context, n)
+            per = (server_cpu_ns(server.pid) - before) / n / 1000
+            results.setdefault(("resumed", "https"), []).append(per)
+            print(f"round {r + 1} connection per announce, resumed https: {n} announces, server {per:6.1f} µs CPU each",
+                  flush=True)
         print()
+        resumed_med = statistics.median(results[("resumed", "https")])
+        print(f"connection per announce, https with a resumed session: {resumed_med:6.1f} µs per announce "
+              f"(median of {rounds})")
         for name, _, n in runs:
             http_med = statistics.median(results[(name, "http")])
             https_med = statistics.median(results[(name, "https")])
