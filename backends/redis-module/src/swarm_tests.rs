@@ -184,3 +184,10 @@ fn a_version_1_blob_reads_with_no_webrtc_peer_and_families_are_checked() {
     forged.extend_from_slice(&[0; 12]);
     assert!(decode(&forged).unwrap_err().contains("another family"), "{:?}", decode(&forged).err());
 }
+
+#[test]
+fn a_swarm_header_is_one_64_byte_allocation() {
+    // Redis's allocator (jemalloc) rounds an allocation up to its size class: 64 bytes here, one
+    // class more (80) with 32-bit set ends, paid by every swarm.
+    assert!(std::mem::size_of::<Swarm>() <= 64, "{}", std::mem::size_of::<Swarm>());
+}
