@@ -152,7 +152,11 @@ impl RedisTorrentManager {
         let prefix = &self.config.prefix;
         let other = engine.other();
         let mut patterns = vec![(swarm_pattern(prefix, other), None)];
-        patterns.extend(OLD_LAYOUTS.iter().map(|(p, what)| (format!("{prefix}:{p}"), Some(*what))));
+        patterns.extend(
+            OLD_LAYOUTS
+                .iter()
+                .map(|(p, all, what)| (format!("{prefix}:{p}"), Some((format!("{prefix}:{all}"), *what)))),
+        );
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
         for (node, (pattern, old)) in nodes.iter().flat_map(|n| patterns.iter().map(move |p| (n, p))) {
             let Some(key) = self.first_key(node, pattern).await? else { continue };
@@ -167,11 +171,11 @@ impl RedisTorrentManager {
                     engine.public(),
                     other.public(),
                 ),
-                Some(what) => format!(
+                Some((all, what)) => format!(
                     "redis prefix {prefix:?} holds {what} written by an older octotracker (e.g. {key} on {node}), \
                      which this one does not read: stop the older trackers, then let those keys expire (one peer \
                      timeout plus a minute after their last announce) or delete them (`redis-cli --scan --pattern \
-                     '{pattern}'` and DEL, on every node); or use another --redis-prefix. Peers re-announce within \
+                     '{all}'` and DEL, on every node); or use another --redis-prefix. Peers re-announce within \
                      one interval"
                 ),
             }));

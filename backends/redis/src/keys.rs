@@ -43,12 +43,13 @@ const NATIVE: &str = "swarm";
 /// The suffixes of a swarm's keys in the order the scripts take them.
 const SUFFIXES: [&str; 8] = [IDS, "v3:z", "v3:s4r", "v3:l4r", "v3:s6r", "v3:l6r", "v3:swr", "v3:lwr"];
 
-/// `SCAN MATCH` patterns (after `<prefix>:`) of keys written by older layouts, with what they
-/// were: connecting to a prefix holding them is refused.
-pub(crate) const OLD_LAYOUTS: [(&str, &str); 3] = [
-    ("{*}:v2:i", "layout-2 Lua swarms"),
-    ("rtc:{*}:v2:i", "layout-2 Lua swarms of WebRTC peers"),
-    ("rtc:{*}:swarm", "module swarms of WebRTC peers in sibling keys"),
+/// Keys written by older layouts, as `SCAN MATCH` patterns after `<prefix>:` (one key every such
+/// swarm has, then every key of such swarms) with what they were: connecting to a prefix holding
+/// them is refused.
+pub(crate) const OLD_LAYOUTS: [(&str, &str, &str); 3] = [
+    ("{*}:v2:i", "{*}:v2:*", "layout-2 Lua swarms"),
+    ("rtc:{*}:v2:i", "rtc:{*}", "layout-2 Lua swarms of WebRTC peers"),
+    ("rtc:{*}:swarm", "rtc:{*}", "module swarms of WebRTC peers in sibling keys"),
 ];
 
 /// Builds the keys of one swarm in one reusable buffer: `<prefix>:{<hex hash>}:` then a suffix.
