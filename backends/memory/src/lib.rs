@@ -67,6 +67,7 @@
 
 mod config;
 mod entry;
+mod index;
 mod peer_list;
 mod selection;
 mod shard;
