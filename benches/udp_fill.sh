@@ -110,7 +110,7 @@ octotracker_row() {
     pid=$!
     PIDS+=("$pid")
     for i in $(seq 1 600); do
-        grep -q "listening on udp://" "$WORK/octotracker-$port.log" && break
+        grep -qs "listening on udp://" "$WORK/octotracker-$port.log" && break
         kill -0 "$pid" 2>/dev/null || die "$name exited: $(cat "$WORK/octotracker-$port.log")"
         (( i < 600 )) || die "$name does not say it listens"
         sleep 0.1
