@@ -189,18 +189,6 @@ free_port() {
     done
 }
 
-# An announce for hash HEX, then a `stopped` one so that it leaves no peer behind; fails unless
-# the first reply is a success. (opentracker answers `stopped` without checking its whitelist,
-# so only the first one tells whether the whitelist is loaded.)
-check_announce() { # ADDR HEX
-    local query="info_hash=" body i
-    for (( i = 0; i < ${#2}; i += 2 )); do query+="%${2:i:2}"; done
-    query+="&peer_id=-CK0001-000000000001&port=6881&left=0&compact=1"
-    body=$(curl -s --max-time 2 "http://$1/announce?$query&event=started" | tr -d '\0') || return 1
-    curl -s --max-time 2 -o /dev/null "http://$1/announce?$query&event=stopped" || true
-    [[ $body == *interval* && $body != *"failure reason"* ]]
-}
-
 # Starts octotracker (with any further flags given); sets OCT_PID and OCT_ADDR.
 start_octotracker() { # NAME [FLAGS…]
     local name=$1

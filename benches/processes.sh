@@ -1,6 +1,6 @@
-# Process helpers shared by compare.sh and udp_compare.sh (source it after creating $WORK, the
-# run's temp dir): every pid pushed onto PIDS and the generator run by run_waited are stopped,
-# and $WORK removed, when the script exits or is interrupted.
+# Process helpers shared by the bench scripts (source it after creating $WORK, the run's temp
+# dir): every pid pushed onto PIDS and the generator run by run_waited are stopped, and $WORK
+# removed, when the script exits or is interrupted.
 
 PIDS=()
 
@@ -55,4 +55,16 @@ wait_listening() { # LOGFILE PID [SCHEME]
         sleep 0.1
     done
     die "no 'listening on $scheme://' line in $1"
+}
+
+# An announce for hash HEX, then a `stopped` one so that it leaves no peer behind; fails unless
+# the first reply is a success. (opentracker answers `stopped` without checking its whitelist,
+# so only the first one tells whether the whitelist is loaded.)
+check_announce() { # ADDR HEX
+    local query="info_hash=" body i
+    for (( i = 0; i < ${#2}; i += 2 )); do query+="%${2:i:2}"; done
+    query+="&peer_id=-CK0001-000000000001&port=6881&left=0&compact=1"
+    body=$(curl -s --max-time 2 "http://$1/announce?$query&event=started" | tr -d '\0') || return 1
+    curl -s --max-time 2 -o /dev/null "http://$1/announce?$query&event=stopped" || true
+    [[ $body == *interval* && $body != *"failure reason"* ]]
 }

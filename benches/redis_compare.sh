@@ -8,6 +8,8 @@
 #   OTHERS="before=/tmp/octotracker-old" benches/redis_compare.sh   adds "redis (before)" rows from
 #                                                    other builds (space-separated LABEL=PATH)
 #
+# Every row serves the same fixed number of announces (ANNOUNCES, `octotracker load
+# --max-requests`), so CPU and command counts are over the same work whatever the machine's load.
 # Per row: announces/s, tracker and redis-server CPU µs per announce (utime+stime from
 # /proc/PID/stat over the announces served) and announces per second of redis-server CPU, the
 # announce command's usec_per_call (EVALSHA or OCTO.ANNOUNCE, INFO commandstats), Redis commands
@@ -16,7 +18,7 @@
 # the load average before the run. Every redis-server loads the module (target/release, built
 # when missing); the Lua rows run with --redis-engine lua.
 #
-# Environment (defaults): ROUNDS=2 DURATION=10 CONNECTIONS=64 TORRENTS=10000 PEERS=100000
+# Environment (defaults): ROUNDS=2 ANNOUNCES=300000 CONNECTIONS=64 TORRENTS=10000 PEERS=100000
 # PORT=7399 (redis-server's port), BIN=target/release/octotracker, MEMORY=1 (0: no memory rows).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-7399}
 BIN=${BIN:-target/release/octotracker}
-LOAD_ARGS=(--duration "${DURATION:-10}" --connections "${CONNECTIONS:-64}" --torrents "${TORRENTS:-10000}"
+LOAD_ARGS=(--max-requests "${ANNOUNCES:-300000}" --duration 3600 --connections "${CONNECTIONS:-64}" --torrents "${TORRENTS:-10000}"
     --peers "${PEERS:-100000}" --json)
 TICK=$(getconf CLK_TCK)
 LOGDIR=$(mktemp -d)

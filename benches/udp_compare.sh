@@ -78,6 +78,8 @@ WORK=$(mktemp -d /tmp/octotracker-udp-compare.XXXXXX)
 chmod 755 "$WORK"
 # shellcheck source=benches/processes.sh
 source "$REPO_ROOT/benches/processes.sh"
+# shellcheck source=benches/udp_servers.sh
+source "$REPO_ROOT/benches/udp_servers.sh"
 
 # ---------------------------------------------------------------- machine and tools
 
@@ -128,34 +130,10 @@ cpu_ticks() {
     echo $(( ${12} + ${13} ))
 }
 
-free_port() { # tcp|udp
-    local port flag=-Htln
-    [[ $1 == udp ]] && flag=-Huln
-    while :; do
-        port=$(( PORT_MIN + RANDOM % (PORT_MAX - PORT_MIN + 1) ))
-        if ! ss "$flag" "sport = :$port" | grep -q . && ! ss -Htln "sport = :$port" | grep -q .; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-# A regular announce of hash HEX over HTTP, then a `stopped` one; fails unless the first is a
-# success (opentracker answers `stopped` without checking its whitelist).
-check_announce() { # ADDR HEX
-    local query="info_hash=" body i
-    for (( i = 0; i < ${#2}; i += 2 )); do query+="%${2:i:2}"; done
-    query+="&peer_id=-CK0001-000000000001&port=6881&left=0&compact=1"
-    body=$(curl -s --max-time 2 "http://$1/announce?$query&event=started" | tr -d '\0') || return 1
-    curl -s --max-time 2 -o /dev/null "http://$1/announce?$query&event=stopped" || true
-    [[ $body == *interval* && $body != *"failure reason"* ]]
-}
-
 # ---------------------------------------------------------------- the population and servers
 
 HASHES=$WORK/hashes.txt
 "$OCTOTRACKER" load --list-info-hashes --torrents "$TORRENTS" --seed "$SEED" >"$HASHES"
-PROBE=$(tail -1 "$HASHES")
 
 log "starting octotracker (CPUs $SERVER_CPUS)"
 "${PIN_SERVER[@]}" "$OCTOTRACKER" --udp "127.0.0.1:$(free_port udp)" --http "127.0.0.1:$(free_port tcp)" "${OCT_ARGS[@]}" \
@@ -174,30 +152,7 @@ if [[ -n $BASELINE_BIN ]]; then
 fi
 
 log "starting opentracker (CPUs $SERVER_CPUS), whitelisting $(wc -l <"$HASHES") hashes"
-ROOT=$WORK/opentracker
-mkdir -p "$ROOT"
-chmod 755 "$ROOT"
-cp "$HASHES" "$ROOT/whitelist.txt"
-chmod 644 "$ROOT/whitelist.txt"
-OT_TCP_PORT=$(free_port tcp)
-OT_UDP_PORT=$(free_port udp)
-cat >"$WORK/opentracker.conf" <<EOF
-listen.tcp 127.0.0.1:$OT_TCP_PORT
-listen.udp 127.0.0.1:$OT_UDP_PORT
-access.whitelist /whitelist.txt
-tracker.rootdir $ROOT
-tracker.user _opentracker
-EOF
-"${PIN_SERVER[@]}" opentracker -f "$WORK/opentracker.conf" </dev/null >"$WORK/opentracker.log" 2>&1 &
-OT_PID=$!
-PIDS+=("$OT_PID")
-OT_UDP=127.0.0.1:$OT_UDP_PORT
-for i in $(seq 1 600); do
-    check_announce "127.0.0.1:$OT_TCP_PORT" "$PROBE" && break
-    kill -0 "$OT_PID" 2>/dev/null || die "opentracker exited: $(cat "$WORK/opentracker.log")"
-    (( i < 600 )) || die "opentracker does not accept whitelisted hashes (see $WORK/opentracker.log)"
-    sleep 0.1
-done
+start_opentracker_udp "$HASHES"
 log "octotracker udp://$OCT_UDP (pid $OCT_PID), opentracker udp://$OT_UDP (pid $OT_PID)"
 
 # ---------------------------------------------------------------- runs

@@ -97,13 +97,7 @@ impl UdpTrackerClient {
                     Ok(Err(e)) => return Err(ClientError::Transport(e.to_string())),
                     Ok(Ok(n)) => {
                         let reply = parse_reply(&buf[..n], v6).map_err(|e| ClientError::Transport(e.to_string()))?;
-                        let reply_tid = match &reply {
-                            UdpReply::Connect { transaction_id, .. }
-                            | UdpReply::Announce { transaction_id, .. }
-                            | UdpReply::Scrape { transaction_id, .. }
-                            | UdpReply::Error { transaction_id, .. } => *transaction_id,
-                        };
-                        if reply_tid == tid {
+                        if reply.transaction_id() == tid {
                             return Ok(reply);
                         }
                     }

@@ -24,6 +24,8 @@ pub struct Config {
     pub udp: UdpSection,
     /// The WebSocket (WebTorrent) frontend.
     pub ws: WsSection,
+    /// HTTPS listeners and their certificate.
+    pub tls: TlsSection,
     /// The metrics endpoint.
     pub metrics: MetricsSection,
     /// The admin API.
@@ -125,6 +127,26 @@ impl Default for WsSection {
             rate_limit: 10,
             rate_limit_burst: 40,
         }
+    }
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSection {
+    /// HTTPS listen addresses (the HTTP tracker over TLS); empty: none.
+    pub https: Vec<String>,
+    /// PEM file of the certificate chain, leaf first (required with `https`).
+    pub cert: String,
+    /// PEM file of the certificate's private key (required with `https`).
+    pub key: String,
+    /// Seconds between checks of the two files for a renewed pair.
+    pub reload_interval: u64,
+}
+
+impl Default for TlsSection {
+    fn default() -> Self {
+        TlsSection { https: Vec::new(), cert: String::new(), key: String::new(), reload_interval: 10 }
     }
 }
 

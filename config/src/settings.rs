@@ -26,6 +26,8 @@ pub struct Settings {
     pub ws: Vec<SocketAddr>,
     /// The WebSocket frontend's limits.
     pub ws_config: octotracker_ws::WsConfig,
+    /// The HTTPS listeners and their certificate; `None`: no `--https`.
+    pub tls: Option<TlsSettings>,
     /// How the HTTP frontend serves (timeouts, trusted proxies, rate limit, paths).
     pub http: HttpConfig,
     /// The engine's policy.
@@ -64,6 +66,19 @@ pub struct AdminSettings {
     pub listen: SocketAddr,
     /// The file holding its bearer token (read by the binary at startup).
     pub token_file: PathBuf,
+}
+
+/// The HTTPS listeners and the files of their certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Where the HTTP tracker is served over TLS.
+    pub https: Vec<SocketAddr>,
+    /// The PEM certificate chain (read by the binary at start and on change).
+    pub cert: PathBuf,
+    /// The PEM private key.
+    pub key: PathBuf,
+    /// How often the two files are checked for a renewed pair.
+    pub reload_interval: Duration,
 }
 
 /// Where a private tracker's passkeys come from.
@@ -213,7 +228,10 @@ impl Settings {
     /// Validates `config`; the error is a message for the operator.
     pub fn from_config(config: &Config) -> Result<Settings, String> {
         // No listener at all: HTTP and UDP on 0.0.0.0:6969.
-        let none = config.http.listen.is_empty() && config.udp.listen.is_empty() && config.ws.listen.is_empty();
+        let none = config.http.listen.is_empty()
+            && config.udp.listen.is_empty()
+            && config.ws.listen.is_empty()
+            && config.tls.https.is_empty();
         let defaulted = |given: &[String]| if none { vec![DEFAULT_LISTEN.to_owned()] } else { given.to_vec() };
         let parse = |list: Vec<String>| {
             list.iter()
@@ -227,6 +245,7 @@ impl Settings {
         let listen = parse(defaulted(&config.http.listen))?;
         let udp = parse(defaulted(&config.udp.listen))?;
         let ws = parse(config.ws.listen.clone())?;
+        let tls = tls_settings(&config.tls, parse(config.tls.https.clone())?)?;
         if config.ws.max_connections == 0 {
             return Err("[ws] max_connections must be at least 1".into());
         }
@@ -366,6 +385,7 @@ impl Settings {
             udp_config,
             ws,
             ws_config,
+            tls,
             log_level: config.log.level.clone(),
             metrics,
             listen,
@@ -436,6 +456,23 @@ fn interval_spec(i: &crate::config::IntervalSection) -> Result<IntervalSpec, Str
     spec.parse::<IntervalSpec>().map_err(|e| format!("invalid interval algorithm {spec:?}: {e}"))
 }
 
+/// `[tls]`: off without `https` addresses; with them, a certificate and a key are required.
+fn tls_settings(section: &crate::config::TlsSection, https: Vec<SocketAddr>) -> Result<Option<TlsSettings>, String> {
+    if https.is_empty() {
+        return Ok(None);
+    }
+    let file = |value: &str, flag: &str, key: &str| match value.trim() {
+        "" => Err(format!("--https needs --{flag} FILE (or [tls] {key}): a PEM file, e.g. from certbot or openssl")),
+        path => Ok(PathBuf::from(path)),
+    };
+    Ok(Some(TlsSettings {
+        cert: file(&section.cert, "tls-cert", "cert")?,
+        key: file(&section.key, "tls-key", "key")?,
+        reload_interval: bounded_secs("[tls] reload_interval", section.reload_interval, 1)?,
+        https,
+    }))
+}
+
 /// `[admin]`: off when `listen` is empty; a listen address needs a token file.
 fn admin_settings(
     section: &crate::config::AdminSection,
@@ -475,6 +512,28 @@ mod tests {
         assert!(Settings::from_config(&c).unwrap().udp.is_empty(), "HTTP only when only HTTP is asked for");
         assert_eq!(s.intervals, IntervalSpec { algorithm: AlgorithmSpec::Static(Static::default()), jitter: 0 });
         assert_eq!(s.backend, Backend::Memory { shards: 0, peer_ids: true });
+    }
+
+    #[test]
+    fn https_needs_a_certificate_and_a_key_and_alone_opens_no_plain_listener() {
+        let mut c = Config::default();
+        c.tls.https = vec!["127.0.0.1:8443".into()];
+        let err = Settings::from_config(&c).unwrap_err();
+        assert!(err.contains("--tls-cert"), "{err}");
+        c.tls.cert = "cert.pem".into();
+        let err = Settings::from_config(&c).unwrap_err();
+        assert!(err.contains("--tls-key"), "{err}");
+        c.tls.key = "key.pem".into();
+        let s = Settings::from_config(&c).unwrap();
+        let tls = s.tls.expect("https asked for");
+        assert_eq!(tls.https, vec!["127.0.0.1:8443".parse::<SocketAddr>().unwrap()]);
+        assert_eq!((tls.cert, tls.key), (PathBuf::from("cert.pem"), PathBuf::from("key.pem")));
+        assert_eq!(tls.reload_interval, Duration::from_secs(10));
+        assert!(s.listen.is_empty() && s.udp.is_empty(), "--https alone is not a default 0.0.0.0:6969");
+        c.tls.reload_interval = 0;
+        assert!(Settings::from_config(&c).unwrap_err().contains("reload_interval"));
+        c.tls.https = vec!["8443".into()];
+        assert!(Settings::from_config(&c).unwrap_err().contains("invalid listen address"));
     }
 
     #[test]

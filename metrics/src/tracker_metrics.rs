@@ -257,12 +257,12 @@ impl TrackerMetrics {
         self.announces.iter().flatten().map(Counter::get).sum()
     }
 
-    /// The durations of every frontend's requests of `kind` (http, udp, ws), merged: the count in
+    /// The durations of every frontend's requests of `kind` (http, https, udp, ws), merged: the count in
     /// each bucket of [`BUCKETS_SECONDS`](crate::BUCKETS_SECONDS) plus `+Inf`, and their sum.
     pub fn request_latency(&self, kind: RequestKind) -> ([u64; 20], Duration) {
         let mut buckets = self.http_latency[kind_slot(kind)].bucket_counts();
         let mut sum = self.http_latency[kind_slot(kind)].sum();
-        for frontend in ["udp", "ws"] {
+        for frontend in ["https", "udp", "ws"] {
             if let Some(h) = self.request_latency.get(&[("frontend", frontend), ("request", kind.as_str())]) {
                 buckets.iter_mut().zip(h.bucket_counts()).for_each(|(total, n)| *total += n);
                 sum += h.sum();

@@ -338,6 +338,20 @@ pub(crate) struct ServeArgs {
     #[arg(long = "admin-token-file", env = "OCTOTRACKER_ADMIN_TOKEN_FILE")]
     pub admin_token_file: Option<String>,
 
+    /// [tls] https: serve the HTTP tracker over TLS on this address too, repeatable (needs
+    /// --tls-cert and --tls-key).
+    #[arg(long = "https", env = "OCTOTRACKER_HTTPS", value_delimiter = ',')]
+    pub https: Vec<String>,
+    /// [tls] cert: PEM file of the certificate chain, leaf first.
+    #[arg(long = "tls-cert", env = "OCTOTRACKER_TLS_CERT")]
+    pub tls_cert: Option<String>,
+    /// [tls] key: PEM file of the certificate's private key.
+    #[arg(long = "tls-key", env = "OCTOTRACKER_TLS_KEY")]
+    pub tls_key: Option<String>,
+    /// [tls] reload_interval, seconds between checks of the certificate files for a renewal.
+    #[arg(long = "tls-reload-interval", env = "OCTOTRACKER_TLS_RELOAD_INTERVAL")]
+    pub tls_reload_interval: Option<u64>,
+
     /// [metrics] listen: serve /metrics (Prometheus), /stats (JSON) and the status page (/) on this address.
     #[arg(long = "metrics", env = "OCTOTRACKER_METRICS")]
     pub metrics: Option<String>,
@@ -427,6 +441,18 @@ impl ServeArgs {
         }
         if let Some(file) = &self.admin_token_file {
             config.admin.token_file = file.clone();
+        }
+        if !self.https.is_empty() {
+            config.tls.https = self.https.clone();
+        }
+        if let Some(file) = &self.tls_cert {
+            config.tls.cert = file.clone();
+        }
+        if let Some(file) = &self.tls_key {
+            config.tls.key = file.clone();
+        }
+        if let Some(secs) = self.tls_reload_interval {
+            config.tls.reload_interval = secs;
         }
         if let Some(addr) = &self.metrics {
             config.metrics.listen = addr.clone();

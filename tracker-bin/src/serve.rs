@@ -1,6 +1,7 @@
 //! `octotracker serve`: wire the backend, the engine and the listeners, run until SIGINT or
-//! SIGTERM, then drain. SIGHUP re-reads the access lists and passkeys at once (`systemctl
-//! reload`); without access control it is logged and changes nothing.
+//! SIGTERM, then drain. SIGHUP re-reads the access lists and passkeys and checks the TLS
+//! certificate files at once (`systemctl reload`); without either it is logged and changes
+//! nothing.
 
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
                 .with_peers(ws_peers.clone().expect("made when --ws is given")),
         );
     }
+
+    let https = crate::https::Https::bind(&settings)?;
 
     let metrics_listener = match settings.metrics {
         Some(addr) => Some(
@@ -122,6 +125,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
+    let check_tls_now = https.as_ref().map(|https| https.check_now.clone());
+    if let Some(https) = https {
+        https.spawn(&mut tasks, &tracker, || stopped(stop_rx.clone()))?;
+    }
     for frontend in udp_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on udp://{addr}");
@@ -185,10 +192,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
 
     while let Signal::Reload = signals.recv().await {
+        if let Some(check) = &check_tls_now {
+            tracing::info!("SIGHUP: checking the TLS certificate files");
+            check.notify_one();
+        }
         if reloads {
             tracing::info!("SIGHUP: reloading the access lists");
             reload_now.notify_one();
-        } else {
+        } else if check_tls_now.is_none() {
             tracing::info!("SIGHUP: nothing to reload (no access lists)");
         }
     }

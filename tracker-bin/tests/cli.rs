@@ -230,8 +230,9 @@ mod print_config {
         let sections: Vec<_> = config.keys().map(String::as_str).collect();
         assert_eq!(
             sections,
-            ["access", "admin", "http", "interval", "log", "metrics", "storage", "tracker", "udp", "ws"]
+            ["access", "admin", "http", "interval", "log", "metrics", "storage", "tls", "tracker", "udp", "ws"]
         );
+        assert_eq!(config["tls"]["https"].as_array().map(Vec::len), Some(0), "no HTTPS listener by default");
         assert_eq!(config["ws"]["listen"].as_array().map(Vec::len), Some(0), "no WebSocket tracker by default");
         assert_eq!(config["metrics"]["listen"].as_str(), Some(""), "metrics are off by default");
         assert_eq!(config["admin"]["listen"].as_str(), Some(""), "the admin API is off by default");

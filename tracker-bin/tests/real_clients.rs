@@ -12,6 +12,10 @@
 //! create` instead of libtorrent: libtorrent must compute the same v1 info hash, seed it, and
 //! aria2 must download every file intact.
 //!
+//! A fourth run announces over https only (`--https`, a throwaway CA): aria2 trusts it through
+//! `--ca-certificate`, libtorrent through OpenSSL's `SSL_CERT_FILE`, both verifying the
+//! certificate.
+//!
 //! Needs Debian's `aria2` and `python3-libtorrent`: `scripts/test.sh`
 //! installs them. Every child process is killed on the way out, pass or fail,
 //! and the whole test is bounded by [`DEADLINE`].
@@ -25,6 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+mod tls_support;
 
 /// Upper bound for the whole test, tracker start to clean tracker exit.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -229,6 +235,44 @@ fn aria2_downloads_from_a_libtorrent_seeder_over_a_udp_announce_url() {
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
 }
 
+#[test]
+fn aria2_downloads_from_a_libtorrent_seeder_over_an_https_announce_url() {
+    require_real_clients();
+    let deadline = Instant::now() + DEADLINE;
+    let dir = TempDir::create();
+    let ca = tls_support::TestCa::new();
+    let leaf = ca.leaf("octotracker real clients");
+    let (ca_file, cert, key) = (dir.path().join("ca.pem"), dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    fs::write(&ca_file, &ca.pem).expect("write the CA");
+    fs::write(&cert, &leaf.cert_pem).expect("write the certificate");
+    fs::write(&key, &leaf.key_pem).expect("write the key");
+    let tls = ["--https", "127.0.0.1:0", "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()];
+    let (mut tracker, _, https) = start_tracker(&dir, &tls, deadline);
+    // The only tracker of the torrent is the https one: every peer the leecher meets, it learnt
+    // of through a verified TLS announce.
+    let announce_url = format!("https://{}/announce", https.expect("an https listener"));
+
+    let seed_dir = dir.subdir("seed");
+    let original = random_bytes(PAYLOAD_LEN);
+    fs::write(seed_dir.join(PAYLOAD_NAME), &original).expect("write the payload");
+    let torrent = dir.path().join("payload.torrent");
+    make_torrent(&seed_dir.join(PAYLOAD_NAME), &announce_url, &torrent, &dir);
+    let env = [("SSL_CERT_FILE", ca_file.as_path())];
+    let (_seeder, (next, _)) = start_libtorrent_seeder_with(&torrent, &seed_dir, &dir, deadline, &env);
+    assert!((415..=420).contains(&next), "the https reply's interval reached libtorrent: {next} s\n{}", dir.logs());
+
+    let download_dir = dir.subdir("download");
+    let trust = format!("--ca-certificate={}", ca_file.display());
+    let args = ["--enable-dht=false", "--enable-dht6=false", "--check-certificate=true", &trust];
+    let status = run_aria2(&torrent, &download_dir, &dir, deadline, &args);
+    assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
+    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
+        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
+    assert!(downloaded == original, "the downloaded file differs from the original\n{}", dir.logs());
+    let exit = tracker.terminate(deadline);
+    assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
+}
+
 // ---------------------------------------------------------------- clients
 
 /// Fails (never skips) when a real client is missing.
@@ -267,6 +311,17 @@ fn start_libtorrent_seeder(
     dir: &TempDir,
     deadline: Instant,
 ) -> (ChildGuard, (i64, i64)) {
+    start_libtorrent_seeder_with(torrent, seed_dir, dir, deadline, &[])
+}
+
+/// [`start_libtorrent_seeder`] with variables added to its environment.
+fn start_libtorrent_seeder_with(
+    torrent: &Path,
+    seed_dir: &Path,
+    dir: &TempDir,
+    deadline: Instant,
+    env: &[(&str, &Path)],
+) -> (ChildGuard, (i64, i64)) {
     // python3-libtorrent once died at start-up in CI before logging anything (a crash of the
     // client, not a refusal by the tracker): a seeder that exits before it is ready is started
     // once more, and its exit status is reported either way.
@@ -277,6 +332,7 @@ fn start_libtorrent_seeder(
             .arg("seed")
             .arg(torrent)
             .arg(seed_dir)
+            .envs(env.iter().copied())
             // The seeder exits when its stdin closes: if this test process dies
             // without running destructors, the seeder still goes away.
             .stdin(Stdio::piped())
@@ -362,13 +418,15 @@ fn start_tracker(dir: &TempDir, args: &[&str], deadline: Instant) -> (ChildGuard
     let addr = wait_for_line(&lines, startup_deadline, listening_address).unwrap_or_else(|| {
         panic!("octotracker did not report `listening on http://...` within {TRACKER_STARTUP:?}\n{}", dir.logs())
     });
-    // With --udp, the UDP listener's line follows the HTTP one.
-    let udp = args.contains(&"--udp").then(|| {
+    // With --udp (or --https), that listener's line follows the HTTP one.
+    let scheme = ["udp", "https"].into_iter().find(|s| args.contains(&format!("--{s}").as_str()));
+    let udp = scheme.map(|scheme| {
+        let marker = format!("listening on {scheme}://");
         wait_for_line(&lines, startup_deadline, |line| {
-            let rest = &line[line.find("listening on udp://")? + "listening on udp://".len()..];
+            let rest = &line[line.find(&marker)? + marker.len()..];
             rest.split_whitespace().next()?.parse::<SocketAddr>().ok()
         })
-        .unwrap_or_else(|| panic!("octotracker did not report `listening on udp://...`\n{}", dir.logs()))
+        .unwrap_or_else(|| panic!("octotracker did not report `{marker}...`\n{}", dir.logs()))
     });
     // Keep draining the rest of stderr (it goes to the log file as it is read).
     std::thread::spawn(move || while lines.recv().is_ok() {});

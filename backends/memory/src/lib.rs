@@ -49,7 +49,9 @@
 //! - **Counts are O(1)** and cannot drift: a list keeps its seeders in front of its leechers,
 //!   so the counts are the boundary and the length.
 //! - **Finding the announcer** is a scan of a small list, or a hash-index lookup in a large one
-//!   (the index exists only above 32 peers, so small swarms pay no memory for it).
+//!   (the index exists only above 32 peers, so small swarms pay no memory for it). The index
+//!   holds 8-byte slots (a position and hash bits, the keys stay in the list), so a lookup
+//!   costs one cache miss for the slot and one for the entry the announce updates anyway.
 //! - **Choosing peers is O(`want`)**: a window of consecutive entries from a random start,
 //!   wrapping around, from the leechers (for a seeder) or from both ranges in proportion (for
 //!   a leecher). See the `selection` module.
@@ -67,6 +69,7 @@
 
 mod config;
 mod entry;
+mod index;
 mod peer_list;
 mod selection;
 mod shard;

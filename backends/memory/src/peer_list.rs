@@ -3,7 +3,7 @@
 //! from the stored peers), and each role is one contiguous range to choose from.
 //!
 //! An announcer is found by a linear scan while the list is small; above [`INDEX_FROM`]
-//! entries a hash index (address and port → position) is built, and it is dropped again below
+//! entries a hash index (address and port → position, see [`Index`]) is built, and it is dropped again below
 //! [`INDEX_UNTIL`] (the gap keeps a swarm hovering at the threshold from rebuilding it on every
 //! announce). Small swarms, the vast majority, pay no index memory. Entries move by swaps (to
 //! cross the seeder/leecher boundary, or to the end before a removal), each swap fixing the
@@ -16,21 +16,16 @@
 //! The slice grows by a quarter (at least two entries) rather than doubling, and gives memory
 //! back when less than half of it is used, keeping the memory per peer close to the entry size.
 
-use std::collections::HashMap;
-
-use foldhash::fast::RandomState;
 use octotracker_core::{Peer, UnixTime};
 
 use crate::entry::{Entry, Ip, Key, PeerIdSlot};
-use crate::selection::{self, Ask};
+pub(crate) use crate::index::Index;
+use crate::selection::{self, Ask, Draws, pick};
 
 /// Above this many entries, a list keeps a hash index of its peers.
 pub(crate) const INDEX_FROM: usize = 32;
 /// Below this many entries, a list drops its index.
 pub(crate) const INDEX_UNTIL: usize = 16;
-
-/// Address and port → position in the list.
-pub(crate) type Index<A> = HashMap<Key<A>, u32, RandomState>;
 
 /// What a peer was before an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +82,7 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
     /// The position of the peer at `key`.
     pub(crate) fn find(&self, index: &Option<Index<A>>, key: Key<A>) -> Option<usize> {
         match index {
-            Some(index) => index.get(&key).map(|&i| i as usize),
+            Some(index) => index.find(self.entries(), key),
             None => self.entries().iter().position(|e| e.key() == key),
         }
     }
@@ -127,7 +122,7 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
         self.slots[at] = entry;
         self.len += 1;
         if let Some(index) = index {
-            index.insert(entry.key(), at as u32);
+            index.insert(entry.key(), at);
         } else if self.len() > INDEX_FROM {
             *index = Some(self.build_index());
         }
@@ -157,7 +152,7 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
         self.swap(index, at, last);
         self.len -= 1;
         if let Some(index) = index {
-            index.remove(&self.slots[last].key());
+            index.remove(self.slots[last].key(), last);
         }
         self.after_shrinking(index);
         was
@@ -188,9 +183,23 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
         before - kept
     }
 
-    /// Appends the peers chosen for `ask` to `out` (see [`selection`]).
-    pub(crate) fn choose(&self, ask: Ask, out: &mut Vec<Peer>) {
-        selection::choose(self.entries(), self.seeders(), ask, |n| fastrand::usize(..n), out);
+    /// Appends the peers chosen for `ask` with `draws` to `out` (see [`selection`]).
+    pub(crate) fn choose(&self, ask: Ask, draws: Draws, out: &mut Vec<Peer>) {
+        selection::choose(self.entries(), self.seeders(), ask, draws, out);
+    }
+
+    /// Loads the entries where the windows of `draws` will start, without waiting for them: in
+    /// an indexed list the search for the announcer waits on memory a few times, and these
+    /// loads (as unlikely to be cached) then wait at the same time instead of after it. A small
+    /// list is read whole by the search anyway.
+    pub(crate) fn preload(&self, index: &Option<Index<A>>, draws: &Draws) {
+        let (len, seeders) = (self.len(), self.seeders());
+        if index.is_none() || len == 0 {
+            return;
+        }
+        let seed = self.slots[pick(draws.seeds, seeders.max(1)).min(len - 1)];
+        let leech = self.slots[(seeders + pick(draws.leeches, (len - seeders).max(1))).min(len - 1)];
+        std::hint::black_box((seed, leech));
     }
 
     /// Swaps two entries, keeping the index right.
@@ -200,16 +209,13 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
         }
         self.slots.swap(a, b);
         if let Some(index) = index {
-            index.insert(self.slots[a].key(), a as u32);
-            index.insert(self.slots[b].key(), b as u32);
+            index.swapped(self.slots[b].key(), a, self.slots[a].key(), b);
         }
     }
 
     /// An index of the entries.
     fn build_index(&self) -> Index<A> {
-        let mut index = Index::with_capacity_and_hasher(self.len(), RandomState::default());
-        index.extend(self.entries().iter().enumerate().map(|(i, e)| (e.key(), i as u32)));
-        index
+        Index::of(self.entries())
     }
 
     /// Moves the entries to a slice of `capacity` slots (at least the length).
@@ -230,10 +236,8 @@ impl<A: Ip, P: PeerIdSlot> PeerList<A, P> {
         let len = self.len();
         if len < INDEX_UNTIL {
             *index = None;
-        } else if let Some(index) = index
-            && index.capacity() > 4 * len
-        {
-            index.shrink_to(2 * len);
+        } else if let Some(index) = index {
+            index.shrink();
         }
         if self.slots.len() > 2 * len + 2 {
             self.resize(len + len / 4);

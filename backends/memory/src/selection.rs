@@ -24,13 +24,41 @@ pub(crate) struct Ask {
     pub want: usize,
 }
 
+/// The random numbers of one choice: the roll that rounds the split, and where the seeders'
+/// and the leechers' windows start. Drawn before the announcer is looked up, so the windows'
+/// first entries can be loaded while the lookup waits for memory ([`PeerList::preload`]).
+///
+/// [`PeerList::preload`]: crate::peer_list::PeerList::preload
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Draws {
+    /// Rounds the split between seeders and leechers.
+    pub roll: u64,
+    /// Where the seeders' window starts.
+    pub seeds: u64,
+    /// Where the leechers' window starts.
+    pub leeches: u64,
+}
+
+impl Draws {
+    /// Fresh random numbers.
+    pub(crate) fn new() -> Self {
+        Draws { roll: fastrand::u64(..), seeds: fastrand::u64(..), leeches: fastrand::u64(..) }
+    }
+}
+
+/// `raw` scaled into `0..n` (`n > 0`) by multiplying: one more or one fewer peer in the range
+/// moves the result by at most one, so a window starts where [`Draws`] said it would before
+/// the announcer joined or left the range.
+pub(crate) fn pick(raw: u64, n: usize) -> usize {
+    ((u128::from(raw) * n as u128) >> 64) as usize
+}
+
 /// Appends the chosen peers of `entries` (seeders in `0..seeders`, leechers after) to `out`.
-/// `random(n)` returns a number in `0..n` (`n > 0`).
 pub(crate) fn choose<A: Ip, P: PeerIdSlot>(
     entries: &[Entry<A, P>],
     seeders: usize,
     ask: Ask,
-    mut random: impl FnMut(usize) -> usize,
+    draws: Draws,
     out: &mut Vec<Peer>,
 ) {
     let seeders = seeders.min(entries.len());
@@ -43,14 +71,14 @@ pub(crate) fn choose<A: Ip, P: PeerIdSlot>(
     let (take_seeds, take_leeches) = if ask.want >= seeds + leeches {
         (seeds, leeches)
     } else {
-        split(ask.want, seeds, leeches, random(seeds + leeches))
+        split(ask.want, seeds, leeches, pick(draws.roll, seeds + leeches))
     };
     out.reserve(take_seeds + take_leeches);
     if take_seeds > 0 {
-        window(entries, seed_range, ask.me, take_seeds, random(seeders), out);
+        window(entries, seed_range, ask.me, take_seeds, pick(draws.seeds, seeders), out);
     }
     if take_leeches > 0 {
-        let offset = random(entries.len() - seeders);
+        let offset = pick(draws.leeches, entries.len() - seeders);
         window(entries, leech_range, ask.me, take_leeches, offset, out);
     }
 }
@@ -194,16 +222,29 @@ mod tests {
     }
 
     #[test]
+    fn pick_scales_into_the_range_and_moves_by_at_most_one_with_its_size() {
+        assert_eq!(pick(0, 7), 0);
+        assert_eq!(pick(u64::MAX, 7), 6);
+        assert_eq!(pick(u64::MAX / 2, 1000), 499);
+        for raw in [1, 12_345_678_901, u64::MAX / 3, u64::MAX - 5] {
+            for n in [1usize, 2, 33, 1_000, 100_000] {
+                let (a, b) = (pick(raw, n), pick(raw, n + 1));
+                assert!(a < n && b <= n && b - a <= 1, "pick({raw}, {n}) = {a}, pick(…, {}) = {b}", n + 1);
+            }
+        }
+    }
+
+    #[test]
     fn a_seeder_is_given_leechers_only_and_a_leecher_both() {
         let e = entries(10); // seeders 0..4, leechers 4..10
         let mut out = Vec::new();
-        choose(&e, 4, Ask { me: Some(1), seeder: true, want: 50 }, |_| 0, &mut out);
+        choose(&e, 4, Ask { me: Some(1), seeder: true, want: 50 }, Draws::default(), &mut out);
         assert_eq!(ports(&out), [4, 5, 6, 7, 8, 9]);
         out.clear();
-        choose(&e, 4, Ask { me: Some(6), seeder: false, want: 50 }, |_| 0, &mut out);
+        choose(&e, 4, Ask { me: Some(6), seeder: false, want: 50 }, Draws::default(), &mut out);
         assert_eq!(ports(&out), [0, 1, 2, 3, 4, 5, 7, 8, 9]);
         out.clear();
-        choose(&e, 4, Ask { me: Some(6), seeder: false, want: 3 }, |_| 0, &mut out);
+        choose(&e, 4, Ask { me: Some(6), seeder: false, want: 3 }, Draws::default(), &mut out);
         // 3 × 4/9 = 1.33 seeders: the roll (0) is below the fraction, so 2 seeders, 1 leecher.
         assert_eq!(ports(&out), [0, 1, 4]);
     }

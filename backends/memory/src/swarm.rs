@@ -15,7 +15,7 @@ use octotracker_core::{AddressFamily, Event, Peer, PeerAnnounce, SwarmReply, Swa
 
 use crate::entry::{Entry, Ip, PeerIdSlot, stamp};
 use crate::peer_list::{Index, PeerList, Was};
-use crate::selection::Ask;
+use crate::selection::{Ask, Draws};
 
 /// The peers and counts of one info hash; `P` says whether peer ids are kept (`[u8; 20]`) or
 /// not (`()`).
@@ -152,6 +152,10 @@ fn apply<A: Ip, P: PeerIdSlot>(
     downloaded: &mut u64,
     out: &mut Vec<Peer>,
 ) {
+    let draws = Draws::new();
+    if want > 0 {
+        list.preload(index, &draws);
+    }
     let me = if a.event == Event::Stopped {
         list.remove(index, entry.key());
         None
@@ -163,7 +167,7 @@ fn apply<A: Ip, P: PeerIdSlot>(
         Some(at)
     };
     if want > 0 {
-        list.choose(Ask { me, seeder: a.seeder, want }, out);
+        list.choose(Ask { me, seeder: a.seeder, want }, draws, out);
     }
 }
 

@@ -4,18 +4,16 @@
 //! replica replaying the command ends with the same swarm).
 //!
 //! ```text
-//! OCTO.ANNOUNCE key sibling address peer-id numbers → [seeders, leechers, downloads, records…]
+//! OCTO.ANNOUNCE key address peer-id numbers → [seeders, leechers, downloads, records…]
 //! OCTO.SCRAPE   key                         → [seeders, leechers, downloads]
-//! OCTO.FAMILIES key                         → [IPv4 seeders, IPv4 leechers, IPv6 seeders, IPv6 leechers]
+//! OCTO.FAMILIES key                         → [seeders, leechers] of IPv4, IPv6, WebRTC
 //! OCTO.EXPIRE   key cutoff                  → [peers removed, 1 when the swarm went else 0]
 //! OCTO.RESTORE  key blob                    → OK   (the AOF rewrite's form of a swarm)
 //! ```
 //!
-//! `sibling` is the key of the swarm's other family group (its WebRTC peers for an IP announcer,
-//! its IP peers for a WebRTC one: the backend's `keys::family_prefix`), in the same slot and
-//! declared as the command's second key: it is only read, its counts and downloads join the
-//! announce's (as the Lua script's tenth key does), so peer lists never mix while counts cover
-//! every family.
+//! One key holds every family of a swarm (IPv4, IPv6 and WebRTC peers: `family.rs`), so an
+//! announce reads and writes that key only: counts and downloads cover every family, peer lists
+//! never mix.
 //!
 //! `numbers` is the Lua script's third argument: `>BBI8I8I4I4I4I4I4` (event, seeder, now,
 //! cutoff, want, key TTL in seconds, seconds between prune passes, two random starts).
@@ -94,9 +92,9 @@ fn counts_value(counts: [u64; 3]) -> RedisValue {
     RedisValue::Array(counts.iter().map(|&c| RedisValue::Integer(i64::try_from(c).unwrap_or(i64::MAX))).collect())
 }
 
-/// `OCTO.ANNOUNCE key sibling address peer-id numbers`.
+/// `OCTO.ANNOUNCE key address peer-id numbers`.
 pub(crate) fn announce(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    let [_, key, sibling, addr, peer_id, nums] = &args[..] else { return Err(RedisError::WrongArity) };
+    let [_, key, addr, peer_id, nums] = &args[..] else { return Err(RedisError::WrongArity) };
     let addr = addr.as_slice();
     if Family::of(addr).is_none() {
         return Err(err(format!("an address is 6 (IPv4) or 18 (IPv6) bytes, not {}", addr.len())));
@@ -115,11 +113,8 @@ pub(crate) fn announce(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         every: n.every,
         random: n.random,
     };
-    // The sibling group's counts, read before the announcer's key is opened for writing.
-    let sibling =
-        ctx.open_key(sibling).get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 3], |s| s.stats());
     let key = ctx.open_key_writable(key);
-    let mut reply = match key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)? {
+    let reply = match key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)? {
         Some(swarm) => {
             let reply = swarm.announce(&a, true);
             if swarm.is_empty() {
@@ -139,9 +134,6 @@ pub(crate) fn announce(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
             reply
         }
     };
-    for (count, theirs) in reply.counts.iter_mut().zip(sibling) {
-        *count = count.saturating_add(theirs);
-    }
     ctx.replicate_verbatim();
     Ok(announce_value(reply))
 }
@@ -158,7 +150,7 @@ pub(crate) fn scrape(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
 pub(crate) fn families(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let [_, key] = &args[..] else { return Err(RedisError::WrongArity) };
     let key = ctx.open_key(key);
-    let counts = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 4], Swarm::families);
+    let counts = key.get_value::<Swarm>(&SWARM_TYPE).map_err(wrong_type)?.map_or([0; 6], Swarm::families);
     Ok(RedisValue::Array(counts.iter().map(|&n| RedisValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))).collect()))
 }
 

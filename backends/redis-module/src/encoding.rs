@@ -3,9 +3,11 @@
 //! keeps reading every older version.
 //!
 //! ```text
-//! version 1:  u8 1 | u64 last prune pass | u64 downloads
-//!             then per family (IPv4, IPv6), per role (seeders, leechers):
+//! version 2:  u8 2 | u64 last prune pass | u64 downloads
+//!             then per family (IPv4, IPv6, WebRTC), per role (seeders, leechers):
 //!               u32 count | count × (compact address, 20-byte peer id, u32 last seen)
+//! version 1:  the same with the IPv4 and IPv6 families only (a swarm's WebRTC peers were then
+//!             kept in a key of their own); read with no WebRTC peer
 //! ```
 //!
 //! Integers are little-endian. Decoding checks everything (lengths, counts, duplicate
@@ -20,7 +22,7 @@ use crate::sets::{SETS, Sets};
 use crate::swarm::Swarm;
 
 /// The version written.
-pub(crate) const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 2;
 
 /// Serializes `swarm` (the newest version).
 pub(crate) fn encode(swarm: &Swarm) -> Vec<u8> {
@@ -50,16 +52,18 @@ pub(crate) fn encode(swarm: &Swarm) -> Vec<u8> {
 pub(crate) fn decode(blob: &[u8]) -> Result<Swarm, String> {
     let mut r = Reader { rest: blob };
     match r.take(1)?[0] {
-        1 => decode_v1(&mut r),
+        1 => decode_sets(&mut r, &Family::ALL[..2]),
+        2 => decode_sets(&mut r, &Family::ALL),
         v => Err(format!("unknown swarm encoding version {v} (this module reads up to {VERSION})")),
     }
 }
 
-fn decode_v1(r: &mut Reader<'_>) -> Result<Swarm, String> {
+/// The sets of `families` (the others empty), after the prune time and the downloads.
+fn decode_sets(r: &mut Reader<'_>, families: &[Family]) -> Result<Swarm, String> {
     let pruned_at = r.u64()?;
     let downloaded = r.u64()?;
     let mut sets: [PeerSet; SETS] = Default::default();
-    for f in Family::ALL {
+    for &f in families {
         let mut seen_addrs = HashSet::new();
         for role in 0..2 {
             let n = r.u32()? as usize;
@@ -73,6 +77,9 @@ fn decode_v1(r: &mut Reader<'_>) -> Result<Swarm, String> {
                 let addr = &entry[..f.addr_len()];
                 if !seen_addrs.insert(addr) {
                     return Err("the same address twice in one family".into());
+                }
+                if Family::of(addr) != Some(f) {
+                    return Err(format!("an address of another family among the {f:?} peers"));
                 }
                 let seen = u32::from_le_bytes(entry[len - 4..].try_into().expect("4 bytes"));
                 set.push(f, &entry[..len - 4], seen);

@@ -110,12 +110,12 @@ mod registration {
 
     redis_module! {
         name: "octotracker",
-        version: 1,
+        version: 2,
         allocator: (redis_module::alloc::RedisAlloc, redis_module::alloc::RedisAlloc),
         data_types: [SWARM_TYPE],
         init: init,
         commands: [
-            ["octo.announce", commands::announce, "write deny-oom fast", 1, 2, 1, ""],
+            ["octo.announce", commands::announce, "write deny-oom fast", 1, 1, 1, ""],
             ["octo.scrape", commands::scrape, "readonly fast", 1, 1, 1, ""],
             ["octo.families", commands::families, "readonly fast", 1, 1, 1, ""],
             ["octo.expire", commands::expire, "write", 1, 1, 1, ""],

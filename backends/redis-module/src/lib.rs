@@ -2,10 +2,10 @@
 //!
 //! A Redis module (a `cdylib`: `redis-server --loadmodule liboctotracker_redis_module.so`) with a
 //! native data type for one swarm and the commands the Redis backend's module engine sends: an
-//! announce, a scrape or an expiry is one command on one key (an announce also reads the
-//! swarm's sibling key of the other family group: WebRTC peers for IP announcers and the
-//! reverse), where the Lua engine runs a script over nine keys (ten). Replies are byte for byte
-//! the Lua script's.
+//! announce, a scrape or an expiry is one command on one key (every family of the swarm, WebRTC
+//! peers included), where the Lua engine runs a script over eight keys. Replies are byte for byte
+//! the Lua script's. Module version 2 (the one-key swarm with WebRTC sets, encoding 2) is what
+//! the backend requires.
 //!
 //! ```text
 //!  commands.rs   OCTO.ANNOUNCE / SCRAPE / EXPIRE / RESTORE: arguments, the key, replies

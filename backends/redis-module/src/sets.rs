@@ -1,9 +1,10 @@
 //! The sets of one swarm (seeders and leechers of each family, entries as in [`PeerSet`]).
 //!
 //! Most swarms are small, so a small swarm keeps all its sets in **one** vector, back to back
-//! (one allocation, 40 bytes of header instead of four vectors' 96); inserting into an inner set
+//! (one allocation, 40 bytes of header, set ends as `u16`, instead of six vectors' 144: the
+//! swarm stays a 64-byte allocation); inserting into an inner set
 //! moves the bytes of the sets after it, which stays cheap while the swarm is small. Above
-//! [`SPLIT_FROM`] peers the sets move into four vectors of their own (boxed, so the small form
+//! [`SPLIT_FROM`] peers the sets move into six vectors of their own (boxed, so the small form
 //! stays the swarm's size), and back below [`PACK_UNTIL`].
 
 use crate::family::Family;
@@ -17,6 +18,10 @@ const SPLIT_FROM: usize = 64;
 /// Below this many peers they share one vector again.
 const PACK_UNTIL: usize = 32;
 
+/// The packed form's ends fit in `u16`: it holds at most `SPLIT_FROM + 1` entries (one push
+/// past the limit, before `fit` splits), of at most 42 bytes (IPv6 or WebRTC).
+const _: () = assert!((SPLIT_FROM + 1) * 42 <= u16::MAX as usize);
+
 /// The family of set `i`.
 pub(crate) fn family_of_set(i: usize) -> Family {
     Family::ALL[i / 2]
@@ -26,7 +31,7 @@ pub(crate) fn family_of_set(i: usize) -> Family {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Sets {
     /// Every set in one vector: set `i` is `bytes[ends[i - 1]..ends[i]]` (`ends[-1]` = 0).
-    Packed { bytes: Vec<u8>, ends: [u32; SETS] },
+    Packed { bytes: Vec<u8>, ends: [u16; SETS] },
     /// A vector per set.
     Split(Box<[PeerSet; SETS]>),
 }
@@ -46,7 +51,7 @@ impl Sets {
     }
 
     /// The byte range of set `i` in the packed form.
-    fn region(ends: &[u32; SETS], i: usize) -> (usize, usize) {
+    fn region(ends: &[u16; SETS], i: usize) -> (usize, usize) {
         let start = if i == 0 { 0 } else { ends[i - 1] as usize };
         (start, ends[i] as usize)
     }
@@ -115,7 +120,7 @@ impl Sets {
                 bytes.reserve_exact(n);
                 bytes.splice(at..at, record.iter().copied().chain(seen.to_le_bytes()));
                 for end in &mut ends[i..] {
-                    *end += n as u32;
+                    *end += n as u16;
                 }
             }
             Sets::Split(sets) => {
@@ -161,7 +166,7 @@ impl Sets {
                 let cut = b - (a + len * n);
                 bytes.drain(a + len * n..b);
                 for end in &mut ends[i..] {
-                    *end -= cut as u32;
+                    *end -= cut as u16;
                 }
                 if bytes.capacity() > bytes.len() + 2 * n {
                     bytes.shrink_to_fit();
@@ -209,7 +214,7 @@ impl Sets {
                 let mut ends = [0; SETS];
                 for (i, set) in sets.iter().enumerate() {
                     bytes.extend_from_slice(set.bytes());
-                    ends[i] = bytes.len() as u32;
+                    ends[i] = u16::try_from(bytes.len()).expect("a packed swarm is small");
                 }
                 *self = Sets::Packed { bytes, ends };
             }
@@ -263,12 +268,12 @@ mod tests {
         sets.copy_entry(2, 5, 0);
         expected[2][0] = expected[2][5].clone();
         for (i, set) in expected.iter_mut().enumerate() {
-            sets.truncate(i, 6);
-            set.truncate(6);
+            sets.truncate(i, 5);
+            set.truncate(5);
         }
         assert_eq!(contents(&sets), expected);
         sets.fit();
-        assert!(matches!(sets, Sets::Packed { .. }), "24 peers: packed again");
+        assert!(matches!(sets, Sets::Packed { .. }), "30 peers: packed again");
         assert_eq!(contents(&sets), expected);
         assert_eq!(sets.scan(3, &expected[3][4].0[..family_of_set(3).addr_len()]), Some(4));
         let mut out = Vec::new();

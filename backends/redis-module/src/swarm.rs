@@ -2,10 +2,11 @@
 //! script's (`backends/redis/src/lua/`), step for step, so that an announce replayed through
 //! either engine gets the same reply bytes:
 //!
-//! - a set per family and role, entries in record order; a removed entry's place is taken by the
-//!   last live one, in the order the Lua `drop` fills holes;
-//! - a lazy prune pass at most every `every` seconds per swarm, removing up to 256 of each set's
-//!   peers last seen before the cutoff, oldest first (ties by address bytes: a sorted set's order);
+//! - a set per family (IPv4, IPv6, WebRTC) and role, entries in record order; a removed entry's
+//!   place is taken by the last live one, in the order the Lua `drop` fills holes;
+//! - a lazy prune pass at most every `every` seconds per swarm, removing up to 256 of the swarm's
+//!   peers last seen before the cutoff, oldest first across every set (ties by address bytes: the
+//!   order of the Lua layout's one expiry sorted set per swarm);
 //! - the peers handed out are windows of consecutive records from random starts (the randoms come
 //!   with the command), never the announcer.
 
@@ -13,7 +14,7 @@ use crate::family::{Family, PEER_ID};
 use crate::index::{INDEX_FROM, INDEX_UNTIL, Index};
 use crate::sets::{SETS, Sets, family_of_set};
 
-/// Most peers one lazy prune pass removes per set (the Lua script's `LIMIT 0 256`).
+/// Most peers one lazy prune pass removes (the Lua script's `LIMIT 0 256`).
 const LAZY_PRUNE_BATCH: usize = 256;
 /// Peers removed per step of a full expiry (the Lua script's `LIMIT 0 1000`).
 const EXPIRE_BATCH: usize = 1000;
@@ -125,8 +126,8 @@ impl Swarm {
         [count(0), count(1), self.downloaded]
     }
 
-    /// Seeders and leechers of each family, in [`Family::ALL`] order.
-    pub(crate) fn families(&self) -> [u64; 4] {
+    /// Seeders and leechers of each family, in [`Family::ALL`] order (IPv4, IPv6, WebRTC).
+    pub(crate) fn families(&self) -> [u64; 6] {
         std::array::from_fn(|set| self.len(set) as u64)
     }
 
@@ -206,9 +207,7 @@ impl Swarm {
         if pass {
             self.pruned_at = a.now;
             if existed {
-                for i in 0..SETS {
-                    self.prune_set(i, a.cutoff, LAZY_PRUNE_BATCH);
-                }
+                self.prune(a.cutoff, LAZY_PRUNE_BATCH);
             }
         }
         // 2. Upsert or remove the announcer.
@@ -278,26 +277,26 @@ impl Swarm {
     /// swarm is left empty).
     pub(crate) fn expire(&mut self, cutoff: u64) -> (u64, bool) {
         let mut removed = 0;
-        for i in 0..SETS {
-            loop {
-                let n = self.prune_set(i, cutoff, EXPIRE_BATCH);
-                if n == 0 {
-                    break;
-                }
-                removed += n as u64;
+        loop {
+            let n = self.prune(cutoff, EXPIRE_BATCH);
+            if n == 0 {
+                break;
             }
+            removed += n as u64;
         }
         self.fit_index();
         (removed, self.is_empty())
     }
 
-    /// Removes up to `limit` peers of set `i` last seen before `cutoff`, oldest first (ties by
-    /// address bytes), returning how many went.
-    fn prune_set(&mut self, i: usize, cutoff: u64, limit: usize) -> usize {
+    /// Removes up to `limit` of the swarm's peers last seen before `cutoff`, oldest first across
+    /// every set (ties by address bytes), returning how many went. The batch is then dropped set
+    /// by set, each set's peers in the batch's order (the Lua script's `drop` per set).
+    fn prune(&mut self, cutoff: u64, limit: usize) -> usize {
         let set = &self.sets;
-        let mut old: Vec<(u32, &[u8], usize)> = (0..set.len(i))
-            .filter(|&p| u64::from(set.seen(i, p)) < cutoff)
-            .map(|p| (set.seen(i, p), set.addr(i, p), p))
+        let mut old: Vec<(u32, &[u8], usize, usize)> = (0..SETS)
+            .flat_map(|i| (0..set.len(i)).map(move |p| (i, p)))
+            .filter(|&(i, p)| u64::from(set.seen(i, p)) < cutoff)
+            .map(|(i, p)| (set.seen(i, p), set.addr(i, p), i, p))
             .collect();
         if old.is_empty() {
             return 0;
@@ -307,9 +306,17 @@ impl Swarm {
             old.truncate(limit);
         }
         old.sort_unstable();
-        let gone: Vec<usize> = old.iter().map(|o| o.2).collect();
-        self.drop_entries(i, &gone);
-        gone.len()
+        let mut gone: [Vec<usize>; SETS] = Default::default();
+        for &(_, _, i, p) in &old {
+            gone[i].push(p);
+        }
+        let removed = old.len();
+        for (i, positions) in gone.iter().enumerate() {
+            if !positions.is_empty() {
+                self.drop_entries(i, positions);
+            }
+        }
+        removed
     }
 
     /// Up to `m` records of set `i` as a window from a random start, wrapping around, without

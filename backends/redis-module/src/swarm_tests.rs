@@ -122,3 +122,72 @@ fn the_encoding_round_trips_and_refuses_damage() {
     twice.extend_from_slice(&[0; 12]);
     assert!(decode(&twice).unwrap_err().contains("twice"));
 }
+
+/// A WebRTC peer's synthetic compact address (100::/64).
+fn rtc(n: u8) -> [u8; 18] {
+    let mut a = [0; 18];
+    a[0] = 1;
+    a[15] = n;
+    a[17] = 1;
+    a
+}
+
+#[test]
+fn every_family_shares_the_swarm_and_its_downloads_but_not_peer_lists() {
+    let mut s = Swarm::default();
+    let id = [5; 20];
+    let (four, web) = (addr4(1), rtc(1));
+    let mut six = [0; 18];
+    six[0] = 0x20;
+    s.announce(&announce(&four, &id, false, Event::Started, 1000), false);
+    s.announce(&announce(&six, &id, true, Event::Started, 1000), true);
+    let r = s.announce(&announce(&web, &id, false, Event::Started, 1000), true);
+    assert_eq!(r.counts, [1, 2, 0], "the counts cover every family");
+    assert!(r.stretches.is_empty(), "a WebRTC leecher alone in its family gets no peer");
+    let r = s.announce(&announce(&rtc(2), &id, true, Event::Started, 1001), true);
+    assert_eq!(r.stretches.concat(), [&web[..], &id[..]].concat(), "a WebRTC seeder gets the WebRTC leecher");
+    let r = s.announce(&announce(&four, &id, true, Event::Completed, 1002), true);
+    assert_eq!(r.counts, [3, 1, 1]);
+    // The IPv4 family's last peer leaves: the download it counted stays with the swarm.
+    let r = s.announce(&announce(&four, &id, true, Event::Stopped, 1003), true);
+    assert_eq!(r.counts, [2, 1, 1]);
+    let r = s.announce(&announce(&web, &id, true, Event::Completed, 1004), true);
+    assert_eq!(r.counts, [3, 0, 2]);
+    // Expiry goes over every family, oldest first.
+    assert_eq!(s.expire(1001), (1, false), "the IPv6 seeder of 1000");
+    assert_eq!(s.stats(), [2, 0, 2]);
+    let blob = encode(&s);
+    assert_eq!(blob[0], 2, "encoding version 2");
+    assert_eq!(decode(&blob).expect("decodes").stats(), [2, 0, 2]);
+}
+
+#[test]
+fn a_version_1_blob_reads_with_no_webrtc_peer_and_families_are_checked() {
+    let id = [6; 20];
+    // Version 1: prune time, downloads, then IPv4 seeders (one), IPv4 leechers, IPv6 seeders and
+    // leechers (none): no WebRTC sets.
+    let mut v1 = vec![1];
+    v1.extend_from_slice(&900_u64.to_le_bytes());
+    v1.extend_from_slice(&7_u64.to_le_bytes());
+    v1.extend_from_slice(&1_u32.to_le_bytes());
+    v1.extend_from_slice(&[&addr4(1)[..], &id[..], &1000_u32.to_le_bytes()[..]].concat());
+    v1.extend_from_slice(&[0; 12]);
+    let s = decode(&v1).expect("a version-1 blob decodes");
+    assert_eq!(s.stats(), [1, 0, 7]);
+    let v2 = encode(&s);
+    assert_eq!((v2[0], v2.len()), (2, v1.len() + 8), "written back as version 2, two empty WebRTC sets more");
+    // A WebRTC address among the IPv6 peers is refused (and an IPv6 one among the WebRTC peers).
+    let mut forged = v2[..17].to_vec();
+    forged.extend_from_slice(&[0; 8]);
+    forged.extend_from_slice(&1_u32.to_le_bytes());
+    forged.extend_from_slice(&[&rtc(1)[..], &id[..], &1000_u32.to_le_bytes()[..]].concat());
+    forged.extend_from_slice(&[0; 12]);
+    assert!(decode(&forged).unwrap_err().contains("another family"), "{:?}", decode(&forged).err());
+}
+
+#[test]
+fn a_swarm_header_is_one_64_byte_allocation() {
+    // Redis's allocator (jemalloc) rounds an allocation up to its size class: 64 bytes here, one
+    // class more (80) with 32-bit set ends, paid by every swarm.
+    assert!(std::mem::size_of::<Swarm>() <= 64, "{}", std::mem::size_of::<Swarm>());
+}

@@ -2,18 +2,17 @@
 //! `OCTO.ANNOUNCE` (module engine) or one `EVALSHA` of `lua/records.lua` + `lua/announce.lua`
 //! (Lua engine), with the same arguments and the same reply.
 //!
-//! Either reaches the announcer's family group of the swarm (IP peers, or WebRTC peers under
-//! `<prefix>:rtc`, see [`family_prefix`]) and reads the sibling group's counts: the module's
-//! second key, the script's tenth. Both keys carry the same hash tag (one slot).
+//! Either reaches the whole swarm (every family, WebRTC peers included): the module's one key,
+//! the script's eight, all under one hash tag (one slot).
 
-use octotracker_core::{AddressFamily, Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
+use octotracker_core::{Event, PeerAnnounce, StorageError, SwarmReply, SwarmStats};
 
 use redis::{Cmd, ErrorKind, ServerErrorKind, Value};
 
 use crate::RedisTorrentManager;
 use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, compact, family_prefix, native_key, parse_peers};
+use crate::keys::{SwarmKeys, compact, native_key, parse_peers};
 
 /// Longest time, in seconds, between two lazy prune passes of one swarm: an announce prunes its
 /// swarm and refreshes the TTL of its keys (to the peer timeout plus this) when the last pass is
@@ -97,8 +96,6 @@ impl RedisTorrentManager {
         want: usize,
         random: [u32; 2],
     ) -> Result<Vec<Value>, StorageError> {
-        let v6 = a.addr.is_ipv6();
-        let webrtc = AddressFamily::of(a.addr.ip()) == AddressFamily::WebRtc;
         let timeout = self.config.peer_timeout.as_secs().max(1);
         let every = (timeout / 4).clamp(1, LAZY_PRUNE_EVERY);
         let numbers = pack_numbers(
@@ -114,38 +111,26 @@ impl RedisTorrentManager {
         let addr = compact(&a.addr);
         match self.engine {
             Engine::Module => {
-                // `OCTO.ANNOUNCE key sibling address peer-id numbers`: the script's arguments,
-                // the announcer's group's key and the sibling group's.
-                let mut cmd = Cmd::with_capacity(6, 2 * (self.config.prefix.len() + 56) + 80);
-                cmd.arg("OCTO.ANNOUNCE");
-                cmd.arg(native_key(&family_prefix(&self.config.prefix, webrtc), &a.info_hash));
-                cmd.arg(native_key(&family_prefix(&self.config.prefix, !webrtc), &a.info_hash));
+                // `OCTO.ANNOUNCE key address peer-id numbers`: the script's arguments.
+                let mut cmd = Cmd::with_capacity(5, self.config.prefix.len() + 56 + 80);
+                cmd.arg("OCTO.ANNOUNCE").arg(native_key(&self.config.prefix, &a.info_hash));
                 cmd.arg(&addr[..]).arg(&a.peer_id.0[..]).arg(&numbers[..]);
                 let mut conn = self.conn.clone();
                 self.bounded("announce", cmd.query_async(&mut conn)).await
             }
-            Engine::Lua => self.announce_script(a, v6, webrtc, &addr, &numbers).await,
+            Engine::Lua => self.announce_script(a, &addr, &numbers).await,
         }
     }
 
     /// `EVALSHA` of the announce script (loading it first on a server that lacks it).
-    async fn announce_script(
-        &self,
-        a: &PeerAnnounce,
-        v6: bool,
-        webrtc: bool,
-        addr: &[u8],
-        numbers: &[u8],
-    ) -> Result<Vec<Value>, StorageError> {
-        // `EVALSHA sha 10 keys… args…` built in place: one buffer for every key and argument.
-        // Keys 1–9 are the announcer's family group's, key 10 the sibling group's swarm hash.
+    async fn announce_script(&self, a: &PeerAnnounce, addr: &[u8], numbers: &[u8]) -> Result<Vec<Value>, StorageError> {
+        // `EVALSHA sha 8 keys… args…` built in place: one buffer for every key and argument.
         let script = &self.scripts.announce;
-        let mut cmd = Cmd::with_capacity(3 + 10 + 3, 10 * (self.config.prefix.len() + 56) + 120);
-        cmd.arg("EVALSHA").arg(script.get_hash()).arg(10);
-        SwarmKeys::new(&family_prefix(&self.config.prefix, webrtc), &a.info_hash, v6).each(|key| {
+        let mut cmd = Cmd::with_capacity(3 + 8 + 3, 8 * (self.config.prefix.len() + 56) + 120);
+        cmd.arg("EVALSHA").arg(script.get_hash()).arg(8);
+        SwarmKeys::new(&self.config.prefix, &a.info_hash).each(|key| {
             cmd.arg(key);
         });
-        cmd.arg(SwarmKeys::new(&family_prefix(&self.config.prefix, !webrtc), &a.info_hash, false).ids());
         cmd.arg(addr).arg(&a.peer_id.0[..]).arg(numbers);
         let mut conn = self.conn.clone();
         let run = async {

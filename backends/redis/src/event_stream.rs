@@ -192,7 +192,7 @@ pub fn entry_fields(event: &TrackerEvent) -> Vec<(&'static str, String)> {
 pub struct StreamEvent {
     /// The `source` of the process that wrote it.
     pub source: String,
-    /// The event (a frontend label other than `http`, `udp` and `ws` reads as `embedded`).
+    /// The event (a frontend label other than `http`, `https`, `udp` and `ws` reads as `embedded`).
     pub event: TrackerEvent,
 }
 
@@ -206,6 +206,7 @@ impl StreamEvent {
         let passkey = get("passkey").map(Arc::from);
         let frontend = || match get("frontend")? {
             "http" => Some("http"),
+            "https" => Some("https"),
             "udp" => Some("udp"),
             "ws" => Some("ws"),
             _ => Some(FRONTEND_UNNAMED),

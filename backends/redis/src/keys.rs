@@ -1,27 +1,33 @@
 //! The key layout: every key of one swarm carries the info hash as its `{hash tag}`, so a swarm
-//! lives in one cluster slot and one script can touch all of it.
+//! lives in one cluster slot and one script (or one module command) reaches all of it.
+//!
+//! Lua engine, layout 3:
 //!
 //! ```text
-//! <prefix>:{<40 hex info hash>}:v2:s4    sorted set  IPv4 seeders   member: 4-byte IP + 2-byte port
-//! <prefix>:{<40 hex info hash>}:v2:l4    sorted set  IPv4 leechers  score: last seen (Unix seconds)
-//! <prefix>:{<40 hex info hash>}:v2:s6    sorted set  IPv6 seeders   member: 16-byte IP + 2-byte port
-//! <prefix>:{<40 hex info hash>}:v2:l6    sorted set  IPv6 leechers
-//! <prefix>:{<40 hex info hash>}:v2:s4r   string      the records of v2:s4: address + 20-byte peer id each,
-//!   (and :v2:l4r, :v2:s6r, :v2:l6r)                  back to back; the first ZCARD of them are live
-//! <prefix>:{<40 hex info hash>}:v2:i     hash        address → peer id + set letter (s, l) + record
-//!                                                    position (decimal); "dl": downloads;
-//!                                                    "pt": last lazy prune (Unix s)
+//! <prefix>:{<40 hex info hash>}:v3:i     hash        address → peer id + set letter (s, l) + record
+//!                                                    position (4 bytes); "m": last lazy prune, downloads,
+//!                                                    the count of each of the six sets (lua/records.lua)
+//! <prefix>:{<40 hex info hash>}:v3:z     sorted set  every peer of the swarm: address → last seen (Unix s)
+//! <prefix>:{<40 hex info hash>}:v3:s4r   string      the records of the IPv4 seeders: address + 20-byte
+//!   (and :v3:l4r, :v3:s6r, :v3:l6r,                  peer id each, back to back; the first `count` are live
+//!    :v3:swr, :v3:lwr for WebRTC peers)
 //! ```
 //!
-//! A peer's identity is its address (IP and port): the sorted sets order the addresses by last
-//! seen (for expiry) and count them; the record strings hold address and peer id at fixed
-//! offsets, so the peers an announce hands out are one `GETRANGE` of consecutive records (one
-//! string for Redis to reply and for Lua to handle, not one per peer). A removed record's place
-//! is taken by the last live one of its string (its hash entry follows).
+//! Module engine: `<prefix>:{<40 hex info hash>}:swarm`, one value of the module's type holding
+//! every family.
 //!
-//! `v2` is the layout version: layout 1 (`:s4` … `:i`, members address + peer id, no record
-//! strings) is neither read nor written; after an upgrade its keys vanish by their TTL (the peer
-//! timeout plus a minute) while the peers re-announce into layout 2.
+//! A peer's identity is its address (IP and port): the sorted set orders the addresses by last
+//! seen (for expiry); the record strings hold address and peer id at fixed offsets, so the peers
+//! an announce hands out are one `GETRANGE` of consecutive records (one string for Redis to reply
+//! and for Lua to handle, not one per peer). A removed record's place is taken by the last live
+//! one of its string (its hash entry follows). WebRTC peers (synthetic addresses in 100::/64) are
+//! a family of the same swarm: the hash's field "m" holds every family's counts, so an announce
+//! reads them with its own entry in one `HMGET`.
+//!
+//! Older layouts are never read: layout 1 (`:s4` … `:i`), layout 2 (`:v2:*`, four sorted sets,
+//! WebRTC peers in a sibling group `<prefix>:rtc:{hash}`) and the module's WebRTC sibling keys
+//! (`<prefix>:rtc:{hash}:swarm`). Connecting to a prefix that holds layout-2 or sibling keys is
+//! refused with a message saying what to do (`engine.rs`, [`OLD_LAYOUTS`]).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -30,27 +36,32 @@ use octotracker_core::{InfoHash, Peer, PeerId};
 use crate::engine::Engine;
 
 /// Suffix of the swarm hash, the one key every swarm with peers has (Lua engine).
-const IDS: &str = "v2:i";
+const IDS: &str = "v3:i";
 /// Suffix of the module engine's one key per swarm (a value of the module's `octoswarm` type).
 const NATIVE: &str = "swarm";
 
-/// The suffixes of a swarm's keys in the order the scripts take them (IPv4 first).
-const SUFFIXES_V4: [&str; 9] = ["v2:s4", "v2:l4", "v2:s6", "v2:l6", IDS, "v2:s4r", "v2:l4r", "v2:s6r", "v2:l6r"];
-/// The same for an IPv6 announcer (its family first).
-const SUFFIXES_V6: [&str; 9] = ["v2:s6", "v2:l6", "v2:s4", "v2:l4", IDS, "v2:s6r", "v2:l6r", "v2:s4r", "v2:l4r"];
+/// The suffixes of a swarm's keys in the order the scripts take them.
+const SUFFIXES: [&str; 8] = [IDS, "v3:z", "v3:s4r", "v3:l4r", "v3:s6r", "v3:l6r", "v3:swr", "v3:lwr"];
+
+/// Keys written by older layouts, as `SCAN MATCH` patterns after `<prefix>:` (one key every such
+/// swarm has, then every key of such swarms) with what they were: connecting to a prefix holding
+/// them is refused.
+pub(crate) const OLD_LAYOUTS: [(&str, &str, &str); 3] = [
+    ("{*}:v2:i", "{*}:v2:*", "layout-2 Lua swarms"),
+    ("rtc:{*}:v2:i", "rtc:{*}", "layout-2 Lua swarms of WebRTC peers"),
+    ("rtc:{*}:swarm", "rtc:{*}", "module swarms of WebRTC peers in sibling keys"),
+];
 
 /// Builds the keys of one swarm in one reusable buffer: `<prefix>:{<hex hash>}:` then a suffix.
 #[derive(Debug)]
 pub(crate) struct SwarmKeys {
     buf: Vec<u8>,
     base: usize,
-    v6: bool,
 }
 
 impl SwarmKeys {
-    /// The keys of swarm `hash`: `[s4, l4, s6, l6, i, s4r, l4r, s6r, l6r]`, or with the families
-    /// swapped when `v6` (the announcer's family first).
-    pub(crate) fn new(prefix: &str, hash: &InfoHash, v6: bool) -> SwarmKeys {
+    /// The keys of swarm `hash`: `[i, z, s4r, l4r, s6r, l6r, swr, lwr]`.
+    pub(crate) fn new(prefix: &str, hash: &InfoHash) -> SwarmKeys {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = Vec::with_capacity(prefix.len() + 44 + 8);
         buf.extend_from_slice(prefix.as_bytes());
@@ -61,41 +72,32 @@ impl SwarmKeys {
         }
         buf.extend_from_slice(b"}:");
         let base = buf.len();
-        SwarmKeys { buf, base, v6 }
+        SwarmKeys { buf, base }
     }
 
     /// Calls `f` with each key, in the scripts' order.
     pub(crate) fn each(&mut self, mut f: impl FnMut(&[u8])) {
-        let suffixes = if self.v6 { &SUFFIXES_V6 } else { &SUFFIXES_V4 };
-        for suffix in suffixes {
+        for suffix in SUFFIXES {
             self.buf.truncate(self.base);
             self.buf.extend_from_slice(suffix.as_bytes());
             f(&self.buf);
         }
     }
 
-    /// The swarm hash's key (the sibling group's, for an announce: see [`family_prefix`]).
+    /// The swarm hash's key.
     pub(crate) fn ids(&mut self) -> &[u8] {
         self.buf.truncate(self.base);
         self.buf.extend_from_slice(IDS.as_bytes());
         &self.buf
     }
 
-    /// The keys as strings (scrape, tests).
+    /// The keys as strings (tests).
+    #[cfg(test)]
     pub(crate) fn all(&mut self) -> Vec<String> {
-        let mut keys = Vec::with_capacity(9);
+        let mut keys = Vec::with_capacity(SUFFIXES.len());
         self.each(|k| keys.push(String::from_utf8_lossy(k).into_owned()));
         keys
     }
-}
-
-/// The prefix of a swarm's WebRTC peers (WebSocket trackers'): `<prefix>:rtc`. Under either
-/// engine they are kept as a sibling swarm in the same layout (IPv6 sets or the IPv6 family of
-/// the native swarm, synthetic addresses in 100::/64) under the same hash tag, so one script or
-/// one module command still reaches both; each announce adds the sibling's counts and downloads
-/// to its own. IP peers and WebRTC peers thus share counts and never peer lists.
-pub(crate) fn family_prefix(prefix: &str, webrtc: bool) -> std::borrow::Cow<'_, str> {
-    if webrtc { format!("{prefix}:rtc").into() } else { prefix.into() }
 }
 
 /// The module engine's key of swarm `hash`: `<prefix>:{<hex hash>}:swarm`.
@@ -172,26 +174,24 @@ mod tests {
     #[test]
     fn a_swarm_key_round_trips_to_its_hash() {
         let h = InfoHash([0xab; 20]);
-        let keys = SwarmKeys::new("octo:test", &h, false).all();
-        assert_eq!(keys[0], format!("octo:test:{{{h}}}:v2:s4"));
-        assert_eq!(keys[8], format!("octo:test:{{{h}}}:v2:l6r"));
-        assert_eq!(hash_of_key("octo:test", Engine::Lua, keys[4].as_bytes()), Some(h));
-        assert_eq!(hash_of_key("other", Engine::Lua, keys[4].as_bytes()), None);
+        let keys = SwarmKeys::new("octo:test", &h).all();
+        assert_eq!(keys[0], format!("octo:test:{{{h}}}:v3:i"));
+        assert_eq!(keys[1], format!("octo:test:{{{h}}}:v3:z"));
+        assert_eq!(keys[7], format!("octo:test:{{{h}}}:v3:lwr"));
+        assert_eq!(SwarmKeys::new("octo:test", &h).ids(), keys[0].as_bytes());
+        assert_eq!(hash_of_key("octo:test", Engine::Lua, keys[0].as_bytes()), Some(h));
+        assert_eq!(hash_of_key("other", Engine::Lua, keys[0].as_bytes()), None);
         assert_eq!(hash_of_key("octo:test", Engine::Lua, format!("octo:test:{{{h}}}:i").as_bytes()), None, "layout 1");
+        assert_eq!(
+            hash_of_key("octo:test", Engine::Lua, format!("octo:test:{{{h}}}:v2:i").as_bytes()),
+            None,
+            "layout 2"
+        );
         let native = native_key("octo:test", &h);
         assert_eq!(native, format!("octo:test:{{{h}}}:swarm"));
         assert_eq!(hash_of_key("octo:test", Engine::Module, native.as_bytes()), Some(h));
         assert_eq!(hash_of_key("octo:test", Engine::Lua, native.as_bytes()), None);
-        assert_eq!(hash_of_key("octo:test", Engine::Module, keys[4].as_bytes()), None);
-        let v6 = SwarmKeys::new("p", &h, true).all();
-        assert_eq!(v6[0], format!("p:{{{h}}}:v2:s6"));
-        assert_eq!(v6[5], format!("p:{{{h}}}:v2:s6r"));
-        assert_eq!(v6[4], format!("p:{{{h}}}:v2:i"));
-        assert_eq!(SwarmKeys::new("p", &h, true).ids(), v6[4].as_bytes());
-        let rtc = family_prefix("p", true);
-        assert_eq!(native_key(&rtc, &h), format!("p:rtc:{{{h}}}:swarm"));
-        assert_eq!(hash_of_key(&rtc, Engine::Module, native_key(&rtc, &h).as_bytes()), Some(h));
-        assert_eq!(hash_of_key("p", Engine::Module, native_key(&rtc, &h).as_bytes()), None, "groups apart");
+        assert_eq!(hash_of_key("octo:test", Engine::Module, keys[0].as_bytes()), None);
     }
 
     #[test]

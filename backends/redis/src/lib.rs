@@ -43,37 +43,33 @@
 //!  RedisTorrentManager ── Conn: ConnectionManager (one server) | ClusterConnection (cluster)
 //!   │   multiplexed: concurrent announces share one socket per node, written together
 //!   ├─ announce ──► EVALSHA lua/records.lua + lua/announce.lua   one round trip, atomic (see below)
-//!   ├─ scrape   ──► pipelined ZCARD ×4 + HGET m per hash and group: one round trip (per node on a cluster)
-//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v2:i` (and
-//!                                       `<prefix>:rtc:{*}:v2:i`), then EVALSHA
+//!   ├─ scrape   ──► pipelined HGET <hash> m per hash: one round trip (per node on a cluster)
+//!   └─ expire / scrape_all / totals ──► SCAN each node for `<prefix>:{*}:v3:i`, then EVALSHA
 //!                                       lua/records.lua + lua/prune.lua per swarm
 //! ```
 //!
-//! WebRTC peers (WebSocket trackers, `AddressFamily::WebRtc`) of a swarm live in a sibling group
-//! of the same layout under `<prefix>:rtc:{hash}` (same hash tag, same slot), under either
-//! engine: each announce reads the other group's counts and downloads (the script's tenth key,
-//! field "m" in one `HGET`; the module's second key, `OCTO.ANNOUNCE key sibling …`) and adds them
-//! to its own, so counts cover both while peer lists never mix. A swarm whose IP peers all leave
-//! takes their downloads with it even while WebRTC peers remain (and the reverse).
-//!
 //! The keys of one swarm share its info hash as `{hash tag}`, so a swarm lives in one cluster
-//! slot (layout 2, in the `keys` module and in `docs/clustering.md`): a sorted set per family and
-//! role (address → last seen), a string of fixed-size records (address + peer id) per set, and a
-//! hash (address → peer id, set and record position; the swarm's counts, downloads and last
-//! prune time in one field). The announce script, all in one atomic step:
+//! slot (layout 3, in the `keys` module and in `docs/clustering.md`): a hash (address → peer id,
+//! set and record position; the counts of all six sets, the downloads and the last prune time in
+//! one field "m"), one expiry sorted set for every peer (address → last seen), and a string of
+//! fixed-size records (address + peer id) per family and role. WebRTC peers (WebSocket trackers,
+//! `AddressFamily::WebRtc`) are a family of the same swarm, under either engine: counts cover
+//! every family, peer lists never mix. The announce script, all in one atomic step:
 //!
-//! 1. at most once a minute per swarm: reads the counts again from the sets, drops its peers last
-//!    seen more than the peer timeout before the announce (a bounded batch;
-//!    [`TorrentManager::expire`] removes the rest) and gives every key of the swarm one expiry
-//!    time, the peer timeout plus that minute from now, so nothing outlives the swarm's silence
-//!    and the swarm goes as a whole;
-//! 2. removes the announcer (`stopped`) or moves it into the seeder or leecher set of its address
-//!    family with its last-seen time as score (a new peer's record goes at the end of the set's
-//!    string; a removed one's place is taken by the last record); `completed` from a stored
-//!    leecher raises the download count;
-//! 3. keeps the counts in step with the sets, inside this step only, so they cannot drift,
-//!    whatever the number of tracker processes; a swarm left empty is deleted;
-//! 4. picks up to `want` others as a window of records from a random start (never the
+//! 1. reads the announcer's entry and "m" (every family's counts) with one `HMGET`;
+//! 2. at most once a minute per swarm: drops the swarm's oldest peers last seen more than the
+//!    peer timeout before the announce (one bounded `ZRANGEBYSCORE` batch over the whole swarm;
+//!    [`TorrentManager::expire`] removes the rest) and gives the hash, the sorted set and every
+//!    live record string one expiry time, the peer timeout plus that minute from now, so nothing
+//!    outlives the swarm's silence and the swarm goes as a whole;
+//! 3. removes the announcer (`stopped`) or moves it into the seeder or leecher set of its family
+//!    with its last-seen time as score (a new peer's record goes at the end of the set's string;
+//!    a removed one's place is taken by the last record); `completed` from a stored leecher
+//!    raises the swarm's download count;
+//! 4. keeps the counts in step with the sets, inside this step only, so they cannot drift,
+//!    whatever the number of tracker processes; a swarm left without peers is deleted; every
+//!    change to the hash is one `HSET`;
+//! 5. picks up to `want` others as a window of records from a random start (never the
 //!    announcer; leechers only for a seeder, both in proportion for a leecher), read with one
 //!    `GETRANGE` per stretch and returned as they are: binary compact addresses and peer ids.
 //!

@@ -3,9 +3,6 @@
 //! [`TorrentManager::scrape_all`](octotracker_core::TorrentManager::scrape_all) and
 //! [`RedisTorrentManager::purge`].
 //!
-//! Each walk covers both family groups of the prefix: IP peers' swarms, then WebRTC peers'
-//! (`<prefix>:rtc`, see `keys::family_prefix`).
-//!
 //! `SCAN` may return a key twice; that is harmless here: pruning a swarm twice removes nothing
 //! the second time, and the full scrape drops duplicates.
 
@@ -19,7 +16,7 @@ use crate::RedisTorrentManager;
 use crate::conn::Node;
 use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, family_prefix, hash_of_key, native_key, swarm_pattern};
+use crate::keys::{SwarmKeys, hash_of_key, native_key, swarm_pattern};
 
 /// Keys asked of each `SCAN` step; the swarms found in one step are pruned together.
 const SCAN_COUNT: usize = 500;
@@ -27,8 +24,6 @@ const SCAN_COUNT: usize = 500;
 /// Where a walk over the swarms is: which node, which cursor.
 #[derive(Debug)]
 struct SwarmScan {
-    /// The family group walked (see `keys::family_prefix`).
-    prefix: String,
     pattern: String,
     nodes: Vec<Node>,
     node: usize,
@@ -44,12 +39,10 @@ impl RedisTorrentManager {
         redis::from_redis_value(value).map_err(|_| bad_reply("SCAN"))
     }
 
-    /// Walks the swarms of one family group of the prefix (IP peers, or WebRTC peers), node by
-    /// node.
-    async fn swarm_scan(&self, webrtc: bool) -> Result<SwarmScan, StorageError> {
+    /// Walks the swarms of the prefix, node by node.
+    async fn swarm_scan(&self) -> Result<SwarmScan, StorageError> {
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
-        let prefix = family_prefix(&self.config.prefix, webrtc).into_owned();
-        Ok(SwarmScan { pattern: swarm_pattern(&prefix, self.engine), prefix, nodes, node: 0, cursor: 0 })
+        Ok(SwarmScan { pattern: swarm_pattern(&self.config.prefix, self.engine), nodes, node: 0, cursor: 0 })
     }
 
     /// The swarms found by the next `SCAN` step (maybe none), or `None` when the walk is over.
@@ -60,19 +53,17 @@ impl RedisTorrentManager {
             scan.node += 1;
         }
         scan.cursor = next;
-        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&scan.prefix, self.engine, k)).collect()))
+        Ok(Some(keys.iter().filter_map(|k| hash_of_key(&self.config.prefix, self.engine, k)).collect()))
     }
 
     pub(crate) async fn expire_all(&self, cutoff: UnixTime) -> Result<ExpiryReport, StorageError> {
         let mut report = ExpiryReport::default();
-        for webrtc in [false, true] {
-            let mut scan = self.swarm_scan(webrtc).await?;
-            while let Some(hashes) = self.next_batch(&mut scan).await? {
-                let pruned = try_join_all(hashes.iter().map(|h| self.prune(&scan.prefix, h, cutoff))).await?;
-                for (peers, swarm) in pruned {
-                    report.peers_removed += peers;
-                    report.swarms_removed += swarm;
-                }
+        let mut scan = self.swarm_scan().await?;
+        while let Some(hashes) = self.next_batch(&mut scan).await? {
+            let pruned = try_join_all(hashes.iter().map(|h| self.prune(h, cutoff))).await?;
+            for (peers, swarm) in pruned {
+                report.peers_removed += peers;
+                report.swarms_removed += swarm;
             }
         }
         Ok(report)
@@ -80,15 +71,15 @@ impl RedisTorrentManager {
 
     /// Expires one swarm: (peers removed, 1 when the swarm went): one `OCTO.EXPIRE` or one run of
     /// the prune script.
-    async fn prune(&self, prefix: &str, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
+    async fn prune(&self, hash: &InfoHash, cutoff: UnixTime) -> Result<(u64, u64), StorageError> {
         if self.engine == Engine::Module {
             let mut cmd = redis::cmd("OCTO.EXPIRE");
-            cmd.arg(native_key(prefix, hash)).arg(cutoff.0);
+            cmd.arg(native_key(&self.config.prefix, hash)).arg(cutoff.0);
             let mut conn = self.conn.clone();
             return self.bounded("expire", cmd.query_async(&mut conn)).await;
         }
         let mut invocation = self.scripts.prune.prepare_invoke();
-        SwarmKeys::new(prefix, hash, false).each(|key| {
+        SwarmKeys::new(&self.config.prefix, hash).each(|key| {
             invocation.key(key);
         });
         invocation.arg(cutoff.0);
@@ -102,16 +93,14 @@ impl RedisTorrentManager {
             return Ok(all);
         }
         let mut seen = HashSet::new();
-        for webrtc in [false, true] {
-            let mut scan = self.swarm_scan(webrtc).await?;
-            while let Some(hashes) = self.next_batch(&mut scan).await? {
-                let stats = self.scrape_many(&hashes).await?;
-                for (hash, s) in hashes.into_iter().zip(stats) {
-                    if s.peers() > 0 && seen.insert(hash) {
-                        all.push((hash, s));
-                        if all.len() == limit {
-                            return Ok(all);
-                        }
+        let mut scan = self.swarm_scan().await?;
+        while let Some(hashes) = self.next_batch(&mut scan).await? {
+            let stats = self.scrape_many(&hashes).await?;
+            for (hash, s) in hashes.into_iter().zip(stats) {
+                if s.peers() > 0 && seen.insert(hash) {
+                    all.push((hash, s));
+                    if all.len() == limit {
+                        return Ok(all);
                     }
                 }
             }
@@ -123,16 +112,14 @@ impl RedisTorrentManager {
     pub(crate) async fn totals_of_everything(&self) -> Result<StoreTotals, StorageError> {
         let mut totals = StoreTotals::default();
         let mut seen = HashSet::new();
-        for webrtc in [false, true] {
-            let mut scan = self.swarm_scan(webrtc).await?;
-            while let Some(hashes) = self.next_batch(&mut scan).await? {
-                let hashes: Vec<InfoHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
-                for s in self.scrape_many(&hashes).await? {
-                    if s.peers() > 0 {
-                        totals.torrents += 1;
-                        totals.seeders += u64::from(s.complete);
-                        totals.leechers += u64::from(s.incomplete);
-                    }
+        let mut scan = self.swarm_scan().await?;
+        while let Some(hashes) = self.next_batch(&mut scan).await? {
+            let hashes: Vec<InfoHash> = hashes.into_iter().filter(|h| seen.insert(*h)).collect();
+            for s in self.scrape_many(&hashes).await? {
+                if s.peers() > 0 {
+                    totals.torrents += 1;
+                    totals.seeders += u64::from(s.complete);
+                    totals.leechers += u64::from(s.incomplete);
                 }
             }
         }
@@ -148,7 +135,8 @@ impl RedisTorrentManager {
     pub async fn purge(&self) -> Result<u64, StorageError> {
         let nodes = self.bounded("listing the cluster's nodes", self.conn.nodes()).await?;
         let mut deleted = 0;
-        let patterns = [false, true].map(|webrtc| format!("{}:{{*}}:*", family_prefix(&self.config.prefix, webrtc)));
+        // Every layout's keys: this one's and older ones' (layout 2's WebRTC sibling groups).
+        let patterns = [format!("{}:{{*}}:*", self.config.prefix), format!("{}:rtc:{{*}}:*", self.config.prefix)];
         for (node, pattern) in nodes.iter().flat_map(|n| patterns.iter().map(move |p| (n, p))) {
             let mut cursor = 0;
             loop {

@@ -1,11 +1,10 @@
-//! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): counts are `ZCARD`s of
-//! the peer sets plus the downloads from the swarm hash's field "m" (Lua engine), or one
-//! `OCTO.SCRAPE` per hash (module engine), fetched in pipelines, for the swarm's IP peers and
-//! its WebRTC peers (the sibling group, `keys::family_prefix`) added up.
+//! [`TorrentManager::scrape`](octotracker_core::TorrentManager::scrape): the swarm hash's field
+//! "m" (Lua engine: every family's counts and the downloads in one `HGET`) or one `OCTO.SCRAPE`
+//! (module engine) per hash, fetched in pipelines.
 //!
 //! On a standalone server every hash goes in one pipeline: one round trip. On a cluster a
-//! pipeline must stay within one slot, so each hash gets its own pipeline (eight commands, or two `OCTO.SCRAPE`s), all sent
-//! at once: the cluster connection writes the ones bound for one node together on that node's
+//! pipeline must stay within one slot, so each hash gets its own (one command), all sent at
+//! once: the cluster connection writes the ones bound for one node together on that node's
 //! multiplexed connection, so a scrape costs about one round trip per node.
 
 use futures_util::future::try_join_all;
@@ -15,11 +14,7 @@ use redis::Value;
 use crate::RedisTorrentManager;
 use crate::engine::Engine;
 use crate::error::bad_reply;
-use crate::keys::{SwarmKeys, family_prefix, native_key};
-
-/// Commands per hash: the IP group's four `ZCARD`s and `HGET` (of "m"), then the WebRTC group's
-/// two (its peers have synthetic IPv6 addresses: its IPv4 sets are always empty) and `HGET`.
-const PER_HASH: usize = 8;
+use crate::keys::{SwarmKeys, native_key};
 
 impl RedisTorrentManager {
     pub(crate) async fn scrape_many(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
@@ -41,61 +36,36 @@ impl RedisTorrentManager {
         }
         let mut pipe = redis::pipe();
         for hash in hashes {
-            let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, false), hash, false).all();
-            let [s4, l4, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
-            for set in [s4, s6, l4, l6] {
-                pipe.cmd("ZCARD").arg(set);
-            }
-            pipe.cmd("HGET").arg(ids).arg("m");
-            let keys = SwarmKeys::new(&family_prefix(&self.config.prefix, true), hash, false).all();
-            let [_, _, s6, l6, ids, ..] = &keys[..] else { unreachable!("nine keys") };
-            pipe.cmd("ZCARD").arg(s6).cmd("ZCARD").arg(l6).cmd("HGET").arg(ids).arg("m");
+            pipe.cmd("HGET").arg(SwarmKeys::new(&self.config.prefix, hash).ids()).arg("m");
         }
         let mut conn = self.conn.clone();
         let values: Vec<Value> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
-        if values.len() != hashes.len() * PER_HASH {
+        if values.len() != hashes.len() {
             return Err(bad_reply("a scrape"));
         }
-        values
-            .chunks_exact(PER_HASH)
-            .map(|v| {
-                let n = |i: usize| number(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let seeders = n(0)? + n(1)? + n(5)?;
-                let leechers = n(2)? + n(3)? + n(6)?;
-                if seeders + leechers == 0 {
-                    return Ok(SwarmStats::default());
-                }
-                let count = |x: u64| u32::try_from(x).map_err(|_| bad_reply("a scrape"));
-                let dl = |i: usize| downloads(&v[i]).ok_or_else(|| bad_reply("a scrape"));
-                let downloaded = dl(4)? + dl(7)?;
-                Ok(SwarmStats { complete: count(seeders)?, incomplete: count(leechers)?, downloaded })
-            })
-            .collect()
+        values.iter().map(|v| stats_of_m(v).ok_or_else(|| bad_reply("a scrape"))).collect()
     }
 }
 
 impl RedisTorrentManager {
-    /// One pipeline of `OCTO.SCRAPE key` per hash and family group: `[seeders, leechers,
-    /// downloads]` each, the two groups' added up.
+    /// One pipeline of `OCTO.SCRAPE key` per hash: `[seeders, leechers, downloads]` each.
     async fn scrape_native(&self, hashes: &[InfoHash]) -> Result<Vec<SwarmStats>, StorageError> {
         let mut pipe = redis::pipe();
         for hash in hashes {
-            for webrtc in [false, true] {
-                pipe.cmd("OCTO.SCRAPE").arg(native_key(&family_prefix(&self.config.prefix, webrtc), hash));
-            }
+            pipe.cmd("OCTO.SCRAPE").arg(native_key(&self.config.prefix, hash));
         }
         let mut conn = self.conn.clone();
         let values: Vec<Vec<u64>> = self.bounded("scrape", pipe.query_async(&mut conn)).await?;
-        if values.len() != 2 * hashes.len() {
+        if values.len() != hashes.len() {
             return Err(bad_reply("a scrape"));
         }
         values
-            .chunks_exact(2)
-            .map(|v| match (&v[0][..], &v[1][..]) {
-                (&[s, l, d], &[rs, rl, rd]) => Ok(SwarmStats {
-                    complete: u32::try_from(s.saturating_add(rs)).map_err(|_| bad_reply("a scrape"))?,
-                    incomplete: u32::try_from(l.saturating_add(rl)).map_err(|_| bad_reply("a scrape"))?,
-                    downloaded: d.saturating_add(rd),
+            .iter()
+            .map(|v| match v[..] {
+                [s, l, d] => Ok(SwarmStats {
+                    complete: u32::try_from(s).map_err(|_| bad_reply("a scrape"))?,
+                    incomplete: u32::try_from(l).map_err(|_| bad_reply("a scrape"))?,
+                    downloaded: d,
                 }),
                 _ => Err(bad_reply("a scrape")),
             })
@@ -103,22 +73,21 @@ impl RedisTorrentManager {
     }
 }
 
-/// The downloads in the swarm hash's field "m" (8 bytes of prune time, 8 of downloads, then the
-/// counts, big-endian: see `lua/records.lua`), zero when there is none.
-fn downloads(v: &Value) -> Option<u64> {
-    match v {
-        Value::BulkString(m) if m.len() == 32 => Some(u64::from_be_bytes(m[8..16].try_into().ok()?)),
-        Value::Nil => Some(0),
-        _ => None,
+/// The stats in the swarm hash's field "m" (8 bytes of prune time, 8 of downloads, then the
+/// counts of the six sets, seeders and leechers of each family, big-endian: see
+/// `lua/records.lua`); zeros when there is none.
+fn stats_of_m(v: &Value) -> Option<SwarmStats> {
+    let m = match v {
+        Value::BulkString(m) if m.len() == 40 => m,
+        Value::Nil => return Some(SwarmStats::default()),
+        _ => return None,
+    };
+    let count = |i: usize| u32::from_be_bytes(m[16 + 4 * i..20 + 4 * i].try_into().expect("4 bytes"));
+    let (seeders, leechers) = ([0, 2, 4].map(count), [1, 3, 5].map(count));
+    let sum = |c: [u32; 3]| c.iter().try_fold(0_u32, |a, &x| a.checked_add(x));
+    let (complete, incomplete) = (sum(seeders)?, sum(leechers)?);
+    if complete == 0 && incomplete == 0 {
+        return Some(SwarmStats::default());
     }
-}
-
-/// An integer reply, a number as a bulk string, or nil (zero).
-fn number(v: &Value) -> Option<u64> {
-    match v {
-        Value::Int(i) => u64::try_from(*i).ok(),
-        Value::BulkString(b) => std::str::from_utf8(b).ok()?.parse().ok(),
-        Value::Nil => Some(0),
-        _ => None,
-    }
+    Some(SwarmStats { complete, incomplete, downloaded: u64::from_be_bytes(m[8..16].try_into().ok()?) })
 }

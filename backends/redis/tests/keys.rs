@@ -32,8 +32,7 @@ async fn every_key_is_under_the_prefix_in_the_swarms_hash_tag_and_expires() {
     let keys = keys_with_ttl(&prefix).await;
     let names: Vec<&str> = keys.iter().map(|(k, _)| k.as_str()).collect();
     let tag = format!("{prefix}:{{{h}}}");
-    let expected: Vec<String> =
-        ["i", "l4", "l4r", "l6", "l6r", "s4", "s4r"].iter().map(|s| format!("{tag}:v2:{s}")).collect();
+    let expected: Vec<String> = ["i", "l4r", "l6r", "s4r", "z"].iter().map(|s| format!("{tag}:v3:{s}")).collect();
     assert_eq!(names, expected);
     // The TTL is the peer timeout plus the longest time between two refreshes (60 s).
     let timeout = i64::try_from(store.config().peer_timeout.as_secs()).unwrap() + 60;
@@ -93,9 +92,11 @@ async fn an_announce_prunes_its_swarms_stale_peers_lazily() {
 
     let url = std::env::var("OCTOTRACKER_TEST_REDIS_URL").unwrap();
     let mut conn = redis::Client::open(url).unwrap().get_multiplexed_async_connection().await.unwrap();
-    let fields: Vec<Vec<u8>> = conn.hkeys(format!("{prefix}:{{{h}}}:v2:i")).await.unwrap();
+    let fields: Vec<Vec<u8>> = conn.hkeys(format!("{prefix}:{{{h}}}:v3:i")).await.unwrap();
     let peers = fields.iter().filter(|f| f.len() == 6 || f.len() == 18).count();
     assert_eq!(peers, 2, "the entries of the two peers left, not of the stale ones: {fields:?}");
+    let members: Vec<Vec<u8>> = conn.zrange(format!("{prefix}:{{{h}}}:v3:z"), 0, -1).await.unwrap();
+    assert_eq!(members.len(), 2, "the expiry sorted set holds the two peers left: {members:?}");
     assert_eq!(store.expire(later(100)).await.unwrap(), Default::default(), "nothing stale is left");
     store.purge().await.unwrap();
 }

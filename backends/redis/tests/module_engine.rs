@@ -90,15 +90,37 @@ async fn a_prefix_holding_the_other_engines_swarms_is_refused() {
     assert_eq!(module.scrape(&[InfoHash([1; 20])]).await.unwrap()[0].complete, 1);
     lua.purge().await.unwrap();
     assert_eq!(connect(&target, "shared", RedisEngine::Module).await.unwrap().engine(), RedisEngine::Module);
-    // A prefix holding only WebRTC peers' swarms (the sibling group `<prefix>:rtc`) counts too.
+    // A prefix holding only WebRTC peers' swarms counts too (they are swarms like any other).
     let rtc = connect(&target, "webrtc", RedisEngine::Lua).await.unwrap();
     let webrtc_peer =
         PeerAnnounce { addr: octotracker_core::webrtc_addr(7 << 16 | 1), ..announce(2, 1, true, Event::Started) };
     assert_eq!(rtc.announce(&webrtc_peer, 10).await.unwrap().stats.complete, 1);
     let refused = connect(&target, "webrtc", RedisEngine::Module).await.unwrap_err();
-    assert!(refused.contains("holds swarms of the lua engine") && refused.contains("webrtc:rtc:{"), "{refused}");
+    assert!(refused.contains("holds swarms of the lua engine") && refused.contains("webrtc:{"), "{refused}");
     rtc.purge().await.unwrap();
     assert_eq!(connect(&target, "webrtc", RedisEngine::Module).await.unwrap().engine(), RedisEngine::Module);
+}
+
+/// Keys of an older layout (Lua layout 2, its WebRTC sibling groups, the module's WebRTC sibling
+/// keys) are refused by either engine with a message saying what to do, and left as they are.
+#[tokio::test]
+async fn a_prefix_holding_an_older_layout_is_refused() {
+    let dir = TempDir::new("old-layout");
+    let server = Server::start(&dir.0, Listen::Socket, true, &[]);
+    let target = server.target();
+    let h = InfoHash([3; 20]);
+    for (prefix, key) in [("old2", format!("old2:{{{h}}}:v2:i")), ("oldrtc", format!("oldrtc:rtc:{{{h}}}:v2:i"))] {
+        server.cli(&["HSET", &key, "m", "x"]);
+        for engine in [RedisEngine::Lua, RedisEngine::Module] {
+            let refused = connect(&target, prefix, engine).await.unwrap_err();
+            assert!(refused.contains("written by an older octotracker") && refused.contains(&key), "{refused}");
+            let all = if prefix == "old2" { "old2:{*}:v2:*" } else { "oldrtc:rtc:{*}" };
+            assert!(refused.contains(&format!("--scan --pattern '{all}'")), "says what to do: {refused}");
+        }
+        assert_eq!(String::from_utf8_lossy(&server.cli(&["EXISTS", &key]).stdout).trim(), "1", "left as it was");
+        server.cli(&["DEL", &key]);
+        assert_eq!(connect(&target, prefix, RedisEngine::Lua).await.unwrap().engine(), RedisEngine::Lua);
+    }
 }
 
 #[tokio::test]
@@ -210,7 +232,6 @@ async fn bad_input_from_redis_cli_is_an_error_reply_and_changes_nothing() {
     let store = connect(&server.target(), "bad", RedisEngine::Module).await.unwrap();
     let before = fill(&store, 1, 20).await;
     let key = format!("bad:{{{}}}:swarm", InfoHash([0; 20]));
-    let rtc = format!("bad:rtc:{{{}}}:swarm", InfoHash([0; 20]));
     server.cli(&["SET", "bad:plain", "x"]);
     let zeros = "\\x00".repeat(38);
     let bad_event = format!("\\x09{}", "\\x00".repeat(37));
@@ -222,16 +243,11 @@ async fn bad_input_from_redis_cli_is_an_error_reply_and_changes_nothing() {
         (vec!["OCTO.RESTORE", &key], "wrong number of arguments"),
         (vec!["OCTO.EXPIRE", &key, "soon"], "not a whole number"),
         (vec!["OCTO.EXPIRE", &key, "-5"], "not a whole number"),
-        (
-            vec!["OCTO.ANNOUNCE", &key, &rtc, "abcd", "aaaaaaaaaaaaaaaaaaaa", "x"],
-            "an address is 6 (IPv4) or 18 (IPv6) bytes",
-        ),
-        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "short", "x"], "a peer id is 20 bytes"),
-        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", numbers], "the numbers argument is"),
-        (vec!["OCTO.ANNOUNCE", "bad:plain", &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
-        // A sibling key of another type: refused before anything is written.
-        (vec!["OCTO.ANNOUNCE", &key, "bad:plain", "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
-        (vec!["OCTO.ANNOUNCE", &key, &rtc, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &bad_event], "unknown event code 9"),
+        (vec!["OCTO.ANNOUNCE", &key, "abcd", "aaaaaaaaaaaaaaaaaaaa", "x"], "an address is 6 (IPv4) or 18 (IPv6) bytes"),
+        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "short", "x"], "a peer id is 20 bytes"),
+        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "aaaaaaaaaaaaaaaaaaaa", numbers], "the numbers argument is"),
+        (vec!["OCTO.ANNOUNCE", "bad:plain", "abcdef", "aaaaaaaaaaaaaaaaaaaa", &zeros], "WRONGTYPE"),
+        (vec!["OCTO.ANNOUNCE", &key, "abcdef", "aaaaaaaaaaaaaaaaaaaa", &bad_event], "unknown event code 9"),
         (vec!["OCTO.SCRAPE", "bad:plain"], "WRONGTYPE"),
         (vec!["OCTO.EXPIRE", "bad:plain", "1"], "WRONGTYPE"),
         (vec!["OCTO.RESTORE", &key, "\\x01"], "truncated swarm"),

@@ -7,16 +7,22 @@
 //! timer, a shutdown registration or a `shutdown(2)` before `close(2)` (see
 //! [`ActivityIo`]). A connection still open after its first poll (keep-alive, or a request not
 //! yet arrived) gets the idle watchdog and listens for the server's [`Phase`].
+//!
+//! Over TLS (`HttpFrontend::with_tls`, feature `tls`) the handshake comes first (see
+//! [`tls`](crate::tls)), then the same hyper path serves the decrypted stream: the same client
+//! address decision, rate limit, service, drain and idle watchdog.
 
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::task::Poll;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::client_ip::Client;
@@ -36,6 +42,9 @@ pub(crate) struct Shared {
     pub(crate) max_connections: usize,
     /// Serving, closing, draining, stopped: see [`phase`](crate::phase).
     pub(crate) lifecycle: Lifecycle,
+    /// The TLS handshake every connection goes through first, when the server is HTTPS.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::Acceptor>,
 }
 
 impl Shared {
@@ -94,6 +103,12 @@ enum Reply<F> {
 /// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (once the
 /// server is [`Phase::Stopped`]) the request in hand is answered.
 pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr) {
+    #[cfg(feature = "tls")]
+    if let Some(acceptor) = &shared.tls {
+        let Some(stream) = crate::tls::handshake(&shared, acceptor, stream, remote).await else { return };
+        let (io, activity) = ActivityIo::new(stream, None);
+        return serve_hyper(shared, io.passing_shutdown(), activity, remote).await;
+    }
     // The first read: a one-request connection is answered from it without hyper (`one_shot`);
     // otherwise hyper reads these bytes again first.
     let mut first = [0u8; FIRST_READ];
@@ -122,6 +137,16 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: Socket
     }
     let read_first = Some(Bytes::copy_from_slice(head));
     let (io, activity) = ActivityIo::new(stream, read_first);
+    serve_hyper(shared, io, activity, remote).await;
+}
+
+/// Serves `io` (a TCP connection, or the decrypted side of a TLS one) with hyper until the
+/// client or the server ends it, the idle watchdog (on `activity`) fires, or (once the server is
+/// [`Phase::Stopped`]) the request in hand is answered.
+async fn serve_hyper<I>(shared: Arc<Shared>, io: ActivityIo<I>, activity: Arc<AtomicU64>, remote: SocketAddr)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let for_requests = shared.clone();
     let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;

@@ -1,7 +1,8 @@
 //! Closing keep-alive connections that have gone quiet: an I/O wrapper that counts activity,
 //! and a watchdog that ends the connection when a whole period passes without any. The wrapper
-//! is the standalone server's own: its `poll_shutdown` leaves the closing to the drop that
-//! follows.
+//! is the standalone server's own: over plain TCP its `poll_shutdown` leaves the closing to the
+//! drop that follows; over TLS it passes the shutdown on (the TLS stream sends its
+//! `close_notify` alert).
 
 use std::io;
 use std::pin::Pin;
@@ -20,13 +21,23 @@ pub(crate) struct ActivityIo<T> {
     inner: T,
     activity: Arc<AtomicU64>,
     read_first: Option<bytes::Bytes>,
+    /// Whether `poll_shutdown` shuts `inner` down (TLS) or only flushes it (plain TCP).
+    pass_shutdown: bool,
 }
 
 impl<T> ActivityIo<T> {
     /// Wraps `inner`; reads return `read_first` (when given) before anything from `inner`.
     pub(crate) fn new(inner: T, read_first: Option<bytes::Bytes>) -> (Self, Arc<AtomicU64>) {
         let activity = Arc::new(AtomicU64::new(0));
-        (ActivityIo { inner, activity: activity.clone(), read_first }, activity)
+        (ActivityIo { inner, activity: activity.clone(), read_first, pass_shutdown: false }, activity)
+    }
+
+    /// The same wrapper with `poll_shutdown` passed on to `inner`: a TLS stream ends with its
+    /// `close_notify` alert, which some clients expect before the TCP close.
+    #[cfg(feature = "tls")]
+    pub(crate) fn passing_shutdown(mut self) -> Self {
+        self.pass_shutdown = true;
+        self
     }
 
     fn touch(&self) {
@@ -88,8 +99,12 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ActivityIo<T> {
     /// Flushes and leaves the write side open: hyper shuts a connection down only when it is done
     /// with it, and the standalone server drops (closes) the connection right after, which sends
     /// the FIN behind everything written just as `shutdown(SHUT_WR)` would, one system call fewer
-    /// per connection.
+    /// per connection. A TLS stream (see [`passing_shutdown`](Self::passing_shutdown)) is shut
+    /// down for real.
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.pass_shutdown {
+            return Pin::new(&mut self.inner).poll_shutdown(cx);
+        }
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 }

@@ -10,7 +10,7 @@
 //!   service: the tracker's paths are answered by the tracker, everything else passes through.
 //! - [`HttpFrontend`]: the standalone server ([`Frontend`](octotracker_core::Frontend)): HTTP/1.1
 //!   with keep-alive, header-read and idle timeouts, graceful drain on shutdown, built on
-//!   [`TrackerService`].
+//!   [`TrackerService`]; over TLS too with the `tls` feature (`HttpFrontend::with_tls`).
 //! - [`RateLimitLayer`]: a per-address rate limit in front of the tracker (or a whole app),
 //!   refusing and counting as the standalone server's
 //!   [`HttpConfig::rate_limit`](HttpConfig::rate_limit) does.
@@ -30,6 +30,8 @@
 //! phase value (`phase.rs`: serving, closing, draining, stopped).
 //!
 //! ## Features
+//! - `tls` (off by default; the `octotracker` binary turns it on for `--https`):
+//!   `HttpFrontend::with_tls` serves HTTPS with rustls (ring provider); `rustls` is re-exported.
 //! - `axum` (on by default; the `octotracker` binary turns it off): [`TrackerService`] also
 //!   reads the client address from axum's `ConnectInfo<SocketAddr>`
 //!   (`Router::into_make_service_with_connect_info::<SocketAddr>()`).
@@ -47,6 +49,8 @@ mod rate_limit;
 mod reply;
 mod server;
 mod service;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip, remote_addr};
 pub use config::HttpConfig;
@@ -54,6 +58,10 @@ pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use rate_limit::{RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
+/// The rustls this crate serves HTTPS with (feature `tls`): build the
+/// [`ServerConfig`](rustls::ServerConfig) for [`HttpFrontend::with_tls`] with it.
+#[cfg(feature = "tls")]
+pub use tokio_rustls::rustls;
 
 /// For the fuzz targets only (fuzz/fuzz_targets/http_head.rs); not part of the crate's API.
 #[doc(hidden)]

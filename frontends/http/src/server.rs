@@ -41,6 +41,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub struct HttpFrontend {
     listener: TcpListener,
     config: HttpConfig,
+    /// Set by [`with_tls`](Self::with_tls): every connection is a TLS one.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::tls::Acceptor>,
 }
 
 impl HttpFrontend {
@@ -57,7 +60,41 @@ impl HttpFrontend {
                 tracing::warn!(error = %e, "cannot set TCP_DEFER_ACCEPT on the http listener");
             }
         }
-        HttpFrontend { listener, config }
+        HttpFrontend {
+            listener,
+            config,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+
+    /// The same frontend serving HTTPS: every connection starts with a TLS handshake under
+    /// `tls` (its certificate resolver decides the certificate of each handshake; ALPN is set to
+    /// `http/1.1`), then is served exactly as a plain one, keep-alive, timeouts, rate limit,
+    /// drain and all. Request durations are labelled `https` instead of `http`.
+    ///
+    /// ```no_run
+    /// # async fn run(tracker: std::sync::Arc<octotracker_core::Tracker>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use octotracker_core::Frontend;
+    /// use octotracker_http::rustls::pki_types::pem::PemObject;
+    /// use octotracker_http::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    /// use octotracker_http::{HttpConfig, HttpFrontend, rustls};
+    ///
+    /// let chain = CertificateDer::pem_file_iter("fullchain.pem")?.collect::<Result<Vec<_>, _>>()?;
+    /// let key = PrivateKeyDer::from_pem_file("privkey.pem")?;
+    /// // A fixed certificate; a `ResolvesServerCert` of your own can swap it at run time.
+    /// let tls = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(chain, key)?;
+    /// let listener = tokio::net::TcpListener::bind("0.0.0.0:443").await?;
+    /// let frontend = HttpFrontend::new(listener, HttpConfig::default()).with_tls(&tls);
+    /// let forever: octotracker_core::Shutdown = Box::pin(std::future::pending());
+    /// Box::new(frontend).serve(tracker, forever).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, tls: &crate::rustls::ServerConfig) -> Self {
+        self.tls = Some(crate::tls::Acceptor::new(tls));
+        self
     }
 
     /// The address the listener is bound to.
@@ -69,7 +106,14 @@ impl HttpFrontend {
 #[async_trait]
 impl Frontend for HttpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
+        #[cfg(feature = "tls")]
+        let HttpFrontend { listener, config, tls } = *self;
+        #[cfg(not(feature = "tls"))]
         let HttpFrontend { listener, config } = *self;
+        #[cfg(feature = "tls")]
+        let frontend = if tls.is_some() { "https" } else { "http" };
+        #[cfg(not(feature = "tls"))]
+        let frontend = "http";
         let mut builder = http1::Builder::new();
         // writev(false): the body is copied behind the head and sent with one write(2); fewer
         // instructions per reply than queueing both for writev(2) (tracker replies are small).
@@ -79,10 +123,12 @@ impl Frontend for HttpFrontend {
         let slots = Arc::new(Semaphore::new(limit as usize));
         let shared = Arc::new(Shared {
             builder,
-            service: TrackerService::new(tracker, config.clone()),
+            service: TrackerService::labelled(tracker, config.clone(), frontend),
             limiter: config.rate_limit.map(crate::rate_limit::Limiter::new),
             max_connections: config.max_connections,
             lifecycle: Lifecycle::default(),
+            #[cfg(feature = "tls")]
+            tls,
         });
         // One accept loop per tokio worker, all on the same listener (see `accept`).
         let listener = Arc::new(listener);

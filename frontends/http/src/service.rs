@@ -63,6 +63,9 @@ pub struct TrackerService {
 struct Inner {
     tracker: Arc<Tracker>,
     config: HttpConfig,
+    /// The frontend label of this service's request durations and engine events: `http`, or `https` for the
+    /// standalone server over TLS.
+    frontend: &'static str,
 }
 
 /// The future of [`TrackerService::call`](tower::Service::call).
@@ -71,7 +74,13 @@ pub type ResponseFuture = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes
 impl TrackerService {
     /// A service answering for `tracker`.
     pub fn new(tracker: Arc<Tracker>, config: HttpConfig) -> Self {
-        TrackerService { inner: Arc::new(Inner { tracker, config }) }
+        Self::labelled(tracker, config, "http")
+    }
+
+    /// A service whose request durations are labelled `frontend` (the standalone server over
+    /// TLS says `https`).
+    pub(crate) fn labelled(tracker: Arc<Tracker>, config: HttpConfig, frontend: &'static str) -> Self {
+        TrackerService { inner: Arc::new(Inner { tracker, config, frontend }) }
     }
 
     /// The settings this service answers with.
@@ -176,7 +185,7 @@ impl TrackerService {
             write_failure(&mut body, &err.reason(), retry);
         }
         if let (Some(obs), Some(started)) = (tracker.observer(), started) {
-            obs.request("http", endpoint.kind(), started.elapsed());
+            obs.request(self.inner.frontend, endpoint.kind(), started.elapsed());
         }
         body
     }
@@ -190,7 +199,7 @@ impl TrackerService {
     ) -> Result<(), Failure> {
         let announce = parse_announce(query).map_err(Failure::Parse)?;
         let ip = client.ip()?;
-        let response = self.inner.tracker.announce_via("http", &announce, ip, passkey).await?;
+        let response = self.inner.tracker.announce_via(self.inner.frontend, &announce, ip, passkey).await?;
         write_announce(body, &response);
         Ok(())
     }
@@ -198,7 +207,7 @@ impl TrackerService {
     async fn scrape(&self, query: &[u8], passkey: Option<&str>, body: &mut Vec<u8>) -> Result<(), Failure> {
         let tracker = &self.inner.tracker;
         let request = parse_scrape(query, tracker.config().scrape_max_hashes).map_err(Failure::Parse)?;
-        let response = tracker.scrape_via("http", &request, passkey).await?;
+        let response = tracker.scrape_via(self.inner.frontend, &request, passkey).await?;
         write_scrape(body, &response);
         Ok(())
     }

@@ -3,7 +3,9 @@
 //!
 //! An id is made for the current minute and accepted during that minute and the next one (one
 //! to two minutes of validity). The key is random per process and rotates every ten minutes;
-//! ids made with the previous key stay valid until they would expire anyway.
+//! ids made with the previous key stay valid until they would expire anyway. The id's lowest
+//! bit is the parity of the minute it was made in (the other 63 bits are the hash), so checking
+//! an id computes one hash, not one per minute and key it might come from.
 
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::net::SocketAddr;
@@ -67,18 +69,52 @@ impl ConnectionIds {
 
     /// The id for `addr` at `now`.
     pub fn make(&self, addr: &SocketAddr, now: UnixTime) -> u64 {
-        let step = now.0 / STEP;
-        mac(&self.keys(step).current, addr, step)
+        self.at(now).make(addr)
     }
 
     /// Whether `id` was made for `addr` within the last one to two minutes.
     pub fn check(&self, id: u64, addr: &SocketAddr, now: UnixTime) -> bool {
-        let step = now.0 / STEP;
-        let keys = self.keys(step);
-        [step, step.saturating_sub(1)]
-            .iter()
-            .any(|&s| mac(&keys.current, addr, s) == id || mac(&keys.previous, addr, s) == id)
+        self.at(now).check(id, addr)
     }
+
+    /// The keys in force at `now`, to make and check the ids of a batch of datagrams received
+    /// together with one look at the shared keys.
+    pub fn at(&self, now: UnixTime) -> KeysAt {
+        let step = now.0 / STEP;
+        KeysAt { keys: arc_swap::Guard::into_inner(self.keys(step)), step }
+    }
+}
+
+/// The keys in force at one time ([`ConnectionIds::at`]).
+#[derive(Debug, Clone)]
+pub struct KeysAt {
+    keys: Arc<Keys>,
+    step: u64,
+}
+
+impl KeysAt {
+    /// The id for `addr`.
+    pub fn make(&self, addr: &SocketAddr) -> u64 {
+        tagged(mac(&self.keys.current, addr, self.step), self.step)
+    }
+
+    /// Whether `id` was made for `addr` within the last one to two minutes.
+    pub fn check(&self, id: u64, addr: &SocketAddr) -> bool {
+        let (keys, step) = (&self.keys, self.step);
+        // The minute the id says it was made in: this one or the one before.
+        let made = if id & 1 == step & 1 { step } else { step.wrapping_sub(1) };
+        let key = match keys.rotation.checked_sub(made / ROTATE_EVERY) {
+            Some(0) => &keys.current,
+            Some(1) => &keys.previous,
+            _ => return false,
+        };
+        made <= step && tagged(mac(key, addr, made), made) == id
+    }
+}
+
+/// `hash` with its lowest bit replaced by the parity of `step`.
+fn tagged(hash: u64, step: u64) -> u64 {
+    (hash & !1) | (step & 1)
 }
 
 #[cfg(test)]
@@ -110,5 +146,18 @@ mod tests {
         let after = UnixTime(600 * 1_000 + 1);
         assert!(ids.check(id, &a, after), "made with the previous key, still in its validity");
         assert_ne!(ids.make(&a, after), ids.make(&a, UnixTime(600 * 1_000 - 1)), "a new key");
+        assert!(!ids.check(id, &a, UnixTime(600 * 1_000 + 61)), "two minutes on");
+    }
+
+    #[test]
+    fn an_id_with_its_minute_bit_flipped_is_refused() {
+        let ids = ConnectionIds::default();
+        let a: SocketAddr = "10.0.0.1:6881".parse().unwrap();
+        let t = UnixTime(1_000_020);
+        let id = ids.make(&a, t);
+        assert_eq!(id & 1, (t.0 / 60) & 1, "the lowest bit is the minute's parity");
+        assert!(!ids.check(id ^ 1, &a, t), "claims the previous minute: another hash");
+        assert!(!ids.check(id ^ 1, &a, UnixTime(t.0 + 60)));
+        assert!(!ids.check(0, &a, UnixTime(0)), "minute 0, no earlier minute");
     }
 }

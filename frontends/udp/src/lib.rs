@@ -39,6 +39,6 @@ mod limits;
 mod server;
 mod socket;
 
-pub use connection_id::ConnectionIds;
+pub use connection_id::{ConnectionIds, KeysAt};
 pub use server::{UdpConfig, UdpFrontend};
 pub use socket::bind_socket;

@@ -13,9 +13,9 @@ use octotracker_core::{
 };
 use tokio::net::UdpSocket;
 
-use crate::ConnectionIds;
 use crate::batch::{BATCH, Received, Replies};
 use crate::limits::UdpLimits;
+use crate::{ConnectionIds, KeysAt};
 
 /// Settings of the UDP frontend.
 #[derive(Debug, Clone)]
@@ -151,12 +151,16 @@ impl Worker {
                 continue;
             }
             replies.clear();
+            // One reading of the clock and of the keys per batch, for connection ids (the engine
+            // reads its own clock).
+            let now = self.tracker.now();
+            let ids = self.ids.at(now);
             for (packet, from) in received.datagrams() {
                 if from.port() == 0 {
                     // No one to answer (a sender address the socket could not read).
                     continue;
                 }
-                self.answer(packet, from, replies.next()).await;
+                self.answer(packet, from, &ids, replies.next()).await;
                 replies.commit(from);
             }
             replies.send(&self.socket).await;
@@ -164,7 +168,7 @@ impl Worker {
     }
 
     /// Writes the reply to `packet` from `from` into `out` (nothing: drop it).
-    async fn answer(&self, packet: &[u8], from: SocketAddr, out: &mut Vec<u8>) {
+    async fn answer(&self, packet: &[u8], from: SocketAddr, ids: &KeysAt, out: &mut Vec<u8>) {
         let started = self.tracker.observer().map(|_| Instant::now());
         let request = match parse_request(packet) {
             Ok(request) => request,
@@ -178,17 +182,16 @@ impl Worker {
                 return;
             }
         };
-        let now = self.tracker.now();
         let kind = match request {
             UdpRequest::Connect { transaction_id } => {
                 if !self.allowed_connect(&from) {
                     return;
                 }
-                write_connect(out, transaction_id, self.ids.make(&from, now));
+                write_connect(out, transaction_id, ids.make(&from));
                 return;
             }
             UdpRequest::Announce(announce) => {
-                if !self.ids.check(announce.connection_id, &from, now) {
+                if !ids.check(announce.connection_id, &from) {
                     self.tracker.record_rejected(RequestKind::Announce, "udp_connection_id");
                     write_error(out, announce.transaction_id, "invalid connection id: connect again");
                     return;
@@ -207,7 +210,7 @@ impl Worker {
                 RequestKind::Announce
             }
             UdpRequest::Scrape { connection_id, transaction_id, info_hashes } => {
-                if !self.ids.check(connection_id, &from, now) {
+                if !ids.check(connection_id, &from) {
                     self.tracker.record_rejected(RequestKind::Scrape, "udp_connection_id");
                     write_error(out, transaction_id, "invalid connection id: connect again");
                     return;

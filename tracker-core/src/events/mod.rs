@@ -66,7 +66,7 @@ pub struct AnnounceEvent {
     pub left: u64,
     /// The passkey of the request's URL, when it had one (already checked on a private tracker).
     pub passkey: Option<Arc<str>>,
-    /// Which frontend served it (`http`, `udp`, `ws`, or an embedder's label).
+    /// Which frontend served it (`http`, `https`, `udp`, `ws`, or an embedder's label).
     pub frontend: &'static str,
     /// The swarm's counts after the announce.
     pub stats: SwarmStats,

@@ -109,3 +109,23 @@ pub async fn family_counts_split_the_swarm_by_address_family(store: &dyn Torrent
     assert_eq!(split, FamilyCounts { v4: counts(1, 1), v6: counts(2, 1), webrtc: counts(0, 1) });
     assert_eq!(store.family_counts(&info_hash(7)).await.expect("family counts"), FamilyCounts::default());
 }
+
+/// A swarm's downloads belong to the swarm, not to a family: when the last peer of one family
+/// leaves (a stop or expiry) while peers of another remain, the downloads its peers counted stay.
+pub async fn downloads_outlive_the_last_peer_of_a_family(store: &dyn TorrentManager) {
+    let h = info_hash(1);
+    announce_all(store, [leecher(h, v4(1)), leecher(h, rtc(1))]).await;
+    let reply = announce(store, leecher(h, v4(1)).completed().seeding(), 0).await;
+    assert_eq!(reply.stats, stats(1, 1, 1), "the IPv4 leecher's completed counts a download");
+    let reply = announce(store, seeder(h, v4(1)).stopped(), 0).await;
+    assert_eq!(reply.stats, stats(0, 1, 1), "the IPv4 family's last peer left: its download stays");
+    assert_eq!(scrape_one(store, h).await, stats(0, 1, 1));
+
+    let reply = announce(store, leecher(h, rtc(1)).completed().seeding(), 0).await;
+    assert_eq!(reply.stats, stats(1, 0, 2), "the WebRTC leecher's completed counts a second one");
+    let later = T0.plus(std::time::Duration::from_secs(600));
+    announce(store, leecher(h, v6(1)).at(later), 0).await;
+    let report = expire(store, later).await;
+    assert_eq!(report.peers_removed, 1, "the WebRTC seeder expires");
+    assert_eq!(scrape_one(store, h).await, stats(0, 1, 2), "the WebRTC family's downloads stay too");
+}

@@ -55,6 +55,7 @@ macro_rules! conformance_tests {
             a_family_alone_in_a_swarm_gets_no_peers_but_all_counts,
             ipv6_peers_are_counted_stopped_and_expired_like_ipv4_ones,
             webrtc_peers_are_counted_but_never_mixed_with_ip_peers,
+            downloads_outlive_the_last_peer_of_a_family,
             family_counts_split_the_swarm_by_address_family,
         });
         $crate::__conformance_group!(by_ref expiry {

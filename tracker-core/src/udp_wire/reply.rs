@@ -96,6 +96,18 @@ pub enum UdpReply {
     },
 }
 
+impl UdpReply {
+    /// The transaction id of the request this answers.
+    pub fn transaction_id(&self) -> u32 {
+        match self {
+            UdpReply::Connect { transaction_id, .. }
+            | UdpReply::Announce { transaction_id, .. }
+            | UdpReply::Scrape { transaction_id, .. }
+            | UdpReply::Error { transaction_id, .. } => *transaction_id,
+        }
+    }
+}
+
 /// Why a reply packet was not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("malformed UDP tracker reply: {0}")]

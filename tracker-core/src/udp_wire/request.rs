@@ -60,10 +60,16 @@ pub struct UdpAnnounce {
 impl UdpAnnounce {
     /// The passkey in the URL data's path (`/<passkey>/announce`), if there is one.
     pub fn passkey(&self) -> Option<&str> {
-        let text = std::str::from_utf8(&self.url_data).ok()?;
-        let path = text.split('?').next()?;
-        let (key, rest) = path.strip_prefix('/')?.split_once('/')?;
-        (rest == "announce" && crate::is_passkey(key)).then_some(key)
+        // On bytes: most announces carry `/announce` or nothing, and answer `None` after a
+        // few comparisons (this runs once per UDP announce).
+        let path = self.url_data.split(|&b| b == b'?').next()?;
+        let rest = path.strip_prefix(b"/")?;
+        let slash = rest.iter().position(|&b| b == b'/')?;
+        if &rest[slash + 1..] != b"announce" {
+            return None;
+        }
+        let key = std::str::from_utf8(&rest[..slash]).ok()?;
+        crate::is_passkey(key).then_some(key)
     }
 }
 

@@ -134,6 +134,10 @@ fn replies_round_trip() {
         parse_reply(&packet, false),
         Ok(UdpReply::Error { transaction_id: 6, message: "unknown passkey".into() })
     );
+    assert_eq!(parse_reply(&packet, false).map(|r| r.transaction_id()), Ok(6));
+    packet.clear();
+    write_connect(&mut packet, 7, 99);
+    assert_eq!(parse_reply(&packet, false).map(|r| r.transaction_id()), Ok(7));
 }
 
 #[test]
