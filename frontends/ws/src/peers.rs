@@ -77,8 +77,14 @@ impl Peers {
     }
 
     /// `key` is now reached through `mailbox`.
-    pub(crate) fn insert(&self, key: PeerKey, mailbox: Mailbox) {
-        self.shard(&key).lock().insert(key, mailbox);
+    pub(crate) fn insert(&self, key: PeerKey, mailbox: &Mailbox) {
+        {
+            let mut shard = self.shard(&key).lock();
+            // A re-announce on the same socket (the common case) changes nothing here.
+            if shard.get(&key).is_none_or(|held| held.conn != mailbox.conn) {
+                shard.insert(key, mailbox.clone());
+            }
+        }
         if let Some(cluster) = &self.cluster {
             cluster.joined(key);
         }
@@ -112,8 +118,9 @@ impl Peers {
     /// Sends `message` to `key` only if it is connected to this process (for messages that came
     /// from the cluster); returns whether it is.
     pub fn deliver_local(&self, key: PeerKey, message: Utf8Bytes) -> bool {
-        let mailbox = self.shard(&key).lock().get(&key).cloned();
-        let Some(m) = mailbox else { return false };
+        // try_send never waits: done under the lock, without cloning the mailbox.
+        let shard = self.shard(&key).lock();
+        let Some(m) = shard.get(&key) else { return false };
         if let Err(mpsc::error::TrySendError::Full(_)) = m.tx.try_send(message) {
             m.slow.notify_one();
         }
