@@ -204,30 +204,27 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
 }
 
-/// The WebSocket peers of this process, shared by every `--ws` listener; with a standalone Redis
-/// backend, shared with the other processes on it too (offers and answers cross processes).
+/// The WebSocket peers of this process, shared by every `--ws` listener; with a Redis backend
+/// (one server or a cluster), shared with the other processes on it too (offers and answers
+/// cross processes).
 async fn ws_peers(settings: &Settings) -> Result<Arc<octotracker_ws::Peers>, Failure> {
     use crate::settings::Backend;
     use octotracker_redis::RedisTarget;
-    match &settings.backend {
-        Backend::Redis { target: RedisTarget::Standalone(url), prefix, .. } => {
-            // A directory entry outlives two intervals of its peer's announces.
-            let ttl = std::time::Duration::from_secs(2 * u64::from(settings.ws_config.max_interval) + 60);
-            let peers = octotracker_ws::RedisRelay::start(url, prefix, ttl)
-                .await
-                .map_err(|e| Failure::Runtime(format!("cannot start the WebSocket relay on {url}: {e}")))?;
-            tracing::info!("WebSocket offers and answers relayed between processes through {url}");
-            Ok(peers)
-        }
-        Backend::Redis { target: RedisTarget::Cluster(_), .. } => {
-            tracing::warn!(
-                "WebSocket peers are relayed within this process only: the relay between processes needs a \
-                 standalone Redis (redis://), not a cluster"
-            );
-            Ok(Arc::new(octotracker_ws::Peers::new(None)))
-        }
-        _ => Ok(Arc::new(octotracker_ws::Peers::new(None))),
-    }
+    let Backend::Redis { target, prefix, .. } = &settings.backend else {
+        return Ok(Arc::new(octotracker_ws::Peers::new(None)));
+    };
+    // A directory entry outlives two intervals of its peer's announces.
+    let ttl = std::time::Duration::from_secs(2 * u64::from(settings.ws_config.max_interval) + 60);
+    let (peers, what) = match target {
+        RedisTarget::Standalone(url) => (octotracker_ws::RedisRelay::start(url, prefix, ttl).await, url.clone()),
+        RedisTarget::Cluster(urls) => (
+            octotracker_ws::RedisRelay::start_cluster(urls, prefix, ttl).await,
+            format!("the cluster at {}", urls.join(",")),
+        ),
+    };
+    let peers = peers.map_err(|e| Failure::Runtime(format!("cannot start the WebSocket relay on {what}: {e}")))?;
+    tracing::info!("WebSocket offers and answers relayed between processes through {what}");
+    Ok(peers)
 }
 
 /// A [`Shutdown`] future that resolves when the watch flips to `true` (or its sender is gone).
