@@ -39,7 +39,9 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
 
     let mut ws_frontends = Vec::new();
-    let ws_peers = if settings.ws.is_empty() { None } else { Some(ws_peers(&settings).await?) };
+    // Every listener serves WebSocket peers (`--ws` ones, and upgrades on the HTTP ones): one
+    // registry of connected peers, shared with the other processes on a Redis backend.
+    let ws_peers = ws_peers(&settings).await?;
     for addr in &settings.ws {
         let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on ws://{addr}: {e}")))?;
         let listener = tokio::net::TcpListener::from_std(std_listener)
@@ -47,7 +49,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         ws_frontends.push(
             octotracker_ws::WsFrontend::new(listener, settings.ws_config.clone())
                 .with_trusted_proxies(settings.http.trusted_proxies.clone())
-                .with_peers(ws_peers.clone().expect("made when --ws is given")),
+                .with_peers(ws_peers.clone()),
         );
     }
 
@@ -112,9 +114,14 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let reload_now = Arc::new(Notify::new());
     let reloads = access.is_some();
     let mut tasks = tokio::task::JoinSet::new();
+    // WebSocket upgrades on the HTTP listeners (as the npm bittorrent-tracker server answers them
+    // on its one port): one WsService for all of them, drained at shutdown like a --ws listener.
+    let upgrades = octotracker_ws::WsService::with_peers(tracker.clone(), settings.ws_config.clone(), ws_peers)
+        .with_trusted_proxies(settings.http.trusted_proxies.clone());
     for frontend in frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on http://{addr}");
+        let frontend = frontend.with_upgrades(octotracker_http::UpgradeService::new(upgrades.clone()));
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
@@ -176,6 +183,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         tasks.spawn(writer.run(stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
+    let upgrades_stop = stopped(stop_rx.clone());
+    tasks.spawn(async move {
+        upgrades_stop.await;
+        upgrades.drain().await;
+        Ok(())
+    });
 
     while let Signal::Reload = signals.recv().await {
         if reloads {

@@ -84,6 +84,23 @@ fn bittorrent_trackers_client_announces_relays_scrapes_and_leaves_on_close() {
     assert_every_check(&out);
 }
 
+/// The same protocol on the HTTP listener's port (`ws://HOST:PORT/announce`), as the npm
+/// `bittorrent-tracker` server serves HTTP and WebSocket on one port: no `--ws` listener at all.
+#[test]
+fn bittorrent_trackers_client_works_on_the_http_listeners_port() {
+    require_node_packages();
+    let mut cmd = octotracker();
+    let mut server = LoggedServer::spawn(cmd.args(["--http", "127.0.0.1:0"]));
+    let http = server.await_after("listening on http://", STARTUP);
+    let out = node(
+        "protocol.mjs",
+        &[&format!("ws://{http}/announce"), &format!("http://{http}/announce")],
+        Duration::from_secs(120),
+    );
+    assert_passed("protocol.mjs on the HTTP port", &out, &server);
+    assert_every_check(&out);
+}
+
 /// The same protocol with the seeder on process A and the leecher on process B of one Redis
 /// Cluster: the leecher's offer reaches the seeder, and the seeder's answer the leecher, through
 /// the cluster's sharded channels.

@@ -47,6 +47,7 @@ mod rate_limit;
 mod reply;
 mod server;
 mod service;
+mod upgrade;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip, remote_addr};
 pub use config::HttpConfig;
@@ -54,6 +55,7 @@ pub use layer::{MiddlewareFuture, TrackerLayer, TrackerMiddleware};
 pub use rate_limit::{RateLimit, RateLimitLayer, RateLimited};
 pub use server::HttpFrontend;
 pub use service::{ResponseFuture, TrackerService};
+pub use upgrade::UpgradeService;
 
 /// For the fuzz targets only (fuzz/fuzz_targets/http_head.rs); not part of the crate's API.
 #[doc(hidden)]

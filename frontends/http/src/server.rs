@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use crate::accept::accept_loop;
 use crate::connection::Shared;
 use crate::phase::{Lifecycle, Phase};
-use crate::{HttpConfig, TrackerService};
+use crate::{HttpConfig, TrackerService, UpgradeService};
 
 /// At most this long, at shutdown, responses say `connection: close` before idle connections
 /// are closed (capped by the drain timeout). A closed-loop client sends its next request well
@@ -41,6 +41,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub struct HttpFrontend {
     listener: TcpListener,
     config: HttpConfig,
+    upgrades: Option<UpgradeService>,
 }
 
 impl HttpFrontend {
@@ -57,7 +58,14 @@ impl HttpFrontend {
                 tracing::warn!(error = %e, "cannot set TCP_DEFER_ACCEPT on the http listener");
             }
         }
-        HttpFrontend { listener, config }
+        HttpFrontend { listener, config, upgrades: None }
+    }
+
+    /// Hands WebSocket upgrade requests (`Upgrade: websocket`) to `service` (see
+    /// [`UpgradeService`]): one port for HTTP announces and WebTorrent peers.
+    pub fn with_upgrades(mut self, service: UpgradeService) -> Self {
+        self.upgrades = Some(service);
+        self
     }
 
     /// The address the listener is bound to.
@@ -69,7 +77,7 @@ impl HttpFrontend {
 #[async_trait]
 impl Frontend for HttpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
-        let HttpFrontend { listener, config } = *self;
+        let HttpFrontend { listener, config, upgrades } = *self;
         let mut builder = http1::Builder::new();
         // writev(false): the body is copied behind the head and sent with one write(2); fewer
         // instructions per reply than queueing both for writev(2) (tracker replies are small).
@@ -83,6 +91,7 @@ impl Frontend for HttpFrontend {
             limiter: config.rate_limit.map(crate::rate_limit::Limiter::new),
             max_connections: config.max_connections,
             lifecycle: Lifecycle::default(),
+            upgrades,
         });
         // One accept loop per tokio worker, all on the same listener (see `accept`).
         let listener = Arc::new(listener);
