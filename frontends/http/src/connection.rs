@@ -9,7 +9,7 @@
 //! yet arrived) gets the idle watchdog and listens for the server's [`Phase`].
 
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::Poll;
 
@@ -95,7 +95,8 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
 enum Reply<F> {
     Refused(Bytes),
     Handled(F),
-    Upgrade(Oneshot<UpgradeService, hyper::Request<hyper::body::Incoming>>),
+    /// Boxed: rare, and it would make every request's future several times larger.
+    Upgrade(Pin<Box<Oneshot<UpgradeService, hyper::Request<hyper::body::Incoming>>>>),
 }
 
 /// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (once the
@@ -135,7 +136,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, stream: TcpStream, remote: Socket
         let reply = match &shared.upgrades {
             Some(upgrades) if wants_websocket(req.headers()) => {
                 req.extensions_mut().insert(RemoteAddr(remote));
-                Reply::Upgrade(upgrades.clone().oneshot(req))
+                Reply::Upgrade(Box::pin(upgrades.clone().oneshot(req)))
             }
             _ => {
                 let client = Client::of_connection(remote, req.headers(), &shared.service.config().trusted_proxies);
