@@ -26,6 +26,8 @@ struct Counts {
     answers_received: AtomicU64,
     failures: AtomicU64,
     errors: AtomicU64,
+    /// The first few distinct errors, for the report.
+    error_examples: std::sync::Mutex<Vec<String>>,
 }
 
 /// Runs the WebSocket load described by `args` against `url` (`ws://HOST:PORT[/path]`).
@@ -66,7 +68,11 @@ pub(crate) fn run(args: &LoadArgs, url: &str) -> Result<(), Failure> {
             tasks.spawn(async move {
                 if let Err(e) = peer(&url, addr, hash, i, offers, idle, deadline, &counts, &opened).await {
                     counts.errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(error = %e, "ws load peer");
+                    let mut examples = counts.error_examples.lock().unwrap_or_else(|p| p.into_inner());
+                    let e = e.to_string();
+                    if examples.len() < 3 && !examples.contains(&e) {
+                        examples.push(e);
+                    }
                 }
             });
         }
@@ -87,6 +93,7 @@ pub(crate) fn run(args: &LoadArgs, url: &str) -> Result<(), Failure> {
         "answers_received": n(&counts.answers_received),
         "failures": n(&counts.failures),
         "errors": n(&counts.errors),
+        "error_examples": *counts.error_examples.lock().unwrap_or_else(|p| p.into_inner()),
         "generator_cpu_seconds": cpu as f64 / 100.0,
     });
     if args.json {

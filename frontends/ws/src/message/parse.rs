@@ -64,14 +64,19 @@ pub fn parse(text: &str) -> Result<ClientMessage<'_>, (BadMessage, Context)> {
     let info_hash = f.info_hash.and_then(|raw| json_id(raw.get())).map(InfoHash);
     let cx = Context { scrape, info_hash };
     match action.as_deref() {
-        Some("announce") => announce(&f).map_err(|e| (e, cx)),
+        Some("announce") => announce(&f, info_hash).map_err(|e| (e, cx)),
         Some("scrape") => scrape_hashes(f.info_hash).map(ClientMessage::Scrape).map_err(|e| (e, cx)),
         _ => Err((BadMessage::Action, cx)),
     }
 }
 
-fn announce<'a>(f: &Fields<'a>) -> Result<ClientMessage<'a>, BadMessage> {
-    let info_hash = InfoHash(required_id(f.info_hash, "info_hash")?);
+/// An announce or an answer; `info_hash` is `f.info_hash` already decoded (for the context).
+fn announce<'a>(f: &Fields<'a>, info_hash: Option<InfoHash>) -> Result<ClientMessage<'a>, BadMessage> {
+    let info_hash = match (info_hash, f.info_hash) {
+        (Some(hash), _) => hash,
+        (None, None) => return Err(BadMessage::Missing("info_hash")),
+        (None, Some(_)) => return Err(BadMessage::Id("info_hash")),
+    };
     let peer_id = PeerId(required_id(f.peer_id, "peer_id")?);
     if let Some(answer) = f.answer {
         return Ok(ClientMessage::Answer(Answer {
@@ -166,6 +171,10 @@ fn number(raw: Option<&RawValue>, field: &'static str) -> Result<Option<u64>, Ba
 /// it is not a string of exactly 20 code points below 256.
 fn json_id(text: &str) -> Option<[u8; 20]> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    // The common case: 20 ASCII characters without escapes (peer ids mostly are) are the bytes.
+    if inner.len() == 20 && inner.bytes().all(|b| b.is_ascii() && b != b'\\') {
+        return inner.as_bytes().try_into().ok();
+    }
     let mut out = [0u8; 20];
     let mut chars = inner.chars();
     for b in &mut out {

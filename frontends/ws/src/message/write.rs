@@ -39,7 +39,16 @@ impl<'s> Object<'s> {
     }
 
     fn id(&mut self, key: &str, bytes: &[u8; 20]) -> &mut Self {
-        push_string(self.key(key.chars()), latin1(bytes));
+        let out = self.key(key.chars());
+        // The common case: printable ASCII needing no escape is its own JSON text.
+        match std::str::from_utf8(bytes) {
+            Ok(plain) if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') => {
+                out.push('"');
+                out.push_str(plain);
+                out.push('"');
+            }
+            _ => push_string(out, latin1(bytes)),
+        }
         self
     }
 
