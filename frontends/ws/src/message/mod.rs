@@ -7,6 +7,7 @@
 //! interpreted. Parsing borrows from the frame: no string of the message is copied, and a reply
 //! is written straight into one exactly sized buffer.
 
+mod offers;
 mod parse;
 mod write;
 

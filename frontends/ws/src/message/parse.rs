@@ -1,9 +1,10 @@
 //! [`parse`]: one text frame into a [`ClientMessage`], borrowing from the frame.
 //!
 //! serde reads the object once, keeping each known field as the slice of JSON text it spans
-//! (`&RawValue`; unknown fields are skipped); the few fields the tracker reads are then decoded
-//! from their slices without allocating (ids, numbers, `event`), and offers and answers stay
-//! slices, copied verbatim into the relayed messages.
+//! (`&RawValue`; unknown fields are skipped, `offers` is read in the same pass, see
+//! [`offers`](super::offers)); the few fields the tracker reads are then decoded from their
+//! slices without allocating (ids, numbers, `event`), and offers and answers stay slices, copied
+//! verbatim into the relayed messages.
 
 use std::borrow::Cow;
 
@@ -11,7 +12,8 @@ use octotracker_core::{Event, InfoHash, PeerId};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{Announce, Answer, BadMessage, ClientMessage, Context, Offer};
+use super::offers::OffersField;
+use super::{Announce, Answer, BadMessage, ClientMessage, Context};
 
 /// The fields of a message the tracker reads, as their JSON text. `null` is the same as absent.
 #[derive(Deserialize)]
@@ -29,7 +31,7 @@ struct Fields<'a> {
     #[serde(borrow)]
     offer_id: Option<&'a RawValue>,
     #[serde(borrow)]
-    offers: Option<&'a RawValue>,
+    offers: Option<OffersField<'a>>,
     #[serde(borrow)]
     event: Option<&'a RawValue>,
     #[serde(borrow)]
@@ -40,15 +42,6 @@ struct Fields<'a> {
     downloaded: Option<&'a RawValue>,
     #[serde(borrow)]
     numwant: Option<&'a RawValue>,
-}
-
-/// One element of `offers`.
-#[derive(Deserialize)]
-struct OfferFields<'a> {
-    #[serde(borrow)]
-    offer: Option<&'a RawValue>,
-    #[serde(borrow)]
-    offer_id: Option<&'a RawValue>,
 }
 
 /// Parses one text frame. On failure, also returns what is known of the message (for the reply).
@@ -64,14 +57,14 @@ pub fn parse(text: &str) -> Result<ClientMessage<'_>, (BadMessage, Context)> {
     let info_hash = f.info_hash.and_then(|raw| json_id(raw.get())).map(InfoHash);
     let cx = Context { scrape, info_hash };
     match action.as_deref() {
-        Some("announce") => announce(&f, info_hash).map_err(|e| (e, cx)),
+        Some("announce") => announce(f, info_hash).map_err(|e| (e, cx)),
         Some("scrape") => scrape_hashes(f.info_hash).map(ClientMessage::Scrape).map_err(|e| (e, cx)),
         _ => Err((BadMessage::Action, cx)),
     }
 }
 
 /// An announce or an answer; `info_hash` is `f.info_hash` already decoded (for the context).
-fn announce<'a>(f: &Fields<'a>, info_hash: Option<InfoHash>) -> Result<ClientMessage<'a>, BadMessage> {
+fn announce<'a>(f: Fields<'a>, info_hash: Option<InfoHash>) -> Result<ClientMessage<'a>, BadMessage> {
     let info_hash = match (info_hash, f.info_hash) {
         (Some(hash), _) => hash,
         (None, None) => return Err(BadMessage::Missing("info_hash")),
@@ -96,7 +89,7 @@ fn announce<'a>(f: &Fields<'a>, info_hash: Option<InfoHash>) -> Result<ClientMes
     };
     let offers = match f.offers {
         None => Vec::new(),
-        Some(raw) => offers(raw)?,
+        Some(field) => field.offers()?,
     };
     Ok(ClientMessage::Announce(Announce {
         info_hash,
@@ -108,22 +101,6 @@ fn announce<'a>(f: &Fields<'a>, info_hash: Option<InfoHash>) -> Result<ClientMes
         numwant: number(f.numwant, "numwant")?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
         offers,
     }))
-}
-
-fn offers(raw: &RawValue) -> Result<Vec<Offer<'_>>, BadMessage> {
-    let list: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| BadMessage::Field("offers"))?;
-    list.into_iter()
-        .map(|one| {
-            if !one.get().starts_with('{') {
-                return Err(BadMessage::Field("offers"));
-            }
-            let o: OfferFields<'_> = serde_json::from_str(one.get()).map_err(|_| BadMessage::Field("offers"))?;
-            Ok(Offer {
-                offer: o.offer.ok_or(BadMessage::Missing("offer"))?,
-                offer_id: o.offer_id.ok_or(BadMessage::Missing("offer_id"))?,
-            })
-        })
-        .collect()
 }
 
 fn scrape_hashes(raw: Option<&RawValue>) -> Result<Vec<InfoHash>, BadMessage> {

@@ -39,16 +39,7 @@ impl<'s> Object<'s> {
     }
 
     fn id(&mut self, key: &str, bytes: &[u8; 20]) -> &mut Self {
-        let out = self.key(key.chars());
-        // The common case: printable ASCII needing no escape is its own JSON text.
-        match std::str::from_utf8(bytes) {
-            Ok(plain) if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') => {
-                out.push('"');
-                out.push_str(plain);
-                out.push('"');
-            }
-            _ => push_string(out, latin1(bytes)),
-        }
+        push_id(self.key(key.chars()), bytes);
         self
     }
 
@@ -72,6 +63,33 @@ impl<'s> Object<'s> {
 
     fn close(&mut self) {
         self.out.push('}');
+    }
+}
+
+/// Writes a 20-byte id as a JSON string of latin-1 code points: encoded on the stack, byte by
+/// byte, then appended at once (ids are in every message; most have bytes to escape or encode).
+fn push_id(out: &mut String, bytes: &[u8; 20]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; ID_MAX];
+    let mut n = 0;
+    let mut put = |part: &[u8]| {
+        buf[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    };
+    put(b"\"");
+    for &b in bytes {
+        match b {
+            b'"' | b'\\' => put(&[b'\\', b]),
+            0..=0x1f => put(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
+            0x20..=0x7f => put(&[b]),
+            // Two bytes of UTF-8 for the code points 0x80..=0xff.
+            _ => put(&[0xc0 | (b >> 6), 0x80 | (b & 0x3f)]),
+        }
+    }
+    put(b"\"");
+    // Valid by construction; checked rather than assumed (no unsafe here).
+    if let Ok(text) = std::str::from_utf8(&buf[..n]) {
+        out.push_str(text);
     }
 }
 
