@@ -190,7 +190,11 @@ async fn peer(
                 }
             };
             let Some(frame) = frame else { return Ok(()) };
-            let Message::Text(text) = frame? else { continue };
+            let text = match frame? {
+                Message::Text(text) => text,
+                Message::Close(close) => return Err(format!("closed by the tracker: {close:?}").into()),
+                _ => continue,
+            };
             let m: Incoming<'_> = serde_json::from_str(&text)?;
             if m.failure.is_some() {
                 counts.failures.fetch_add(1, Ordering::Relaxed);

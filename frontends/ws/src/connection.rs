@@ -136,6 +136,7 @@ impl Connection {
             // write instead of one write each.
             let mut step = Some(woke);
             let mut queued = 0;
+            let mut yielded = false;
             while let Some(now) = step.take() {
                 let out = match now {
                     Step::Frame(frame) => match self.on_frame(frame, &mut budget, &config).await {
@@ -164,6 +165,13 @@ impl Connection {
                         Ok(relayed) => Some(Step::Relayed(relayed)),
                         Err(_) => ws.next().now_or_never().map(Step::Frame),
                     };
+                    // Before writing: let the tasks already waiting to run go first, once (they
+                    // may relay more to this peer), so that more goes out in the one write.
+                    if step.is_none() && queued > 0 && !yielded {
+                        yielded = true;
+                        tokio::task::yield_now().await;
+                        step = rx.try_recv().ok().map(Step::Relayed);
+                    }
                 }
             }
             if queued > 0 {
