@@ -10,7 +10,7 @@ use std::time::Instant;
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use octotracker_core::{AnnounceRequest, Event, RequestKind, ScrapeRequest, Tracker};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::WsConfig;
 use crate::message::{self, Announce, Answer, ClientMessage, Context};
-use crate::peers::{Mailbox, PeerKey, Peers};
+use crate::peers::{Mailbox, Outbox, PeerKey, Peers};
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -64,16 +64,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = mpsc::channel(shared.config.outbound_queue);
+    let outbox = Arc::new(Outbox::new(shared.config.outbound_queue));
     let mut c = Connection {
         shared: shared.clone(),
         conn,
         client_ip,
         passkey,
-        mailbox: Mailbox { conn, tx, slow: Arc::new(Notify::new()) },
+        mailbox: Mailbox { conn, outbox: outbox.clone() },
         joined: HashSet::new(),
     };
-    c.run(ws, rx).await;
+    c.run(ws, &outbox).await;
     c.leave_all().await;
 }
 
@@ -101,13 +101,12 @@ enum Step {
 const BATCH: usize = 64;
 
 impl Connection {
-    async fn run<S>(&mut self, mut ws: WebSocketStream<S>, mut rx: mpsc::Receiver<Utf8Bytes>)
+    async fn run<S>(&mut self, mut ws: WebSocketStream<S>, outbox: &Outbox)
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let config = self.shared.config.clone();
         let mut draining = self.shared.draining.clone();
-        let slow = self.mailbox.slow.clone();
         let mut budget = Budget { tokens: f64::from(config.burst), at: Instant::now() };
         let mut last_heard = tokio::time::Instant::now();
         let mut pinged = false;
@@ -119,8 +118,14 @@ impl Connection {
             let idle_at = last_heard + config.idle_timeout;
             let woke = tokio::select! {
                 frame = ws.next() => Step::Frame(frame),
-                Some(out) = rx.recv() => Step::Relayed(out),
-                () = slow.notified() => break End::Close(CloseCode::Policy, "reading too slowly"),
+                () = outbox.ready() => {
+                    if outbox.overflowed() {
+                        break End::Close(CloseCode::Policy, "reading too slowly");
+                    }
+                    // Already taken by an earlier batch: nothing new.
+                    let Some(out) = outbox.pop() else { continue };
+                    Step::Relayed(out)
+                }
                 () = sleep_until(ping_at), if !pinged => Step::Ping,
                 () = sleep_until(idle_at) => break End::Close(CloseCode::Away, "idle"),
                 changed = draining.changed() => {
@@ -161,16 +166,16 @@ impl Connection {
                     }
                 }
                 if queued < BATCH {
-                    step = match rx.try_recv() {
-                        Ok(relayed) => Some(Step::Relayed(relayed)),
-                        Err(_) => ws.next().now_or_never().map(Step::Frame),
+                    step = match outbox.pop() {
+                        Some(relayed) => Some(Step::Relayed(relayed)),
+                        None => ws.next().now_or_never().map(Step::Frame),
                     };
                     // Before writing: let the tasks already waiting to run go first, once (they
                     // may relay more to this peer), so that more goes out in the one write.
                     if step.is_none() && queued > 0 && !yielded {
                         yielded = true;
                         tokio::task::yield_now().await;
-                        step = rx.try_recv().ok().map(Step::Relayed);
+                        step = outbox.pop().map(Step::Relayed);
                     }
                 }
             }
