@@ -39,17 +39,13 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
 
     let mut ws_frontends = Vec::new();
-    // Every listener serves WebSocket peers (`--ws` ones, and upgrades on the HTTP ones): one
-    // registry of connected peers, shared with the other processes on a Redis backend.
-    let ws_peers = ws_peers(&settings).await?;
     for addr in &settings.ws {
         let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on ws://{addr}: {e}")))?;
         let listener = tokio::net::TcpListener::from_std(std_listener)
             .map_err(|e| Failure::Runtime(format!("cannot listen on ws://{addr}: {e}")))?;
         ws_frontends.push(
             octotracker_ws::WsFrontend::new(listener, settings.ws_config.clone())
-                .with_trusted_proxies(settings.http.trusted_proxies.clone())
-                .with_peers(ws_peers.clone()),
+                .with_trusted_proxies(settings.http.trusted_proxies.clone()),
         );
     }
 
@@ -84,6 +80,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     };
 
     let storage = crate::backend::open(&settings.backend).await?;
+    // Every listener serves WebSocket peers (`--ws` ones, and upgrades on the HTTP ones): one
+    // registry of connected peers, shared with the other processes on a Redis backend. After
+    // the backend: an unreachable Redis is reported as the backend's failure.
+    let ws_peers = ws_peers(&settings).await?;
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::from(settings.intervals.build());
     let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
     let mut access = None;
@@ -116,7 +116,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let mut tasks = tokio::task::JoinSet::new();
     // WebSocket upgrades on the HTTP listeners (as the npm bittorrent-tracker server answers them
     // on its one port): one WsService for all of them, drained at shutdown like a --ws listener.
-    let upgrades = octotracker_ws::WsService::with_peers(tracker.clone(), settings.ws_config.clone(), ws_peers)
+    let upgrades = octotracker_ws::WsService::with_peers(tracker.clone(), settings.ws_config.clone(), ws_peers.clone())
         .with_trusted_proxies(settings.http.trusted_proxies.clone());
     for frontend in frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -134,7 +134,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     for frontend in ws_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on ws://{addr}");
-        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        let frontend: Box<dyn Frontend> = Box::new(frontend.with_peers(ws_peers.clone()));
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
     if let (Some(listener), Some((registry, observer))) = (metrics_listener, metrics) {
