@@ -10,7 +10,8 @@
 # 2. Memory: IDLE connections that each announce once and stay idle; the server's RSS
 #    (/proc/PID/status VmRSS) before and with them, per connection.
 #
-#   benches/ws_compare.sh [SECONDS] [CONNECTIONS] [IDLE]      (defaults 10, 200, 20000)
+#   benches/ws_compare.sh [SECONDS] [CONNECTIONS] [IDLE]      (defaults 10, 200, 20000; IDLE 0: no memory run)
+#   BIN=path/to/octotracker to measure another build; ROUNDS, TORRENTS from the environment.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SECS=${1:-10}
@@ -18,7 +19,7 @@ CONNS=${2:-200}
 IDLE=${3:-20000}
 TORRENTS=${TORRENTS:-20}
 ROUNDS=${ROUNDS:-2}
-BIN=target/release/octotracker
+BIN=${BIN:-target/release/octotracker}
 NODE_DIR=tracker-bin/tests/webtorrent
 [[ -x $BIN ]] || cargo build --release -p octotracker
 [[ -d $NODE_DIR/node_modules/bittorrent-tracker ]] || (cd "$NODE_DIR" && npm ci --ignore-scripts --no-audit --no-fund)
@@ -74,7 +75,8 @@ a = out["announces"]
 per = ticks * 10.0 / a * 1000 if a else float("nan")  # ticks are 10 ms: µs of CPU per announce
 print(f"{name:12s} {out['announces_per_second']:10.0f} announces/s  {out['offers_received']:8d} offers "
       f"{out['answers_received']:8d} answers relayed  errors {out['errors']} failures {out['failures']}  "
-      f"server CPU {ticks / 100:.2f} s = {per:.1f} µs/announce")
+      f"server CPU {ticks / 100:.2f} s = {per:.1f} µs/announce  "
+      f"generator CPU {out['generator_cpu_seconds']:.2f} s = {out['generator_cpu_seconds'] * 1e6 / a if a else float('nan'):.1f} µs/announce")
 EOF
 }
 
@@ -108,5 +110,6 @@ for round in $(seq 1 "$ROUNDS"); do
     throughput octotracker "$OCTO_PID" "$OCTO_URL"
     throughput npm-bittorrent-tracker "$NPM_PID" "$NPM_URL"
 done
+((IDLE > 0)) || exit 0
 idle_memory octotracker "$OCTO_PID" "$OCTO_URL"
 idle_memory npm-bittorrent-tracker "$NPM_PID" "$NPM_URL"

@@ -44,16 +44,19 @@ impl Https {
     }
 
     /// Serves every listener and watches the certificate files, each as a task of `tasks`
-    /// ending when its `shutdown()` resolves.
+    /// ending when its `shutdown()` resolves. WebSocket upgrades on these listeners (`wss://`)
+    /// go to `upgrades`, the service the plain HTTP listeners hand theirs to.
     pub(crate) fn spawn(
         self,
         tasks: &mut tokio::task::JoinSet<Result<(), FrontendError>>,
         tracker: &Arc<Tracker>,
+        upgrades: &octotracker_ws::WsService,
         shutdown: impl Fn() -> Shutdown,
     ) -> Result<(), Failure> {
         for frontend in self.frontends {
             let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
             tracing::info!("listening on https://{addr}");
+            let frontend = frontend.with_upgrades(octotracker_http::UpgradeService::new(upgrades.clone()));
             let frontend: Box<dyn Frontend> = Box::new(frontend);
             tasks.spawn(frontend.serve(tracker.clone(), shutdown()));
         }

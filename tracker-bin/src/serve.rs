@@ -40,15 +40,13 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
 
     let mut ws_frontends = Vec::new();
-    let ws_peers = if settings.ws.is_empty() { None } else { Some(ws_peers(&settings).await?) };
     for addr in &settings.ws {
         let std_listener = bind_tcp(*addr).map_err(|e| Failure::Usage(format!("cannot listen on ws://{addr}: {e}")))?;
         let listener = tokio::net::TcpListener::from_std(std_listener)
             .map_err(|e| Failure::Runtime(format!("cannot listen on ws://{addr}: {e}")))?;
         ws_frontends.push(
             octotracker_ws::WsFrontend::new(listener, settings.ws_config.clone())
-                .with_trusted_proxies(settings.http.trusted_proxies.clone())
-                .with_peers(ws_peers.clone().expect("made when --ws is given")),
+                .with_trusted_proxies(settings.http.trusted_proxies.clone()),
         );
     }
 
@@ -85,6 +83,10 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     };
 
     let storage = crate::backend::open(&settings.backend).await?;
+    // Every listener serves WebSocket peers (`--ws` ones, and upgrades on the HTTP ones): one
+    // registry of connected peers, shared with the other processes on a Redis backend. After
+    // the backend: an unreachable Redis is reported as the backend's failure.
+    let ws_peers = ws_peers(&settings).await?;
     let intervals: Arc<dyn IntervalAlgorithm> = Arc::from(settings.intervals.build());
     let mut tracker = Tracker::new(settings.tracker.clone(), storage, intervals, Arc::new(SystemClock));
     let mut access = None;
@@ -119,15 +121,21 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     let reload_now = Arc::new(Notify::new());
     let reloads = access.is_some();
     let mut tasks = tokio::task::JoinSet::new();
+    // WebSocket upgrades on the HTTP and HTTPS listeners (as the npm bittorrent-tracker server
+    // answers them on its one port; wss:// on the HTTPS ones): one WsService for all of them,
+    // drained at shutdown like a --ws listener.
+    let upgrades = octotracker_ws::WsService::with_peers(tracker.clone(), settings.ws_config.clone(), ws_peers.clone())
+        .with_trusted_proxies(settings.http.trusted_proxies.clone());
     for frontend in frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on http://{addr}");
+        let frontend = frontend.with_upgrades(octotracker_http::UpgradeService::new(upgrades.clone()));
         let frontend: Box<dyn Frontend> = Box::new(frontend);
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
     let check_tls_now = https.as_ref().map(|https| https.check_now.clone());
     if let Some(https) = https {
-        https.spawn(&mut tasks, &tracker, || stopped(stop_rx.clone()))?;
+        https.spawn(&mut tasks, &tracker, &upgrades, || stopped(stop_rx.clone()))?;
     }
     for frontend in udp_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
@@ -138,7 +146,7 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     for frontend in ws_frontends {
         let addr = frontend.local_addr().map_err(|e| Failure::Runtime(e.to_string()))?;
         tracing::info!("listening on ws://{addr}");
-        let frontend: Box<dyn Frontend> = Box::new(frontend);
+        let frontend: Box<dyn Frontend> = Box::new(frontend.with_peers(ws_peers.clone()));
         tasks.spawn(frontend.serve(tracker.clone(), stopped(stop_rx.clone())));
     }
     if let (Some(listener), Some((registry, observer))) = (metrics_listener, metrics) {
@@ -190,6 +198,12 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
         tasks.spawn(crate::event_stream::run(sink, events, stopped(stop_rx.clone())));
     }
     tasks.spawn(expire_periodically(tracker.clone(), settings.expiry_interval, stopped(stop_rx.clone())));
+    let upgrades_stop = stopped(stop_rx.clone());
+    tasks.spawn(async move {
+        upgrades_stop.await;
+        upgrades.drain().await;
+        Ok(())
+    });
 
     while let Signal::Reload = signals.recv().await {
         if let Some(check) = &check_tls_now {
@@ -222,30 +236,27 @@ pub(crate) async fn serve(settings: Settings) -> Result<(), Failure> {
     }
 }
 
-/// The WebSocket peers of this process, shared by every `--ws` listener; with a standalone Redis
-/// backend, shared with the other processes on it too (offers and answers cross processes).
+/// The WebSocket peers of this process, shared by every `--ws` listener; with a Redis backend
+/// (one server or a cluster), shared with the other processes on it too (offers and answers
+/// cross processes).
 async fn ws_peers(settings: &Settings) -> Result<Arc<octotracker_ws::Peers>, Failure> {
     use crate::settings::Backend;
     use octotracker_redis::RedisTarget;
-    match &settings.backend {
-        Backend::Redis { target: RedisTarget::Standalone(url), prefix, .. } => {
-            // A directory entry outlives two intervals of its peer's announces.
-            let ttl = std::time::Duration::from_secs(2 * u64::from(settings.ws_config.max_interval) + 60);
-            let peers = octotracker_ws::RedisRelay::start(url, prefix, ttl)
-                .await
-                .map_err(|e| Failure::Runtime(format!("cannot start the WebSocket relay on {url}: {e}")))?;
-            tracing::info!("WebSocket offers and answers relayed between processes through {url}");
-            Ok(peers)
-        }
-        Backend::Redis { target: RedisTarget::Cluster(_), .. } => {
-            tracing::warn!(
-                "WebSocket peers are relayed within this process only: the relay between processes needs a \
-                 standalone Redis (redis://), not a cluster"
-            );
-            Ok(Arc::new(octotracker_ws::Peers::new(None)))
-        }
-        _ => Ok(Arc::new(octotracker_ws::Peers::new(None))),
-    }
+    let Backend::Redis { target, prefix, .. } = &settings.backend else {
+        return Ok(Arc::new(octotracker_ws::Peers::new(None)));
+    };
+    // A directory entry outlives two intervals of its peer's announces.
+    let ttl = std::time::Duration::from_secs(2 * u64::from(settings.ws_config.max_interval) + 60);
+    let (peers, what) = match target {
+        RedisTarget::Standalone(url) => (octotracker_ws::RedisRelay::start(url, prefix, ttl).await, url.clone()),
+        RedisTarget::Cluster(urls) => (
+            octotracker_ws::RedisRelay::start_cluster(urls, prefix, ttl).await,
+            format!("the cluster at {}", urls.join(",")),
+        ),
+    };
+    let peers = peers.map_err(|e| Failure::Runtime(format!("cannot start the WebSocket relay on {what}: {e}")))?;
+    tracing::info!("WebSocket offers and answers relayed between processes through {what}");
+    Ok(peers)
 }
 
 /// A [`Shutdown`] future that resolves when the watch flips to `true` (or its sender is gone).

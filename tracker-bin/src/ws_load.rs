@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use serde_json::json;
+use serde_json::value::RawValue;
 use tokio::net::TcpStream;
 use tokio_tungstenite::client_async;
 use tokio_tungstenite::tungstenite::Message;
@@ -25,6 +26,8 @@ struct Counts {
     answers_received: AtomicU64,
     failures: AtomicU64,
     errors: AtomicU64,
+    /// The first few distinct errors, for the report.
+    error_examples: std::sync::Mutex<Vec<String>>,
 }
 
 /// Runs the WebSocket load described by `args` against `url` (`ws://HOST:PORT[/path]`).
@@ -65,7 +68,11 @@ pub(crate) fn run(args: &LoadArgs, url: &str) -> Result<(), Failure> {
             tasks.spawn(async move {
                 if let Err(e) = peer(&url, addr, hash, i, offers, idle, deadline, &counts, &opened).await {
                     counts.errors.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(error = %e, "ws load peer");
+                    let mut examples = counts.error_examples.lock().unwrap_or_else(|p| p.into_inner());
+                    let e = e.to_string();
+                    if examples.len() < 3 && !examples.contains(&e) {
+                        examples.push(e);
+                    }
                 }
             });
         }
@@ -86,6 +93,7 @@ pub(crate) fn run(args: &LoadArgs, url: &str) -> Result<(), Failure> {
         "answers_received": n(&counts.answers_received),
         "failures": n(&counts.failures),
         "errors": n(&counts.errors),
+        "error_examples": *counts.error_examples.lock().unwrap_or_else(|p| p.into_inner()),
         "generator_cpu_seconds": cpu as f64 / 100.0,
     });
     if args.json {
@@ -101,11 +109,34 @@ fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
 fn info_hash(n: u32, seed: u64) -> String {
     let mut h = [0u8; 20];
     h[..4].copy_from_slice(&n.to_be_bytes());
     h[4..12].copy_from_slice(&seed.to_be_bytes());
     latin1(&h)
+}
+
+/// The fields of a tracker message the generator looks at, as their JSON text (read without
+/// building a document: the generator shares the cores with the tracker it measures).
+#[derive(serde::Deserialize)]
+struct Incoming<'a> {
+    #[serde(borrow, rename = "failure reason")]
+    failure: Option<&'a RawValue>,
+    #[serde(borrow)]
+    offer: Option<&'a RawValue>,
+    #[serde(borrow)]
+    answer: Option<&'a RawValue>,
+    #[serde(borrow)]
+    complete: Option<&'a RawValue>,
+    #[serde(borrow)]
+    peer_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    offer_id: Option<&'a RawValue>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -125,40 +156,68 @@ async fn peer(
     opened.fetch_add(1, Ordering::Relaxed);
     let mut id = *b"-OT0001-000000000000";
     id[8..16].copy_from_slice(format!("{n:08x}").as_bytes());
-    let peer_id = latin1(&id);
-    let sdp = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+    let (hash, peer_id) = (json_string(&info_hash), json_string(&latin1(&id)));
+    let sdp = json_string(
+        "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n",
+    );
     let mut round = 0u64;
     while tokio::time::Instant::now() < deadline {
         round += 1;
-        let list: Vec<Value> = (0..offers)
-            .map(|k| json!({"offer": {"type": "offer", "sdp": sdp}, "offer_id": format!("{n:x}.{round:x}.{k}")}))
+        let list: Vec<String> = (0..offers)
+            .map(|k| format!(r#"{{"offer":{{"type":"offer","sdp":{sdp}}},"offer_id":"{n:x}.{round:x}.{k}"}}"#))
             .collect();
-        let announce = json!({"action": "announce", "info_hash": info_hash, "peer_id": peer_id, "numwant": offers,
-            "uploaded": 0, "downloaded": 0, "left": 1000, "event": if round == 1 { "started" } else { "" },
-            "offers": list});
-        ws.send(Message::text(announce.to_string())).await?;
-        // Until this announce's reply: answer every offer that arrives meanwhile.
+        let event = if round == 1 { "started" } else { "" };
+        let announce = format!(
+            r#"{{"action":"announce","info_hash":{hash},"peer_id":{peer_id},"numwant":{offers},"uploaded":0,"downloaded":0,"left":1000,"event":"{event}","offers":[{}]}}"#,
+            list.join(",")
+        );
+        ws.send(Message::text(announce)).await?;
+        // Until this announce's reply: answer every offer that arrives meanwhile. Answers are
+        // written together when no more frames are waiting (as a browser's would be, nearly).
+        let mut unsent = false;
         loop {
-            let next = tokio::time::timeout_at(deadline + Duration::from_secs(5), ws.next()).await;
-            let Ok(Some(frame)) = next else { return Ok(()) };
-            let Message::Text(text) = frame? else { continue };
-            let v: Value = serde_json::from_str(&text)?;
-            if v.get("failure reason").is_some() {
+            let frame = match ws.next().now_or_never() {
+                Some(frame) => frame,
+                None => {
+                    if unsent {
+                        ws.flush().await?;
+                        unsent = false;
+                    }
+                    let Ok(frame) = tokio::time::timeout_at(deadline + Duration::from_secs(5), ws.next()).await else {
+                        return Ok(());
+                    };
+                    frame
+                }
+            };
+            let Some(frame) = frame else { return Ok(()) };
+            let text = match frame? {
+                Message::Text(text) => text,
+                Message::Close(close) => return Err(format!("closed by the tracker: {close:?}").into()),
+                _ => continue,
+            };
+            let m: Incoming<'_> = serde_json::from_str(&text)?;
+            if m.failure.is_some() {
                 counts.failures.fetch_add(1, Ordering::Relaxed);
                 break;
             }
-            if v.get("offer").is_some() {
+            if let (Some(_), Some(from), Some(offer_id)) = (m.offer, m.peer_id, m.offer_id) {
                 counts.offers_received.fetch_add(1, Ordering::Relaxed);
-                let answer = json!({"action": "announce", "info_hash": info_hash, "peer_id": peer_id,
-                    "to_peer_id": v["peer_id"], "offer_id": v["offer_id"],
-                    "answer": {"type": "answer", "sdp": sdp}});
-                ws.send(Message::text(answer.to_string())).await?;
-            } else if v.get("answer").is_some() {
+                let answer = format!(
+                    r#"{{"action":"announce","info_hash":{hash},"peer_id":{peer_id},"to_peer_id":{},"offer_id":{},"answer":{{"type":"answer","sdp":{sdp}}}}}"#,
+                    from.get(),
+                    offer_id.get()
+                );
+                ws.feed(Message::text(answer)).await?;
+                unsent = true;
+            } else if m.answer.is_some() {
                 counts.answers_received.fetch_add(1, Ordering::Relaxed);
-            } else if v.get("complete").is_some() {
+            } else if m.complete.is_some() {
                 counts.announces.fetch_add(1, Ordering::Relaxed);
                 break;
             }
+        }
+        if unsent {
+            ws.flush().await?;
         }
         if idle {
             // Stay connected, silent, until the end (answering the tracker's pings).

@@ -223,6 +223,62 @@ async fn a_private_tracker_follows_its_passkeys_file() {
     assert_eq!(announce_at("alice0000000000000001").await, None);
 }
 
+/// One announce over a WebSocket at `url`: the tracker's reply.
+async fn ws_announce(url: &str) -> serde_json::Value {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let addr = url.trim_start_matches("ws://").split('/').next().unwrap().to_owned();
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await.expect("upgrade");
+    let announce = serde_json::json!({"action": "announce", "info_hash": "\u{1}".repeat(20),
+        "peer_id": "-WW0208-abcdefghijkl", "left": 5, "event": "started", "numwant": 0});
+    ws.send(Message::text(announce.to_string())).await.expect("send");
+    loop {
+        match tokio::time::timeout(DEADLINE, ws.next()).await.expect("a reply in time") {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON"),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("no reply from {url}: {other:?}"),
+        }
+    }
+}
+
+/// Passkeys in the upgrade's path (`/<passkey>/announce`), on the `--ws` listener and on the
+/// HTTP listener's port alike: a known key announces; an unknown or missing key gets the same
+/// failure reason as over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_tracker_takes_passkeys_in_the_websocket_upgrade_path() {
+    let dir = TempDir::new("access", "ws-passkeys");
+    let keys = dir.write("passkeys.txt", "alice0000000000000001\n");
+    let mut t = start(&["--passkeys", &keys, "--ws", "127.0.0.1:0"]);
+    let ws_port = t.server.await_after("listening on ws://", DEADLINE);
+    let http_port = t.url.trim_start_matches("http://").trim_end_matches("/announce").to_owned();
+    let http_reason = |key: Option<&str>| {
+        let url = match key {
+            Some(key) => t.url.replace("/announce", &format!("/{key}/announce")),
+            None => t.url.clone(),
+        };
+        let client = t.client.clone();
+        async move {
+            let req = AnnounceRequest::new(InfoHash([1; 20]), PeerId(*b"-qB4650-abcdefghijkl"), 6881);
+            match client.announce(&url, &req).await.expect("answered") {
+                Reply::Ok(_) => None,
+                Reply::Failure { reason, .. } => Some(reason),
+            }
+        }
+    };
+    let unknown = http_reason(Some("mallory0000000000003")).await.expect("HTTP refuses an unknown key");
+    let missing = http_reason(None).await.expect("HTTP refuses a missing key");
+    for host in [&ws_port, &http_port] {
+        let reply = ws_announce(&format!("ws://{host}/alice0000000000000001/announce")).await;
+        assert_eq!(reply["incomplete"], 1, "alice announces over ws://{host}: {reply}");
+        assert!(reply.get("failure reason").is_none(), "{reply}");
+        let reply = ws_announce(&format!("ws://{host}/mallory0000000000003/announce")).await;
+        assert_eq!(reply["failure reason"].as_str(), Some(unknown.as_str()), "ws://{host}: {reply}");
+        let reply = ws_announce(&format!("ws://{host}/announce")).await;
+        assert_eq!(reply["failure reason"].as_str(), Some(missing.as_str()), "ws://{host}: {reply}");
+    }
+}
+
 #[test]
 fn operator_mistakes_exit_2_naming_them() {
     let run = |args: &[&str]| {

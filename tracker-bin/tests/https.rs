@@ -314,3 +314,46 @@ async fn a_stalled_handshake_is_cut_off_at_the_header_read_timeout() {
         started.elapsed()
     );
 }
+
+/// One WebTorrent announce on `ws` (over any stream) and its reply.
+async fn ws_announce<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, peer: &str, left: u64) -> serde_json::Value
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    let hash: String = std::iter::repeat_n('w', 20).collect();
+    let announce = serde_json::json!({"action": "announce", "info_hash": hash, "peer_id": peer, "left": left});
+    ws.send(tokio_tungstenite::tungstenite::Message::text(announce.to_string())).await.expect("send");
+    let reply = tokio::time::timeout(STARTUP, ws.next()).await.expect("a reply in time").expect("open").expect("ok");
+    serde_json::from_str(reply.to_text().expect("text")).expect("JSON")
+}
+
+/// `wss://` is the HTTPS listener's WebSocket upgrade (as `ws://` is the HTTP one's): a seeder
+/// over wss and a leecher over plain ws meet in one swarm, and SIGTERM still drains both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webtorrent_peers_over_wss_and_ws_meet_in_one_swarm() {
+    let dir = TempDir::new("https", "wss");
+    let ca = TestCa::new();
+    let (cert, key) = write_pair(&dir, &ca.leaf("wss"));
+    let mut server = LoggedServer::spawn(&mut tracker(&cert, &key, &["--ws", "127.0.0.1:0"]));
+    let wss = addr_after(&mut server, "listening on https://");
+    let ws = addr_after(&mut server, "listening on ws://");
+
+    // A seeder over wss://, verified against the test CA.
+    let tls = connect(&connector(&ca.pem), wss).await.expect("a TLS handshake on the https listener");
+    let (mut seeder, _) =
+        tokio_tungstenite::client_async(format!("wss://{wss}/announce"), tls).await.expect("a WebSocket over TLS");
+    let reply = ws_announce(&mut seeder, "-WW0001-seederseeder", 0).await;
+    assert_eq!((reply["complete"].as_u64(), reply["incomplete"].as_u64()), (Some(1), Some(0)), "{reply}");
+
+    // A leecher over plain ws:// sees it in the same swarm.
+    let tcp = tokio::net::TcpStream::connect(ws).await.expect("connect");
+    let (mut leecher, _) = tokio_tungstenite::client_async(format!("ws://{ws}/announce"), tcp).await.expect("ws");
+    let reply = ws_announce(&mut leecher, "-WW0001-leecherleech", 100).await;
+    assert_eq!((reply["complete"].as_u64(), reply["incomplete"].as_u64()), (Some(1), Some(1)), "{reply}");
+
+    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let exit = tokio::task::block_in_place(|| server.child.wait()).expect("the tracker exits");
+    assert!(exit.success(), "exit {exit:?}: {:#?}", server.log);
+}

@@ -69,14 +69,56 @@ fn assert_passed(what: &str, out: &Output, server: &LoggedServer) {
     println!("{stdout}");
 }
 
+/// Every check of protocol.mjs passed.
+fn assert_every_check(out: &Output) {
+    let passed = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok - ")).count();
+    assert_eq!(passed, 9, "every protocol check ran");
+}
+
 #[test]
 fn bittorrent_trackers_client_announces_relays_scrapes_and_leaves_on_close() {
     require_node_packages();
     let (server, http, ws) = tracker(&[]);
     let out = node("protocol.mjs", &[&ws, &http], Duration::from_secs(120));
     assert_passed("protocol.mjs", &out, &server);
-    let passed = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with("ok - ")).count();
-    assert_eq!(passed, 9, "every protocol check ran");
+    assert_every_check(&out);
+}
+
+/// The same protocol on the HTTP listener's port (`ws://HOST:PORT/announce`), as the npm
+/// `bittorrent-tracker` server serves HTTP and WebSocket on one port: no `--ws` listener at all.
+#[test]
+fn bittorrent_trackers_client_works_on_the_http_listeners_port() {
+    require_node_packages();
+    let mut cmd = octotracker();
+    let mut server = LoggedServer::spawn(cmd.args(["--http", "127.0.0.1:0"]));
+    let http = server.await_after("listening on http://", STARTUP);
+    let out = node(
+        "protocol.mjs",
+        &[&format!("ws://{http}/announce"), &format!("http://{http}/announce")],
+        Duration::from_secs(120),
+    );
+    assert_passed("protocol.mjs on the HTTP port", &out, &server);
+    assert_every_check(&out);
+}
+
+/// The same protocol with the seeder on process A and the leecher on process B of one Redis
+/// Cluster: the leecher's offer reaches the seeder, and the seeder's answer the leecher, through
+/// the cluster's sharded channels.
+#[test]
+fn offers_and_answers_cross_two_processes_on_a_redis_cluster() {
+    require_node_packages();
+    let backend = redis_support::cluster_backend();
+    let prefix = redis_support::prefix("ws-cluster");
+    let args = ["--backend", backend.as_str(), "--redis-prefix", prefix.as_str()];
+    let (a, http_a, ws_a) = tracker(&args);
+    let (b, _, ws_b) = tracker(&args);
+    assert!(a.log.iter().any(|l| l.contains("relayed between processes")), "process A relays: {:#?}", a.log);
+    let out = node("protocol.mjs", &[&ws_a, &http_a, &ws_b], Duration::from_secs(120));
+    assert_passed("protocol.mjs across a cluster (A)", &out, &a);
+    assert_every_check(&out);
+    drop((a, b));
+    let target = octotracker_redis::RedisTarget::parse(&backend).expect("the cluster's URLs");
+    redis_support::runtime().block_on(redis_support::purge(target, &prefix, "lua"));
 }
 
 /// A WebTorrent seeder in its own Node process, killed on drop.

@@ -13,7 +13,7 @@
 //! address decision, rate limit, service, drain and idle watchdog.
 
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::task::Poll;
@@ -25,12 +25,16 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::client_ip::Client;
+use tower::ServiceExt;
+use tower::util::Oneshot;
+
+use crate::client_ip::{Client, RemoteAddr};
 use crate::idle::{ActivityIo, quiet_for};
 use crate::one_shot;
 use crate::phase::{Lifecycle, Phase};
 use crate::rate_limit::Limiter;
-use crate::{TrackerService, reply};
+use crate::upgrade::wants_websocket;
+use crate::{TrackerService, UpgradeService, reply};
 
 /// What every connection of one server shares (one `Arc` clone per connection).
 #[derive(Debug)]
@@ -45,6 +49,8 @@ pub(crate) struct Shared {
     /// The TLS handshake every connection goes through first, when the server is HTTPS.
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<crate::tls::Acceptor>,
+    /// Where WebSocket upgrade requests go, if anywhere (see [`UpgradeService`]).
+    pub(crate) upgrades: Option<UpgradeService>,
 }
 
 impl Shared {
@@ -94,10 +100,12 @@ async fn first_read(shared: &Shared, stream: &TcpStream, buf: &mut [u8], remote:
     }
 }
 
-/// A request refused by the rate limit, or handed to the tracker.
+/// A request refused by the rate limit, handed to the tracker, or a WebSocket upgrade.
 enum Reply<F> {
     Refused(Bytes),
     Handled(F),
+    /// Boxed: rare, and it would make every request's future several times larger.
+    Upgrade(Pin<Box<Oneshot<UpgradeService, hyper::Request<hyper::body::Incoming>>>>),
 }
 
 /// Serves `stream` until the client or the server ends it, the idle watchdog fires, or (once the
@@ -148,19 +156,31 @@ where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let for_requests = shared.clone();
-    let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+    let svc = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         let shared = &*for_requests;
-        let client = Client::of_connection(remote, req.headers(), &shared.service.config().trusted_proxies);
-        let endpoint = || shared.service.endpoint(req.uri().path()).map(|(endpoint, _)| endpoint);
-        let reply = match shared.refusal(&client, endpoint) {
-            Some(refusal) => Reply::Refused(refusal),
-            None => Reply::Handled(shared.service.handle_from(req.into_parts().0, client)),
+        let reply = match &shared.upgrades {
+            Some(upgrades) if wants_websocket(req.headers()) => {
+                req.extensions_mut().insert(RemoteAddr(remote));
+                Reply::Upgrade(Box::pin(upgrades.clone().oneshot(req)))
+            }
+            _ => {
+                let client = Client::of_connection(remote, req.headers(), &shared.service.config().trusted_proxies);
+                let endpoint = || shared.service.endpoint(req.uri().path()).map(|(endpoint, _)| endpoint);
+                match shared.refusal(&client, endpoint) {
+                    Some(refusal) => Reply::Refused(refusal),
+                    None => Reply::Handled(shared.service.handle_from(req.into_parts().0, client)),
+                }
+            }
         };
         let shared = for_requests.clone();
         async move {
             let mut response: hyper::Response<Full<Bytes>> = match reply {
                 Reply::Refused(refusal) => reply::bencoded(refusal),
                 Reply::Handled(response) => response.await,
+                Reply::Upgrade(answer) => match answer.await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
             };
             if shared.draining() {
                 reply::close_after(&mut response);
@@ -169,7 +189,8 @@ where
         }
     });
     // Pinned in place: the accept loop boxes this whole future (see `accept`).
-    let mut conn = pin!(shared.builder.serve_connection(TokioIo::new(io), svc));
+    // With upgrades: a WebSocket upgrade's connection is handed to the upgrade service's task.
+    let mut conn = pin!(shared.builder.serve_connection(TokioIo::new(io), svc).with_upgrades());
 
     // The first poll: a request already in is answered, and with `Connection: close` (or
     // HTTP/1.0) the connection is done.

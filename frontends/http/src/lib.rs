@@ -51,6 +51,7 @@ mod server;
 mod service;
 #[cfg(feature = "tls")]
 mod tls;
+mod upgrade;
 
 pub use client_ip::{ClientIpError, IpNet, IpNetParseError, RemoteAddr, client_ip, remote_addr};
 pub use config::HttpConfig;
@@ -62,6 +63,7 @@ pub use service::{ResponseFuture, TrackerService};
 /// [`ServerConfig`](rustls::ServerConfig) for [`HttpFrontend::with_tls`] with it.
 #[cfg(feature = "tls")]
 pub use tokio_rustls::rustls;
+pub use upgrade::UpgradeService;
 
 /// For the fuzz targets only (fuzz/fuzz_targets/http_head.rs); not part of the crate's API.
 #[doc(hidden)]

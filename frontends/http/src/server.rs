@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use crate::accept::accept_loop;
 use crate::connection::Shared;
 use crate::phase::{Lifecycle, Phase};
-use crate::{HttpConfig, TrackerService};
+use crate::{HttpConfig, TrackerService, UpgradeService};
 
 /// At most this long, at shutdown, responses say `connection: close` before idle connections
 /// are closed (capped by the drain timeout). A closed-loop client sends its next request well
@@ -44,6 +44,7 @@ pub struct HttpFrontend {
     /// Set by [`with_tls`](Self::with_tls): every connection is a TLS one.
     #[cfg(feature = "tls")]
     tls: Option<crate::tls::Acceptor>,
+    upgrades: Option<UpgradeService>,
 }
 
 impl HttpFrontend {
@@ -65,6 +66,7 @@ impl HttpFrontend {
             config,
             #[cfg(feature = "tls")]
             tls: None,
+            upgrades: None,
         }
     }
 
@@ -97,6 +99,13 @@ impl HttpFrontend {
         self
     }
 
+    /// Hands WebSocket upgrade requests (`Upgrade: websocket`) to `service` (see
+    /// [`UpgradeService`]): one port for HTTP announces and WebTorrent peers.
+    pub fn with_upgrades(mut self, service: UpgradeService) -> Self {
+        self.upgrades = Some(service);
+        self
+    }
+
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
@@ -107,9 +116,9 @@ impl HttpFrontend {
 impl Frontend for HttpFrontend {
     async fn serve(self: Box<Self>, tracker: Arc<Tracker>, mut shutdown: Shutdown) -> Result<(), FrontendError> {
         #[cfg(feature = "tls")]
-        let HttpFrontend { listener, config, tls } = *self;
+        let HttpFrontend { listener, config, tls, upgrades } = *self;
         #[cfg(not(feature = "tls"))]
-        let HttpFrontend { listener, config } = *self;
+        let HttpFrontend { listener, config, upgrades } = *self;
         #[cfg(feature = "tls")]
         let frontend = if tls.is_some() { "https" } else { "http" };
         #[cfg(not(feature = "tls"))]
@@ -129,6 +138,7 @@ impl Frontend for HttpFrontend {
             lifecycle: Lifecycle::default(),
             #[cfg(feature = "tls")]
             tls,
+            upgrades,
         });
         // One accept loop per tokio worker, all on the same listener (see `accept`).
         let listener = Arc::new(listener);

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use octotracker_core::{AnnounceRequest, Event, RequestKind, ScrapeRequest, Tracker};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{sleep_until, timeout};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use crate::WsConfig;
 use crate::message::{self, Announce, Answer, ClientMessage, Context};
-use crate::peers::{Mailbox, PeerKey, Peers};
+use crate::peers::{Mailbox, Outbox, PeerKey, Peers};
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -64,16 +64,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
-    let (tx, rx) = mpsc::channel(shared.config.outbound_queue);
+    let outbox = Arc::new(Outbox::new(shared.config.outbound_queue));
     let mut c = Connection {
         shared: shared.clone(),
         conn,
         client_ip,
         passkey,
-        mailbox: Mailbox { conn, tx, slow: Arc::new(Notify::new()) },
+        mailbox: Mailbox { conn, outbox: outbox.clone() },
         joined: HashSet::new(),
     };
-    c.run(ws, rx).await;
+    c.run(ws, &outbox).await;
     c.leave_all().await;
 }
 
@@ -87,56 +87,46 @@ struct Connection {
     joined: HashSet<PeerKey>,
 }
 
+/// What woke a connection up.
+enum Step {
+    /// A frame from the peer (or the end of its stream).
+    Frame(Option<Result<Message, WsError>>),
+    /// A message another peer relayed to this one.
+    Relayed(Utf8Bytes),
+    /// Time to ping a silent peer.
+    Ping,
+}
+
+/// Messages written with one flush at most (then the socket is written and the loop goes on).
+const BATCH: usize = 64;
+
 impl Connection {
-    async fn run<S>(&mut self, mut ws: WebSocketStream<S>, mut rx: mpsc::Receiver<Utf8Bytes>)
+    async fn run<S>(&mut self, mut ws: WebSocketStream<S>, outbox: &Outbox)
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let config = self.shared.config.clone();
         let mut draining = self.shared.draining.clone();
-        let slow = self.mailbox.slow.clone();
         let mut budget = Budget { tokens: f64::from(config.burst), at: Instant::now() };
         let mut last_heard = tokio::time::Instant::now();
         let mut pinged = false;
-        let end = loop {
+        let end = 'connection: loop {
             if *draining.borrow() {
                 break End::Close(CloseCode::Away, "tracker shutting down");
             }
             let ping_at = last_heard + config.ping_after;
             let idle_at = last_heard + config.idle_timeout;
-            let reply = tokio::select! {
-                frame = ws.next() => {
-                    let frame = match frame {
-                        Some(Ok(frame)) => frame,
-                        Some(Err(WsError::Capacity(_))) => break End::Close(CloseCode::Size, "message too big"),
-                        Some(Err(WsError::Protocol(_) | WsError::Utf8(_))) => {
-                            break End::Close(CloseCode::Protocol, "protocol error");
-                        }
-                        _ => break End::Gone,
-                    };
-                    last_heard = tokio::time::Instant::now();
-                    pinged = false;
-                    match frame {
-                        Message::Text(text) => {
-                            if !spend(&mut budget, &config) {
-                                break End::Close(CloseCode::Policy, "too many messages");
-                            }
-                            self.handle(&text).await
-                        }
-                        Message::Binary(_) => break End::Close(CloseCode::Unsupported, "text frames only"),
-                        Message::Close(_) => break End::Gone,
-                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
+            let woke = tokio::select! {
+                frame = ws.next() => Step::Frame(frame),
+                () = outbox.ready() => {
+                    if outbox.overflowed() {
+                        break End::Close(CloseCode::Policy, "reading too slowly");
                     }
+                    // Already taken by an earlier batch: nothing new.
+                    let Some(out) = outbox.pop() else { continue };
+                    Step::Relayed(out)
                 }
-                out = rx.recv() => out,
-                () = slow.notified() => break End::Close(CloseCode::Policy, "reading too slowly"),
-                () = sleep_until(ping_at), if !pinged => {
-                    pinged = true;
-                    match timeout(config.write_timeout, ws.send(Message::Ping(Default::default()))).await {
-                        Ok(Ok(())) => None,
-                        _ => break End::Gone,
-                    }
-                }
+                () = sleep_until(ping_at), if !pinged => Step::Ping,
                 () = sleep_until(idle_at) => break End::Close(CloseCode::Away, "idle"),
                 changed = draining.changed() => {
                     // The service is gone (an embedder dropped it): nobody can drain us later.
@@ -146,8 +136,51 @@ impl Connection {
                     continue;
                 }
             };
-            if let Some(reply) = reply {
-                match timeout(config.write_timeout, ws.send(Message::Text(reply))).await {
+            // The step that woke us, then whatever else is ready without waiting (frames that
+            // came in the same read, messages relayed meanwhile): their replies go out in one
+            // write instead of one write each.
+            let mut step = Some(woke);
+            let mut queued = 0;
+            let mut yielded = false;
+            while let Some(now) = step.take() {
+                let out = match now {
+                    Step::Frame(frame) => match self.on_frame(frame, &mut budget, &config).await {
+                        Ok(reply) => {
+                            last_heard = tokio::time::Instant::now();
+                            pinged = false;
+                            reply.map(Message::Text)
+                        }
+                        Err(end) => break 'connection end,
+                    },
+                    Step::Relayed(text) => Some(Message::Text(text)),
+                    Step::Ping => {
+                        pinged = true;
+                        Some(Message::Ping(Default::default()))
+                    }
+                };
+                if let Some(message) = out {
+                    // Buffered; written here only when the buffer is full.
+                    match timeout(config.write_timeout, ws.feed(message)).await {
+                        Ok(Ok(())) => queued += 1,
+                        _ => break 'connection End::Gone,
+                    }
+                }
+                if queued < BATCH {
+                    step = match outbox.pop() {
+                        Some(relayed) => Some(Step::Relayed(relayed)),
+                        None => ws.next().now_or_never().map(Step::Frame),
+                    };
+                    // Before writing: let the tasks already waiting to run go first, once (they
+                    // may relay more to this peer), so that more goes out in the one write.
+                    if step.is_none() && queued > 0 && !yielded {
+                        yielded = true;
+                        tokio::task::yield_now().await;
+                        step = outbox.pop().map(Step::Relayed);
+                    }
+                }
+            }
+            if queued > 0 {
+                match timeout(config.write_timeout, ws.flush()).await {
                     Ok(Ok(())) => {}
                     _ => break End::Gone,
                 }
@@ -159,10 +192,36 @@ impl Connection {
         }
     }
 
+    /// What a frame from the peer asks for: a reply for it (if any), or the end of the
+    /// connection.
+    async fn on_frame(
+        &mut self,
+        frame: Option<Result<Message, WsError>>,
+        budget: &mut Budget,
+        config: &WsConfig,
+    ) -> Result<Option<Utf8Bytes>, End> {
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                if !spend(budget, config) {
+                    return Err(End::Close(CloseCode::Policy, "too many messages"));
+                }
+                Ok(self.handle(&text).await)
+            }
+            Some(Ok(Message::Binary(_))) => Err(End::Close(CloseCode::Unsupported, "text frames only")),
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => Ok(None),
+            Some(Err(WsError::Capacity(_))) => Err(End::Close(CloseCode::Size, "message too big")),
+            Some(Err(WsError::Protocol(_) | WsError::Utf8(_))) => {
+                Err(End::Close(CloseCode::Protocol, "protocol error"))
+            }
+            Some(Ok(Message::Close(_)) | Err(_)) | None => Err(End::Gone),
+        }
+    }
+
     /// Answers one text frame; returns the reply for this peer, if any.
     async fn handle(&mut self, text: &str) -> Option<Utf8Bytes> {
         let started = Instant::now();
-        let tracker = self.shared.tracker.clone();
+        let shared = self.shared.clone();
+        let tracker = &shared.tracker;
         let (kind, reply) = match message::parse(text) {
             Ok(ClientMessage::Announce(a)) => (RequestKind::Announce, Some(self.announce(a).await)),
             Ok(ClientMessage::Answer(a)) => {
@@ -182,7 +241,7 @@ impl Connection {
         reply.map(Utf8Bytes::from)
     }
 
-    async fn announce(&mut self, a: Announce) -> String {
+    async fn announce(&mut self, a: Announce<'_>) -> String {
         let key = (a.info_hash, a.peer_id);
         let cx = Context { scrape: false, info_hash: Some(a.info_hash) };
         let shared = self.shared.clone();
@@ -214,7 +273,7 @@ impl Connection {
         } else {
             // Every announce, not only the first: it refreshes a cluster directory entry.
             self.joined.insert(key);
-            self.shared.peers.insert(key, self.mailbox.clone());
+            self.shared.peers.insert(key, &self.mailbox);
         }
         for (peer, offer) in response.peers6.iter().zip(offers) {
             let relayed = message::offer_message(&a.info_hash, &a.peer_id, offer);
@@ -226,7 +285,7 @@ impl Connection {
 
     /// Relays an answer to the peer that made the offer; nothing goes back to the answerer, and
     /// an answer for a peer that is not there is dropped.
-    fn answer(&self, a: Answer) {
+    fn answer(&self, a: Answer<'_>) {
         let relayed = message::answer_message(&a);
         self.shared.peers.deliver((a.info_hash, a.to_peer_id), relayed.into());
     }

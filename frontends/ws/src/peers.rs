@@ -1,13 +1,14 @@
 //! [`Peers`]: which WebRTC peer is connected to which socket of this process, so that offers and
 //! answers reach it; and, in a cluster, the [`ClusterRelay`] for peers connected elsewhere.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use octotracker_core::{InfoHash, PeerId};
 use parking_lot::Mutex;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 /// Shards of the map: announces of different swarms rarely wait on one lock.
@@ -28,15 +29,60 @@ pub trait ClusterRelay: Send + Sync + 'static {
     fn deliver(&self, peer: PeerKey, message: Utf8Bytes);
 }
 
-/// A connected peer's mailbox.
+/// A connected peer's mailbox: where messages for its socket are left.
 #[derive(Debug, Clone)]
 pub(crate) struct Mailbox {
     /// The connection's number (a peer id may move to another socket).
     pub conn: u64,
     /// Messages to write to the socket.
-    pub tx: mpsc::Sender<Utf8Bytes>,
-    /// Woken when the peer cannot keep up: its connection closes.
-    pub slow: Arc<Notify>,
+    pub outbox: Arc<Outbox>,
+}
+
+/// Messages waiting for one connection's socket (relayed offers and answers), at most
+/// `capacity`. A queue that allocates nothing until a message comes (a channel's first block
+/// would cost every idle peer a kilobyte).
+#[derive(Debug)]
+pub(crate) struct Outbox {
+    queue: Mutex<VecDeque<Utf8Bytes>>,
+    capacity: usize,
+    /// Wakes the connection: a message came, or one found the queue full.
+    ready: Notify,
+    /// A message found the queue full: the peer reads too slowly and is disconnected.
+    overflowed: AtomicBool,
+}
+
+impl Outbox {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Outbox { queue: Mutex::default(), capacity, ready: Notify::new(), overflowed: AtomicBool::new(false) }
+    }
+
+    /// Leaves `message` for the connection, or marks the queue overflowed when it is full (the
+    /// message is lost, as it would be had the peer gone).
+    fn push(&self, message: Utf8Bytes) {
+        let mut queue = self.queue.lock();
+        if queue.len() < self.capacity {
+            queue.push_back(message);
+        } else {
+            self.overflowed.store(true, Ordering::Relaxed);
+        }
+        drop(queue);
+        self.ready.notify_one();
+    }
+
+    /// The oldest message waiting.
+    pub(crate) fn pop(&self) -> Option<Utf8Bytes> {
+        self.queue.lock().pop_front()
+    }
+
+    /// Whether a message found the queue full.
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once something was pushed (or overflowed) since the last wait.
+    pub(crate) async fn ready(&self) {
+        self.ready.notified().await;
+    }
 }
 
 /// The peers connected to this process, by swarm and peer id.
@@ -77,8 +123,14 @@ impl Peers {
     }
 
     /// `key` is now reached through `mailbox`.
-    pub(crate) fn insert(&self, key: PeerKey, mailbox: Mailbox) {
-        self.shard(&key).lock().insert(key, mailbox);
+    pub(crate) fn insert(&self, key: PeerKey, mailbox: &Mailbox) {
+        {
+            let mut shard = self.shard(&key).lock();
+            // A re-announce on the same socket (the common case) changes nothing here.
+            if shard.get(&key).is_none_or(|held| held.conn != mailbox.conn) {
+                shard.insert(key, mailbox.clone());
+            }
+        }
         if let Some(cluster) = &self.cluster {
             cluster.joined(key);
         }
@@ -112,11 +164,10 @@ impl Peers {
     /// Sends `message` to `key` only if it is connected to this process (for messages that came
     /// from the cluster); returns whether it is.
     pub fn deliver_local(&self, key: PeerKey, message: Utf8Bytes) -> bool {
-        let mailbox = self.shard(&key).lock().get(&key).cloned();
-        let Some(m) = mailbox else { return false };
-        if let Err(mpsc::error::TrySendError::Full(_)) = m.tx.try_send(message) {
-            m.slow.notify_one();
-        }
+        // Pushing never waits: done under the shard's lock, without cloning the mailbox.
+        let shard = self.shard(&key).lock();
+        let Some(m) = shard.get(&key) else { return false };
+        m.outbox.push(message);
         true
     }
 

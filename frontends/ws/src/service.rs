@@ -134,14 +134,19 @@ impl WsService {
     }
 }
 
-/// The tungstenite limits: messages and frames capped, small buffers (idle peers are many).
+/// Bytes of outgoing messages gathered before a write (a connection flushes what it has queued
+/// after each batch anyway): several messages per write, not one each.
+const WRITE_BATCH_BYTES: usize = 16 * 1024;
+
+/// The tungstenite limits: messages and frames capped, a small read buffer (idle peers are many),
+/// writes gathered up to [`WRITE_BATCH_BYTES`].
 fn ws_config(config: &WsConfig) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(config.max_message_bytes))
         .max_frame_size(Some(config.max_message_bytes))
         .read_buffer_size(1024)
-        .write_buffer_size(0)
-        .max_write_buffer_size(config.max_message_bytes * 2)
+        .write_buffer_size(WRITE_BATCH_BYTES)
+        .max_write_buffer_size(WRITE_BATCH_BYTES + config.max_message_bytes * 2)
 }
 
 /// `Some(passkey)` when `path` is served: `/`, `announce_path`, or on a private tracker

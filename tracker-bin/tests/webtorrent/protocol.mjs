@@ -1,6 +1,8 @@
 // The WebSocket tracker protocol as bittorrent-tracker's own client speaks it, against a running
 // octotracker: announce, offer relay, answer relay, scrape, stopped on close, and the counts an
-// HTTP scrape of the same swarm shows. Usage: node protocol.mjs WS_URL HTTP_URL
+// HTTP scrape of the same swarm shows. Usage: node protocol.mjs WS_URL HTTP_URL [LEECHER_WS_URL]
+// With LEECHER_WS_URL (another tracker process sharing the store), the leecher announces there:
+// its offers and the seeder's answers cross the processes.
 // Prints one line per check; exits non-zero on the first failure.
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -8,7 +10,7 @@ import Client from 'bittorrent-tracker'
 import WebSocket from 'ws'
 import * as wrtc from 'webrtc-polyfill'
 
-const [wsUrl, httpUrl] = process.argv.slice(2)
+const [wsUrl, httpUrl, leecherWsUrl = wsUrl] = process.argv.slice(2)
 assert.ok(wsUrl && httpUrl, 'usage: node protocol.mjs WS_URL HTTP_URL')
 
 const infoHash = randomBytes(20)
@@ -32,11 +34,11 @@ async function within (ms, what, promise) {
   }
 }
 
-function client (peerId, left) {
+function client (peerId, left, url) {
   const c = new Client({
     infoHash,
     peerId,
-    announce: [wsUrl],
+    announce: [url],
     port: 6881,
     wrtc,
     // Loopback only: ICE gathers no candidate on any other interface, and no STUN server.
@@ -69,8 +71,8 @@ function check (name) {
 
 const seederId = randomBytes(20)
 const leecherId = randomBytes(20)
-const seeder = client(seederId, 0)
-const leecher = client(leecherId, 1000)
+const seeder = client(seederId, 0, wsUrl)
+const leecher = client(leecherId, 1000, leecherWsUrl)
 
 // 1. announce: the reply carries the counts and the interval.
 const seederUpdate = new Promise((resolve) => seeder.once('update', resolve))
