@@ -118,7 +118,7 @@ fn offers_and_answers_cross_two_processes_on_a_redis_cluster() {
     assert_every_check(&out);
     drop((a, b));
     let target = octotracker_redis::RedisTarget::parse(&backend).expect("the cluster's URLs");
-    redis_support::runtime().block_on(redis_support::purge(target, &prefix, "lua"));
+    redis_support::runtime().block_on(redis_support::purge(target, &prefix, "auto"));
 }
 
 /// A WebTorrent seeder in its own Node process, killed on drop.
@@ -241,4 +241,21 @@ fn a_leecher_on_one_process_downloads_from_a_seeder_on_another_sharing_one_redis
         let store = octotracker_redis::RedisTorrentManager::connect(&target, config).await.expect("connect");
         store.purge().await.expect("purge the test's swarms");
     });
+}
+
+/// The real transfer across two processes on a Redis Cluster: the offers and answers between the
+/// two WebTorrent clients go through the cluster's sharded channels.
+#[test]
+fn a_leecher_on_one_process_downloads_from_a_seeder_on_another_on_one_redis_cluster() {
+    require_node_packages();
+    let backend = redis_support::cluster_backend();
+    let prefix = redis_support::prefix("ws-cluster-transfer");
+    let args = ["--backend", backend.as_str(), "--redis-prefix", prefix.as_str(), "--ws-max-interval", "15"];
+    let (a, _, ws_a) = tracker(&args);
+    let (b, _, ws_b) = tracker(&args);
+    assert!(a.log.iter().any(|l| l.contains("relayed between processes")), "process A relays: {:#?}", a.log);
+    transfer(&ws_a, &ws_b, &[&a, &b]);
+    drop((a, b));
+    let target = octotracker_redis::RedisTarget::parse(&backend).expect("the cluster's URLs");
+    redis_support::runtime().block_on(redis_support::purge(target, &prefix, "auto"));
 }

@@ -78,7 +78,7 @@ fn a_killed_process_takes_its_websocket_peers_out_within_the_peer_timeout() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         println!("A's peer left the swarm {:?} after A was killed", killed.elapsed());
-        purge(octotracker_redis::RedisTarget::parse(&backend).expect("the cluster"), &prefix, "lua").await;
+        purge(octotracker_redis::RedisTarget::parse(&backend).expect("the cluster"), &prefix, "auto").await;
     });
     drop(b);
 }
