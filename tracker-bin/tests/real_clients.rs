@@ -70,15 +70,7 @@ fn aria2_downloads_from_a_libtorrent_seeder_found_only_through_the_tracker() {
     let status = run_aria2_leecher(&torrent, &download_dir, &dir, deadline);
     assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
 
-    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
-        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
-    assert!(
-        downloaded == original,
-        "the downloaded file differs from the original ({} vs {} bytes)\n{}",
-        downloaded.len(),
-        original.len(),
-        dir.logs()
-    );
+    assert_downloaded(&download_dir, &original, &dir);
 
     let exit = tracker.terminate(deadline);
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
@@ -228,9 +220,7 @@ fn aria2_downloads_from_a_libtorrent_seeder_over_a_udp_announce_url() {
     let dht = ["--enable-dht=true", "--enable-dht6=false", &dht_port, &dht_file];
     let status = run_aria2(&torrent, &download_dir, &dir, deadline, &dht);
     assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
-    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
-        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
-    assert!(downloaded == original, "the downloaded file differs from the original\n{}", dir.logs());
+    assert_downloaded(&download_dir, &original, &dir);
     let exit = tracker.terminate(deadline);
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
 }
@@ -266,11 +256,22 @@ fn aria2_downloads_from_a_libtorrent_seeder_over_an_https_announce_url() {
     let args = ["--enable-dht=false", "--enable-dht6=false", "--check-certificate=true", &trust];
     let status = run_aria2(&torrent, &download_dir, &dir, deadline, &args);
     assert!(status.success(), "aria2c failed with {status}\n{}", dir.logs());
-    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
-        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
-    assert!(downloaded == original, "the downloaded file differs from the original\n{}", dir.logs());
+    assert_downloaded(&download_dir, &original, &dir);
     let exit = tracker.terminate(deadline);
     assert!(exit.success(), "octotracker exited with {exit} on SIGTERM\n{}", dir.logs());
+}
+
+/// aria2 left `PAYLOAD_NAME` in `download_dir`, byte for byte the `original`.
+fn assert_downloaded(download_dir: &Path, original: &[u8], dir: &TempDir) {
+    let downloaded = fs::read(download_dir.join(PAYLOAD_NAME))
+        .unwrap_or_else(|e| panic!("aria2c left no {PAYLOAD_NAME}: {e}\n{}", dir.logs()));
+    assert!(
+        downloaded == original,
+        "the downloaded file differs from the original ({} vs {} bytes)\n{}",
+        downloaded.len(),
+        original.len(),
+        dir.logs()
+    );
 }
 
 // ---------------------------------------------------------------- clients

@@ -152,7 +152,7 @@ impl Tracker {
         client_ip: IpAddr,
         passkey: Option<&str>,
     ) -> Result<AnnounceResponse, TrackerError> {
-        self.announce_as(FRONTEND_UNNAMED, req, client_ip, passkey, None).await
+        self.announce_via(FRONTEND_UNNAMED, req, client_ip, passkey).await
     }
 
     /// [`announce_with_passkey`](Self::announce_with_passkey) from the frontend labelled
@@ -294,7 +294,6 @@ impl Tracker {
         req: &ScrapeRequest,
         passkey: Option<&str>,
     ) -> Result<ScrapeResponse, TrackerError> {
-        let now = self.clock.now();
         let result = match self.observer.as_deref() {
             None => self.scrape_with(req, passkey, None).await,
             Some(obs) => {
@@ -307,19 +306,8 @@ impl Tracker {
             }
         };
         if let Ok(reply) = &result {
-            self.events.publish(|| {
-                TrackerEvent::Scrape(ScrapeEvent {
-                    info_hashes: if req.info_hashes.is_empty() {
-                        Arc::from([])
-                    } else {
-                        reply.files.iter().map(|(h, _)| *h).collect()
-                    },
-                    full: req.info_hashes.is_empty(),
-                    passkey: passkey.map(Arc::from),
-                    frontend,
-                    now,
-                })
-            });
+            // The clock is read only when someone subscribed: a scrape needs no time of its own.
+            self.events.publish(|| scrape_event(frontend, req, reply, passkey, self.clock.now()));
         }
         result
     }
@@ -413,6 +401,26 @@ fn announce_event(
         passkey: passkey.map(Arc::from),
         frontend,
         stats,
+        now,
+    })
+}
+
+/// The event of an answered scrape: built out of line, only when someone subscribed.
+#[cold]
+#[inline(never)]
+fn scrape_event(
+    frontend: &'static str,
+    req: &ScrapeRequest,
+    reply: &ScrapeResponse,
+    passkey: Option<&str>,
+    now: UnixTime,
+) -> TrackerEvent {
+    let full = req.info_hashes.is_empty();
+    TrackerEvent::Scrape(ScrapeEvent {
+        info_hashes: if full { Arc::from([]) } else { reply.files.iter().map(|(h, _)| *h).collect() },
+        full,
+        passkey: passkey.map(Arc::from),
+        frontend,
         now,
     })
 }

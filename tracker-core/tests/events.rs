@@ -5,6 +5,7 @@
 // The reference store's module also holds wrappers only the conformance tests use.
 #[allow(dead_code)]
 mod support {
+    pub(crate) mod fixed;
     pub(crate) mod reference;
 }
 
@@ -16,24 +17,12 @@ use octotracker_core::events::{
     AnnounceEvent, EventHub, ExpiryEvent, FRONTEND_UNNAMED, ScrapeEvent, TrackerEvent, TransferDeltas,
 };
 use octotracker_core::{
-    AnnounceRequest, Event, InfoHash, IntervalAlgorithm, Intervals, PeerId, ScrapeRequest, StoppedClock, SwarmStats,
-    Tracker, TrackerConfig, UnixTime,
+    AnnounceRequest, Event, InfoHash, PeerId, ScrapeRequest, StoppedClock, SwarmStats, Tracker, TrackerConfig, UnixTime,
 };
+use support::fixed::Fixed;
 use support::reference::{Flaw, Reference};
 
 const START: UnixTime = UnixTime(1_000_000);
-
-#[derive(Debug)]
-struct Fixed;
-
-impl IntervalAlgorithm for Fixed {
-    fn intervals(&self, _: &SwarmStats, _: UnixTime) -> Intervals {
-        Intervals { interval: 120, min_interval: 60 }
-    }
-    fn peer_timeout(&self) -> Duration {
-        Duration::from_secs(300)
-    }
-}
 
 fn tracker() -> (Tracker, Arc<StoppedClock>) {
     let clock = Arc::new(StoppedClock::new(START));

@@ -5,30 +5,19 @@
 // The reference store's module also holds wrappers only the conformance tests use.
 #[allow(dead_code)]
 mod support {
+    pub(crate) mod fixed;
     pub(crate) mod reference;
 }
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use octotracker_core::{
-    AddressFamily, AnnounceRequest, InfoHash, IntervalAlgorithm, Intervals, PeerId, Refusal, StoppedClock, SwarmStats,
-    Tracker, TrackerConfig, TrackerError, UnixTime,
+    AddressFamily, AnnounceRequest, InfoHash, PeerId, Refusal, StoppedClock, Tracker, TrackerConfig, TrackerError,
+    UnixTime,
 };
+use support::fixed::Fixed;
 use support::reference::{Flaw, Reference};
-
-#[derive(Debug)]
-struct Fixed;
-
-impl IntervalAlgorithm for Fixed {
-    fn intervals(&self, _: &SwarmStats, _: UnixTime) -> Intervals {
-        Intervals { interval: 120, min_interval: 60 }
-    }
-    fn peer_timeout(&self) -> Duration {
-        Duration::from_secs(300)
-    }
-}
 
 fn tracker(config: TrackerConfig) -> Tracker {
     let clock = Arc::new(StoppedClock::new(UnixTime(1_000_000)));
